@@ -1,0 +1,121 @@
+# ipclab - build out of tree in build/. `make help` lists the targets.
+#   V=1                  show full commands
+#   WERROR=1             warnings are errors (make check sets it)
+#   SANITIZE=address,undefined   build with sanitizers
+#   FULL=1               make bench: the full matrix (repeats), not the quick one
+
+BUILD   ?= build
+CC      ?= cc
+PKG_CONFIG ?= pkg-config
+WERROR  ?=
+SANITIZE ?=
+FULL    ?=
+
+CFLAGS_BASE := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes \
+               -Wno-unused-parameter -D_GNU_SOURCE -DLTTNG_UST_COMPAT_API_VERSION=1 \
+               -fno-omit-frame-pointer -Isrc -Itrace
+ifneq ($(WERROR),)
+CFLAGS_BASE += -Werror
+endif
+ifneq ($(SANITIZE),)
+CFLAGS_BASE += -fsanitize=$(SANITIZE)
+LDFLAGS_SAN := -fsanitize=$(SANITIZE)
+endif
+ALL_CFLAGS := $(CFLAGS_BASE) $(CFLAGS) -MMD -MP
+# The app links no liblttng-ust: tracepoints use dynamic linkage (-ldl only).
+APP_LIBS   := -ljansson -ldl -lpthread -lrt -lm
+TP_LIBS    := -llttng-ust -ldl
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+CORE_SRC := $(wildcard src/core/*.c) $(wildcard src/ipc/*.c)
+MAIN_SRC := src/main.c
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ := $(MAIN_SRC:%.c=$(BUILD)/obj/%.o)
+TP_OBJ   := $(BUILD)/obj/trace/provider.o
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+IPCLAB   := $(BUILD)/bin/ipclab
+CORELIB  := $(BUILD)/lib/libipclab-core.a
+TPLIB    := $(BUILD)/lib/libipclab-tp.so
+
+.PHONY: all help deps check unit integration trace-tests bench report lint clean
+all: $(IPCLAB) $(TPLIB)
+
+help:
+	@echo "make            build $(IPCLAB) and the tracepoint provider $(TPLIB)"
+	@echo "make check      install missing packages, build with WERROR=1, run every test"
+	@echo "make bench      benchmark matrix (FULL=1 for the full one) into results/<UTC timestamp>/"
+	@echo "make report     deps + build + quick matrix traced + figures + report.html"
+	@echo "make lint       cppcheck, clang-tidy (if installed) and shellcheck"
+	@echo "make clean      remove $(BUILD)/"
+
+deps:
+	$(Q)scripts/deps
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(TP_OBJ): trace/provider.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (provider)")
+	$(Q)$(CC) $(ALL_CFLAGS) -fpic -c -o $@ $<
+
+$(CORELIB): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(IPCLAB): $(MAIN_OBJ) $(CORELIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(CORELIB) $(APP_LIBS)
+
+$(TPLIB): $(TP_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -shared -Wl,--no-as-needed -o $@ $< $(TP_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(CORELIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (test)")
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_SAN) -o $@ $< $(CORELIB) -lcmocka $(APP_LIBS)
+
+# make check: the README's test command, and what .ci/run calls.
+check: deps
+	$(Q)$(MAKE) --no-print-directory WERROR=1 all $(UNIT_BIN)
+	$(Q)tests/run-all $(BUILD)
+
+unit: all $(UNIT_BIN)
+	$(Q)tests/run-all --only unit $(BUILD)
+
+integration: all
+	$(Q)tests/run-all --only integration $(BUILD)
+
+trace-tests: all
+	$(Q)tests/run-all --only trace $(BUILD)
+
+bench: all
+	$(Q)scripts/deps --bench
+	$(Q)bench/run $(if $(FULL),--full,--quick)
+
+report: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/make-report
+
+lint: all
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+		--suppress=missingIncludeSystem -I src -I trace src
+	$(Q)shellcheck scripts/ipclab-trace scripts/deps $(wildcard tests/*.sh tests/*/*.sh) tests/run-all bench/run .ci/run
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

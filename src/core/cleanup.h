@@ -1,0 +1,39 @@
+/* cleanup.h - a registry of named IPC objects, removed on exit, error, SIGINT/SIGTERM
+ * and watchdog expiry, so nothing is left in /dev/shm, /dev/mqueue or ipcs. Only the
+ * process that registered an object removes it; forked peers never do. */
+#ifndef IPCLAB_CLEANUP_H
+#define IPCLAB_CLEANUP_H
+
+#include <sys/types.h>
+
+enum il_obj_kind { IL_OBJ_SHM, IL_OBJ_MQ, IL_OBJ_SEM, IL_OBJ_FILE, IL_OBJ_DIR,
+		   IL_OBJ_SYSV_MSG, IL_OBJ_SYSV_SEM, IL_OBJ_SYSV_SHM };
+
+/* Registers an object (name for POSIX/file kinds, id for SysV). Returns a handle >= 0 or -1. */
+int il_cleanup_add(enum il_obj_kind kind, const char *name, int id);
+/* Removes the object now and forgets it. */
+void il_cleanup_remove(int handle);
+/* Forgets it without removing (already removed by the caller). */
+void il_cleanup_forget(int handle);
+/* Removes every registered object (async-signal-safe syscalls only). */
+void il_cleanup_run(void);
+
+/* Makes a unique object name "/ipclab-<tag>-<pid>-<n>" in buf. */
+void il_object_name(char *buf, unsigned len, const char *tag);
+
+/* Peers (forked children) the signal/watchdog path must kill and reap. */
+void il_peer_track(pid_t pid);
+void il_peer_untrack(pid_t pid);
+/* Kills (SIGKILL) and reaps every tracked peer. Async-signal-safe. */
+void il_peers_kill_all(void);
+
+/* Installs SIGINT/SIGTERM/SIGHUP handlers that kill peers, clean up and re-raise, plus a
+ * watchdog (SIGALRM after timeout_s) that does the same and exits 1. */
+void il_guard_install(unsigned timeout_s);
+/* Cancels the watchdog. */
+void il_guard_disarm(void);
+/* In a forked peer: drop the parent's guard (default signal actions, no cleanup), die
+ * with the parent (PR_SET_PDEATHSIG). */
+void il_guard_child(void);
+
+#endif

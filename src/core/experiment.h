@@ -1,0 +1,13 @@
+/* experiment.h - what one experiment registers: "ipclab <group> <name> [options]". */
+#ifndef IPCLAB_EXPERIMENT_H
+#define IPCLAB_EXPERIMENT_H
+
+struct il_experiment {
+	const char *group;    /* "ipc" */
+	const char *name;     /* "latency" */
+	const char *summary;  /* one line for "ipclab list" */
+	/* argv[0] is "<group> <name>"; returns an exit code (enum il_exit). */
+	int (*run)(int argc, char **argv);
+};
+
+#endif

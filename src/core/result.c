@@ -1,0 +1,190 @@
+/* result.c - the JSON envelope (jansson), sysinfo, summaries. */
+#include "result.h"
+#include "clock.h"
+#include "log.h"
+#include "tp.h"
+
+#include <errno.h>
+#include <gnu/libc-version.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+void il_jset(json_t *obj, const char *key, json_t *val)
+{
+	if (obj && val)
+		(void)json_object_set_new(obj, key, val);
+	else
+		json_decref(val);
+}
+
+void il_ctx_begin(struct il_ctx *x, const char *experiment, int argc, char **argv)
+{
+	x->experiment = experiment;
+	x->argc = argc;
+	x->argv = argv;
+	x->start_rt_ns = il_realtime_ns();
+	x->params = json_object();
+	x->results = json_object();
+	x->warnings = json_array();
+	il_log_set_prefix(experiment);
+	il_common_defaults(&x->c);
+}
+
+/* Frees the JSON objects without writing anything. */
+static void ctx_free(struct il_ctx *x)
+{
+	json_decref(x->params);
+	json_decref(x->results);
+	json_decref(x->warnings);
+	x->params = x->results = x->warnings = NULL;
+}
+
+int il_ctx_parse(struct il_ctx *x, const char *summary, unsigned mask, const struct il_opt *extra)
+{
+	int rc = il_parse(x->experiment, summary, mask, extra, x->argc, x->argv, &x->c);
+	if (rc == 0) {
+		il_ctx_common_params(x, mask);
+		return IL_RUN;
+	}
+	ctx_free(x);
+	return rc < 0 ? IL_OK : rc;
+}
+
+void il_ctx_warn(struct il_ctx *x, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	(void)json_array_append_new(x->warnings, json_string(buf));
+	if (!il_log_quiet())
+		il_warn("%s", buf);
+}
+
+void il_ctx_common_params(struct il_ctx *x, unsigned mask)
+{
+	const struct il_common *c = &x->c;
+	if (mask & IL_C_ITER)
+		il_jset(x->params, "iterations", json_integer((json_int_t)c->iterations));
+	if (mask & IL_C_WARMUP)
+		il_jset(x->params, "warmup", json_integer((json_int_t)c->warmup));
+	if (mask & IL_C_REPEAT)
+		il_jset(x->params, "repeat", json_integer((json_int_t)c->repeat));
+	if (mask & IL_C_MODE)
+		il_jset(x->params, "mode", json_string(c->mode == IL_MODE_THREAD ? "thread" : "process"));
+	if (mask & IL_C_CPU) {
+		if (c->cpu[0] < 0)
+			il_jset(x->params, "cpu", json_null());
+		else
+			il_jset(x->params, "cpu", json_pack("[ii]", c->cpu[0], c->cpu[1]));
+		il_jset(x->params, "placement",
+			json_string(c->cpu[0] < 0 ? "unpinned" : c->cpu[0] == c->cpu[1] ? "same-cpu" : "cross-cpu"));
+	}
+	il_jset(x->params, "timeout_s", json_integer((json_int_t)c->timeout_s));
+}
+
+json_t *il_json_summary(const struct il_hist *h)
+{
+	struct il_summary s;
+	il_hist_summary(h, &s);
+	return json_pack("{sI sI sf sf sI sI sI sI sI sI}", "count", (json_int_t)s.count,
+			 "min", (json_int_t)s.min, "mean", s.mean, "stddev", s.stddev,
+			 "p50", (json_int_t)s.p50, "p90", (json_int_t)s.p90, "p99", (json_int_t)s.p99,
+			 "p999", (json_int_t)s.p999, "max", (json_int_t)s.max,
+			 "overflow", (json_int_t)s.overflow);
+}
+
+/* Reads the first line of a small file into buf (newline stripped); "" on error. */
+static void read_line(const char *path, char *buf, size_t len)
+{
+	buf[0] = 0;
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(buf, (int)len, f))
+		buf[strcspn(buf, "\n")] = 0;
+	(void)fclose(f);
+}
+
+/* "model name" from /proc/cpuinfo. */
+static void cpu_model(char *buf, size_t len)
+{
+	buf[0] = 0;
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	if (!f)
+		return;
+	char line[512];
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "model name", 10)) {
+			char *c = strchr(line, ':');
+			if (c) {
+				c++;
+				while (*c == ' ' || *c == '\t')
+					c++;
+				(void)snprintf(buf, len, "%s", c);
+				buf[strcspn(buf, "\n")] = 0;
+			}
+			break;
+		}
+	}
+	(void)fclose(f);
+}
+
+json_t *il_sysinfo_json(void)
+{
+	struct utsname u;
+	char model[256], clocksrc[64], governor[64];
+	if (uname(&u) < 0)
+		memset(&u, 0, sizeof(u));
+	cpu_model(model, sizeof(model));
+	read_line("/sys/devices/system/clocksource/clocksource0/current_clocksource", clocksrc, sizeof(clocksrc));
+	read_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", governor, sizeof(governor));
+	const char *status = getenv("IPCLAB_TRACE_STATUS");
+	return json_pack("{ss ss ss ss ss sI sI ss ss ss sb ss}", "hostname", u.nodename,
+			 "kernel", u.release, "kernel_version", u.version, "machine", u.machine,
+			 "cpu_model", model, "nproc_online", (json_int_t)sysconf(_SC_NPROCESSORS_ONLN),
+			 "nproc_conf", (json_int_t)sysconf(_SC_NPROCESSORS_CONF),
+			 "clocksource", clocksrc, "cpufreq_governor", *governor ? governor : "n/a",
+			 "libc", gnu_get_libc_version(), "tracing_loaded", il_trace_loaded(),
+			 "trace_status", status && *status ? status : (il_trace_loaded() ? "traced" : "untraced"));
+}
+
+int il_ctx_finish(struct il_ctx *x, int exit_code)
+{
+	if (x->c.json) {
+		char start[40], end[40];
+		il_format_utc(x->start_rt_ns, start, sizeof(start));
+		il_format_utc(il_realtime_ns(), end, sizeof(end));
+		json_t *cmd = json_array();
+		(void)json_array_append_new(cmd, json_string("ipclab"));
+		for (int i = 0; i < x->argc; i++)
+			(void)json_array_append_new(cmd, json_string(x->argv[i]));
+		json_t *env = json_pack("{ss ss so ss ss so sO sO sO si}", "schema", IL_SCHEMA,
+					"experiment", x->experiment, "cmdline", cmd, "start_time", start,
+					"end_time", end, "sysinfo", il_sysinfo_json(), "params", x->params,
+					"results", x->results, "warnings", x->warnings, "exit_code", exit_code);
+		int rc = -1;
+		if (env) {
+			if (x->c.json_file) {
+				rc = json_dump_file(env, x->c.json_file, JSON_INDENT(2) | JSON_SORT_KEYS);
+				if (rc < 0)
+					il_err("cannot write JSON to '%s'", x->c.json_file);
+			} else {
+				rc = json_dumpf(env, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+				(void)fputc('\n', stdout);
+				(void)fflush(stdout);
+			}
+			json_decref(env);
+		} else {
+			il_err("cannot build the JSON result (invalid UTF-8 in the command line?)");
+		}
+		if (rc < 0 && exit_code == IL_OK)
+			exit_code = IL_FAIL;
+	}
+	ctx_free(x);
+	return exit_code;
+}

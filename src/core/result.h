@@ -1,0 +1,48 @@
+/* result.h - one result, two renderings: every experiment fills params/results (jansson
+ * objects) once; the envelope, the JSON file and the exit code are handled here. */
+#ifndef IPCLAB_RESULT_H
+#define IPCLAB_RESULT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "hist.h"
+#include "opts.h"
+
+#define IL_SCHEMA "ipclab-result/1"
+
+struct il_ctx {
+	const char *experiment;  /* "ipc latency" */
+	int argc;
+	char **argv;
+	struct il_common c;
+	uint64_t start_rt_ns;
+	json_t *params;   /* owned */
+	json_t *results;  /* owned */
+	json_t *warnings; /* array of strings, owned */
+};
+
+/* Starts a run: records start time, creates empty params/results, sets the log prefix
+ * and the common option defaults (an experiment may change x->c before il_ctx_parse). */
+void il_ctx_begin(struct il_ctx *x, const char *experiment, int argc, char **argv);
+
+#define IL_RUN (-1)
+/* Parses the command line. Returns IL_RUN to go on (common params recorded), or the exit
+ * code to return now (IL_OK after --help, IL_USAGE after one message); then x is freed. */
+int il_ctx_parse(struct il_ctx *x, const char *summary, unsigned mask, const struct il_opt *extra);
+/* Adds a warning (also printed unless quiet). */
+void il_ctx_warn(struct il_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Adds the common params (iterations, warmup, repeat, mode, cpu, timeout) selected by mask. */
+void il_ctx_common_params(struct il_ctx *x, unsigned mask);
+/* Writes the envelope if --json was given, frees everything, returns the exit code
+ * (IL_FAIL if the JSON could not be written). */
+int il_ctx_finish(struct il_ctx *x, int exit_code);
+
+/* {count min mean stddev p50 p90 p99 p999 max overflow} in ns. */
+json_t *il_json_summary(const struct il_hist *h);
+/* The environment: kernel, cpu model, nproc, clocksource, libc, tracing state. */
+json_t *il_sysinfo_json(void);
+/* json_object_set_new that reports allocation failure only once: we never crash on it. */
+void il_jset(json_t *obj, const char *key, json_t *val);
+
+#endif

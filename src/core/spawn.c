@@ -1,0 +1,169 @@
+/* spawn.c - one worker, two ways to run it. */
+#include "spawn.h"
+#include "cleanup.h"
+#include "log.h"
+#include "opts.h"
+#include "tp.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+void *il_shared_alloc(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void il_shared_free(void *p, size_t size)
+{
+	if (p)
+		(void)munmap(p, size);
+}
+
+int il_pin_self(int cpu)
+{
+	if (cpu < 0)
+		return 0;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	int e = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	return -e;
+}
+
+int il_cpu_now(void)
+{
+	return sched_getcpu();
+}
+
+void il_set_task_name(const char *name)
+{
+	(void)prctl(PR_SET_NAME, name, 0, 0, 0);
+}
+
+/* Thread entry: pin, register with the tracer, run the worker. */
+static void *thread_main(void *arg)
+{
+	struct il_peer *p = arg;
+	il_trace_init_thread();
+	int e = il_pin_self(p->cpu);
+	if (e) {
+		errno = -e;
+		il_errno("cannot pin thread to CPU %d", p->cpu);
+		p->ret = IL_NORES;
+		return NULL;
+	}
+	p->ret = p->fn(p->arg);
+	return NULL;
+}
+
+int il_spawn(struct il_peer *p, int mode, int cpu, il_worker_fn fn, void *arg)
+{
+	memset(p, 0, sizeof(*p));
+	p->mode = mode;
+	p->fn = fn;
+	p->arg = arg;
+	p->cpu = cpu;
+	if (mode == IL_MODE_THREAD) {
+		int e = pthread_create(&p->thread, NULL, thread_main, p);
+		if (e) {
+			errno = e;
+			il_errno("pthread_create failed");
+			return il_exit_for_errno(e);
+		}
+		p->running = true;
+		return 0;
+	}
+	pid_t parent = getpid();
+	(void)fflush(NULL); /* no duplicated stdio buffers in the child */
+	pid_t pid = fork();
+	if (pid < 0) {
+		il_errno("fork failed");
+		return il_exit_for_errno(errno);
+	}
+	if (pid == 0) {
+		il_guard_child();
+		if (getppid() != parent) /* the parent died before PDEATHSIG was set */
+			_exit(IL_FAIL);
+		int e = il_pin_self(cpu);
+		if (e) {
+			errno = -e;
+			il_errno("cannot pin process to CPU %d", cpu);
+			_exit(IL_NORES);
+		}
+		_exit(fn(arg));
+	}
+	il_peer_track(pid);
+	p->pid = pid;
+	p->running = true;
+	return 0;
+}
+
+int il_join(struct il_peer *p, char *how, size_t howlen)
+{
+	if (how && howlen)
+		how[0] = 0;
+	if (!p->running)
+		return 0;
+	p->running = false;
+	if (p->mode == IL_MODE_THREAD) {
+		(void)pthread_join(p->thread, NULL);
+		return p->ret;
+	}
+	int st;
+	pid_t r;
+	while ((r = waitpid(p->pid, &st, 0)) < 0 && errno == EINTR)
+		;
+	il_peer_untrack(p->pid);
+	if (r < 0) {
+		il_errno("waitpid(%d) failed", (int)p->pid);
+		return IL_FAIL;
+	}
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (how && howlen)
+		(void)snprintf(how, howlen, "killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+	return IL_FAIL;
+}
+
+void il_peer_abort(struct il_peer *p)
+{
+	if (!p->running)
+		return;
+	if (p->mode == IL_MODE_PROCESS) {
+		(void)kill(p->pid, SIGKILL);
+		(void)il_join(p, NULL, 0);
+	} else {
+		/* A thread cannot be killed alone; the caller unblocks it (closes its fds). */
+		(void)il_join(p, NULL, 0);
+	}
+}
+
+int il_barrier_init(struct il_barrier *b, unsigned count)
+{
+	pthread_barrierattr_t a;
+	int e = pthread_barrierattr_init(&a);
+	if (!e)
+		e = pthread_barrierattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	if (!e)
+		e = pthread_barrier_init(&b->b, &a, count);
+	(void)pthread_barrierattr_destroy(&a);
+	return -e;
+}
+
+void il_barrier_wait(struct il_barrier *b)
+{
+	(void)pthread_barrier_wait(&b->b);
+}
+
+void il_barrier_destroy(struct il_barrier *b)
+{
+	(void)pthread_barrier_destroy(&b->b);
+}

@@ -1,0 +1,54 @@
+/* spawn.h - run one worker function as a forked process or a thread (only the spawn
+ * differs), shared memory both can see, a process-shared start barrier, CPU pinning. */
+#ifndef IPCLAB_SPAWN_H
+#define IPCLAB_SPAWN_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef int (*il_worker_fn)(void *arg);
+
+struct il_peer {
+	int mode;          /* enum il_mode */
+	pid_t pid;         /* process mode */
+	pthread_t thread;  /* thread mode */
+	bool running;
+	il_worker_fn fn;
+	void *arg;
+	int cpu;           /* -1: unpinned */
+	int ret;           /* thread mode: worker's return value */
+};
+
+/* Anonymous MAP_SHARED memory (nothing named, nothing to leak); zeroed. NULL on error. */
+void *il_shared_alloc(size_t size);
+void il_shared_free(void *p, size_t size);
+
+/* Starts fn(arg) pinned to cpu (-1: not pinned) as a child process or a thread. In a
+ * child, the guard is reset, the child dies with its parent, and fn's return value is
+ * its exit status. Returns 0 or an exit code (3 on EAGAIN etc). */
+int il_spawn(struct il_peer *p, int mode, int cpu, il_worker_fn fn, void *arg);
+/* Waits for the peer. Returns the worker's exit code, or IL_FAIL with a message when a
+ * process peer was killed by a signal (its name is put in *how). */
+int il_join(struct il_peer *p, char *how, size_t howlen);
+/* Kills (process) and reaps a peer that must not be waited for normally. */
+void il_peer_abort(struct il_peer *p);
+
+/* Pins the calling thread to cpu (no-op for -1). Returns 0 or -errno. */
+int il_pin_self(int cpu);
+/* The CPU the caller runs on now (sched_getcpu), -1 if unknown. */
+int il_cpu_now(void);
+
+/* A start barrier usable between processes (lives in il_shared_alloc memory). */
+struct il_barrier {
+	pthread_barrier_t b;
+};
+int il_barrier_init(struct il_barrier *b, unsigned count);
+void il_barrier_wait(struct il_barrier *b);
+void il_barrier_destroy(struct il_barrier *b);
+
+/* Names the calling task (prctl PR_SET_NAME) so traces and ps read well. */
+void il_set_task_name(const char *name);
+
+#endif

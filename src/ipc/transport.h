@@ -1,0 +1,49 @@
+/* transport.h - one IPC mechanism behind a small ops struct, so every mechanism is
+ * measured by the same timing code. A link has two sides (0: initiator, 1: responder)
+ * and two channels: channel 0 carries side 0 -> side 1, channel 1 the way back. */
+#ifndef IPCLAB_TRANSPORT_H
+#define IPCLAB_TRANSPORT_H
+
+#include <stddef.h>
+
+struct il_link {
+	const struct il_transport *t;
+	int mode;        /* enum il_mode: process peers need their unused ends closed */
+	size_t size;     /* message size in bytes */
+	int fd[2][2];    /* fd-based transports: [channel][0 read end, 1 write end]; -1 closed */
+	void *priv;      /* transport state (in shared memory when the peer must see it) */
+};
+
+struct il_transport {
+	const char *name;     /* stable name used by scripts and docs */
+	const char *summary;  /* one line for "ipclab ipc transports" */
+	/* NULL when usable here, else the reason it is not (exit 4). */
+	const char *(*unsupported)(void);
+	/* Largest message in bytes (0: no limit of its own). */
+	size_t max_size;
+	/* Creates both channels before the peer is spawned. 0 or an exit code, message printed. */
+	int (*setup)(struct il_link *l);
+	/* Runs in each side once it is running (process mode: drop the other side's ends). */
+	int (*attach)(struct il_link *l, int side);
+	/* Sends/receives one whole message of l->size bytes on this side's channel.
+	 * 0, or -1 with errno (EPIPE: the peer is gone). */
+	int (*send)(struct il_link *l, int side, const void *buf);
+	int (*recv)(struct il_link *l, int side, void *buf);
+	/* This side is done: release its ends so a blocked peer sees end-of-stream. */
+	void (*detach)(struct il_link *l, int side);
+	/* Parent, after the peer was joined: release everything, remove named objects. */
+	void (*teardown)(struct il_link *l);
+};
+
+/* The registry (transports.def). */
+const struct il_transport *il_transport_find(const char *name);
+const struct il_transport *const *il_transport_all(size_t *n);
+/* NULL-terminated names, for option choices. */
+const char *const *il_transport_names(void);
+
+/* Helpers for fd-based transports: full-length read/write with EINTR retry and EOF as EPIPE. */
+int il_fd_write_all(int fd, const void *buf, size_t len);
+int il_fd_read_all(int fd, void *buf, size_t len);
+void il_fd_close(int *fd);
+
+#endif
