@@ -3,3 +3,4 @@
 #define LTTNG_UST_TRACEPOINT_CREATE_PROBES
 #include "ipclab_run.h"
 #include "ipclab_msg.h"
+#include "ipclab_sig.h"

@@ -69,7 +69,7 @@ static int responder(void *arg)
 	if (!buf) {
 		(void)snprintf(sh->why, sizeof(sh->why), "out of memory for a %zu-byte message", l->size);
 		rc = IL_NORES;
-	} else if ((rc = l->t->attach(l, 1)) != 0) {
+	} else if ((rc = il_link_attach(l, 1)) != 0) {
 		(void)snprintf(sh->why, sizeof(sh->why), "responder could not attach to %s", l->t->name);
 	}
 	sh->resp_status = rc;
@@ -102,7 +102,7 @@ static int responder(void *arg)
 		}
 	}
 	sh->cpu_end = il_cpu_now();
-	l->t->detach(l, 1);
+	il_link_detach(l, 1);
 	free(buf);
 	sh->resp_status = rc;
 	return rc;
@@ -120,8 +120,6 @@ static int one_repeat(struct il_ctx *x, const struct il_transport *t, size_t siz
 	const struct il_common *c = &x->c;
 	struct run r = { .sh = sh, .total = c->warmup + c->iterations, .warmup = c->warmup,
 			 .repeat = rep, .tname = t->name };
-	r.link = (struct il_link){ .t = t, .mode = c->mode, .size = size,
-				   .fd = { { -1, -1 }, { -1, -1 } } };
 	struct il_peer peer;
 	char how[128];
 	int rc;
@@ -140,7 +138,7 @@ static int one_repeat(struct il_ctx *x, const struct il_transport *t, size_t siz
 		il_barrier_destroy(&sh->start);
 		return IL_NORES;
 	}
-	if ((rc = t->setup(&r.link)) != 0)
+	if ((rc = il_link_init(&r.link, t, c->mode, size)) != 0)
 		goto out_buf;
 	int e = il_pin_self(c->cpu[0]);
 	if (e) {
@@ -152,7 +150,7 @@ static int one_repeat(struct il_ctx *x, const struct il_transport *t, size_t siz
 	lttng_ust_tracepoint(ipclab_run, run_begin, x->experiment, t->name, c->mode, rep, c->iterations, c->warmup);
 	if ((rc = il_spawn(&peer, c->mode, c->cpu[1], responder, &r)) != 0)
 		goto out_link;
-	rc = t->attach(&r.link, 0);
+	rc = il_link_attach(&r.link, 0);
 	res->cpu_start = il_cpu_now();
 	il_barrier_wait(&sh->start);
 	if (rc == IL_OK && sh->resp_status != IL_OK)
@@ -194,7 +192,7 @@ static int one_repeat(struct il_ctx *x, const struct il_transport *t, size_t siz
 		}
 	}
 	res->cpu_end = il_cpu_now();
-	t->detach(&r.link, 0);
+	il_link_detach(&r.link, 0);
 	int prc = il_join(&peer, how, sizeof(how));
 	if (*how)
 		il_fail("the responder was %s", how);
@@ -204,7 +202,7 @@ static int one_repeat(struct il_ctx *x, const struct il_transport *t, size_t siz
 		rc = prc;
 	lttng_ust_tracepoint(ipclab_run, run_end, x->experiment, t->name, rep, rc);
 out_link:
-	t->teardown(&r.link);
+	il_link_free(&r.link);
 out_buf:
 	free(buf);
 	il_barrier_destroy(&sh->start);

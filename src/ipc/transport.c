@@ -1,7 +1,13 @@
 /* transport.c - the transport registry and fd helpers shared by fd-based transports. */
 #include "transport.h"
 
+#include "../core/log.h"
+#include "../core/opts.h"
+#include "../core/spawn.h"
+
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -82,4 +88,71 @@ void il_fd_close(int *fd)
 		(void)close(*fd);
 		*fd = -1;
 	}
+}
+
+int il_link_init(struct il_link *l, const struct il_transport *t, int mode, size_t size)
+{
+	memset(l, 0, sizeof(*l));
+	l->t = t;
+	l->mode = mode;
+	l->size = size;
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			l->fd[i][j] = l->life[i][j] = -1;
+	l->ls = il_shared_alloc(sizeof(*l->ls));
+	if (!l->ls) {
+		il_errno("cannot map link state");
+		return IL_NORES;
+	}
+	for (int s = 0; s < 2; s++) {
+		if (pipe2(l->life[s], O_CLOEXEC) < 0) {
+			il_errno("cannot create a lifeline pipe");
+			int rc = il_exit_for_errno(errno);
+			il_link_free(l);
+			return rc;
+		}
+	}
+	int rc = t->setup(l);
+	if (rc)
+		il_link_free(l);
+	return rc;
+}
+
+int il_link_attach(struct il_link *l, int side)
+{
+	if (l->mode == IL_MODE_PROCESS) {
+		il_fd_close(&l->life[side][0]);
+		il_fd_close(&l->life[1 - side][1]);
+	}
+	return l->t->attach(l, side);
+}
+
+void il_link_detach(struct il_link *l, int side)
+{
+	l->t->detach(l, side);
+	l->ls->closed[side] = 1;
+	il_fd_close(&l->life[side][1]);
+	if (l->mode == IL_MODE_PROCESS)
+		il_fd_close(&l->life[1 - side][0]);
+}
+
+bool il_link_peer_gone(struct il_link *l, int side)
+{
+	if (l->ls->closed[1 - side])
+		return true;
+	if (l->mode != IL_MODE_PROCESS || l->life[1 - side][0] < 0)
+		return false;
+	struct pollfd p = { .fd = l->life[1 - side][0], .events = POLLIN };
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
+}
+
+void il_link_free(struct il_link *l)
+{
+	if (l->t && l->ls)
+		l->t->teardown(l);
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			il_fd_close(&l->life[i][j]);
+	il_shared_free(l->ls, sizeof(*l->ls));
+	l->ls = NULL;
 }

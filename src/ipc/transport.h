@@ -4,7 +4,13 @@
 #ifndef IPCLAB_TRANSPORT_H
 #define IPCLAB_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+/* What both sides of a link see (MAP_SHARED). */
+struct il_link_shared {
+	volatile int closed[2];  /* side s has detached (set by il_link_detach) */
+};
 
 struct il_link {
 	const struct il_transport *t;
@@ -12,6 +18,11 @@ struct il_link {
 	size_t size;     /* message size in bytes */
 	int fd[2][2];    /* fd-based transports: [channel][0 read end, 1 write end]; -1 closed */
 	void *priv;      /* transport state (in shared memory when the peer must see it) */
+	struct il_link_shared *ls;
+	/* Lifelines: side s keeps the write end of life[s]; when it dies or detaches the
+	 * other side sees POLLHUP on life[s][0]. Lets polling and semaphore-based
+	 * transports notice a killed peer instead of waiting forever. */
+	int life[2][2];
 };
 
 struct il_transport {
@@ -34,6 +45,17 @@ struct il_transport {
 	/* Parent, after the peer was joined: release everything, remove named objects. */
 	void (*teardown)(struct il_link *l);
 };
+
+/* Generic link life cycle, around the transport's own ops (used by every experiment
+ * that drives a transport): init before spawning, attach/detach in each side, free
+ * after the join. */
+int il_link_init(struct il_link *l, const struct il_transport *t, int mode, size_t size);
+int il_link_attach(struct il_link *l, int side);
+void il_link_detach(struct il_link *l, int side);
+void il_link_free(struct il_link *l);
+/* True when the other side has detached, exited or was killed. Cheap (one poll(2));
+ * transports that wait without a file descriptor call it every few milliseconds. */
+bool il_link_peer_gone(struct il_link *l, int side);
 
 /* The registry (transports.def). */
 const struct il_transport *il_transport_find(const char *name);

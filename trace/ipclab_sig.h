@@ -1,0 +1,50 @@
+/* ipclab_sig - signals: every send and every receive, and the bus roles' states.
+ * A sig_send and a sig_receive with the same signo and seq are the two ends of one
+ * delivery (seq is the sigqueue value for real-time signals, a shared counter else). */
+#undef LTTNG_UST_TRACEPOINT_PROVIDER
+#define LTTNG_UST_TRACEPOINT_PROVIDER ipclab_sig
+
+#undef LTTNG_UST_TRACEPOINT_INCLUDE
+#define LTTNG_UST_TRACEPOINT_INCLUDE "ipclab_sig.h"
+
+#if !defined(IPCLAB_SIG_TP_H) || defined(LTTNG_UST_TRACEPOINT_HEADER_MULTI_READ)
+#define IPCLAB_SIG_TP_H
+
+#include <lttng/tracepoint.h>
+#include <stdint.h>
+
+/* Emitted just before kill/sigqueue/tgkill/pthread_kill; target: pid or tid. */
+LTTNG_UST_TRACEPOINT_EVENT(ipclab_sig, sig_send,
+	LTTNG_UST_TP_ARGS(int, signo, uint64_t, seq, int, target),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(int, signo, signo)
+		lttng_ust_field_integer(uint64_t, seq, seq)
+		lttng_ust_field_integer(int, target, target)
+	)
+)
+
+/* Emitted first thing after delivery (in the handler, or after sigwaitinfo & co return);
+ * sender: si_pid when known, else 0. method: "handler", "sigwaitinfo", ... */
+LTTNG_UST_TRACEPOINT_EVENT(ipclab_sig, sig_receive,
+	LTTNG_UST_TP_ARGS(int, signo, uint64_t, seq, int, sender, const char *, method),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(int, signo, signo)
+		lttng_ust_field_integer(uint64_t, seq, seq)
+		lttng_ust_field_integer(int, sender, sender)
+		lttng_ust_field_string(method, method)
+	)
+)
+
+/* The bus simulation: role "driver" or "conductor" enters state (e.g. "waiting",
+ * "driving", "at_station", "off"; "selling", "announcing", "off"). */
+LTTNG_UST_TRACEPOINT_EVENT(ipclab_sig, bus_state,
+	LTTNG_UST_TP_ARGS(const char *, role, const char *, state),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_string(role, role)
+		lttng_ust_field_string(state, state)
+	)
+)
+
+#endif
+
+#include <lttng/tracepoint-event.h>
