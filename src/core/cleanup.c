@@ -7,7 +7,9 @@
 #include <fcntl.h>
 #include <mqueue.h>
 #include <semaphore.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 #include <sys/shm.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_OBJ 64
@@ -133,9 +136,7 @@ void il_peers_kill_all(void)
 	}
 }
 
-static unsigned guard_timeout;
-
-/* Writes a constant-size message with write(2): safe in a signal handler. */
+/* Writes a message with write(2): safe in a signal handler. */
 static void say(const char *a, const char *b)
 {
 	(void)!write(STDERR_FILENO, a, strlen(a));
@@ -147,25 +148,41 @@ static void on_fatal_signal(int sig)
 	int saved = errno;
 	il_peers_kill_all();
 	il_cleanup_run();
-	if (sig == SIGALRM) {
-		char num[24];
-		int n = 0;
-		unsigned t = guard_timeout;
-		char rev[24];
-		do {
-			rev[n++] = (char)('0' + t % 10);
-			t /= 10;
-		} while (t && n < 20);
-		for (int i = 0; i < n; i++)
-			num[i] = rev[n - 1 - i];
-		num[n] = 0;
-		say("ipclab: FAIL: watchdog expired after ", num);
-		say(" s (--timeout); peers killed, objects removed\n", "");
-		_exit(IL_FAIL);
-	}
 	signal(sig, SIG_DFL);
 	errno = saved;
 	(void)raise(sig);
+}
+
+/* The watchdog is a thread with every signal blocked, not alarm(2): experiments are free
+ * to use SIGALRM and the process's signals are not disturbed by it. */
+static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wd_cond;
+static bool wd_armed, wd_running;
+static pthread_t wd_thread;
+static unsigned wd_timeout;
+
+static void *watchdog_main(void *arg)
+{
+	struct timespec deadline;
+	(void)clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += wd_timeout;
+	(void)pthread_mutex_lock(&wd_lock);
+	int e = 0;
+	while (wd_armed && e != ETIMEDOUT)
+		e = pthread_cond_timedwait(&wd_cond, &wd_lock, &deadline);
+	bool fire = wd_armed;
+	(void)pthread_mutex_unlock(&wd_lock);
+	if (fire) {
+		char msg[160];
+		(void)snprintf(msg, sizeof(msg),
+			       "ipclab: FAIL: watchdog expired after %u s (--timeout); peers killed, objects removed\n",
+			       wd_timeout);
+		say(msg, "");
+		il_peers_kill_all();
+		il_cleanup_run();
+		_exit(IL_FAIL);
+	}
+	return arg;
 }
 
 void il_guard_install(unsigned timeout_s)
@@ -177,15 +194,34 @@ void il_guard_install(unsigned timeout_s)
 	(void)sigaction(SIGINT, &sa, NULL);
 	(void)sigaction(SIGTERM, &sa, NULL);
 	(void)sigaction(SIGHUP, &sa, NULL);
-	(void)sigaction(SIGALRM, &sa, NULL);
-	guard_timeout = timeout_s;
-	if (timeout_s)
-		(void)alarm(timeout_s);
+	if (!timeout_s || wd_running)
+		return;
+	pthread_condattr_t ca;
+	(void)pthread_condattr_init(&ca);
+	(void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	(void)pthread_cond_init(&wd_cond, &ca);
+	(void)pthread_condattr_destroy(&ca);
+	wd_timeout = timeout_s;
+	wd_armed = true;
+	sigset_t all, old;
+	sigfillset(&all);
+	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
+	wd_running = pthread_create(&wd_thread, NULL, watchdog_main, NULL) == 0;
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!wd_running)
+		il_warn("cannot start the watchdog thread; --timeout is not enforced");
 }
 
 void il_guard_disarm(void)
 {
-	(void)alarm(0);
+	if (!wd_running)
+		return;
+	(void)pthread_mutex_lock(&wd_lock);
+	wd_armed = false;
+	(void)pthread_cond_signal(&wd_cond);
+	(void)pthread_mutex_unlock(&wd_lock);
+	(void)pthread_join(wd_thread, NULL);
+	wd_running = false;
 }
 
 void il_guard_child(void)
@@ -193,8 +229,7 @@ void il_guard_child(void)
 	/* Forget the parent's peers and objects: they are not ours to remove. */
 	for (int i = 0; i < MAX_PEERS; i++)
 		peers[i] = 0;
-	(void)alarm(0);
-	signal(SIGALRM, SIG_DFL);
+	wd_running = false; /* the watchdog thread was not forked with us */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);

@@ -28,9 +28,10 @@ void il_peer_untrack(pid_t pid);
 void il_peers_kill_all(void);
 
 /* Installs SIGINT/SIGTERM/SIGHUP handlers that kill peers, clean up and re-raise, plus a
- * watchdog (SIGALRM after timeout_s) that does the same and exits 1. */
+ * watchdog thread (all signals blocked; SIGALRM stays free for experiments) that does the
+ * same and exits 1 after timeout_s. */
 void il_guard_install(unsigned timeout_s);
-/* Cancels the watchdog. */
+/* Cancels the watchdog and joins its thread. */
 void il_guard_disarm(void);
 /* In a forked peer: drop the parent's guard (default signal actions, no cleanup), die
  * with the parent (PR_SET_PDEATHSIG). */
