@@ -32,7 +32,8 @@ else
 Q := @
 endif
 
-CORE_SRC := $(wildcard src/core/*.c) $(wildcard src/ipc/*.c)
+CORE_SRC := $(wildcard src/core/*.c) $(wildcard src/ipc/*.c) $(wildcard src/signal/*.c) \
+            $(wildcard src/sync/*.c) $(wildcard src/task/*.c)
 MAIN_SRC := src/main.c
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(MAIN_SRC:%.c=$(BUILD)/obj/%.o)
@@ -114,6 +115,31 @@ lint: all
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 		--suppress=missingIncludeSystem -I src -I trace src
 	$(Q)shellcheck scripts/ipclab-trace scripts/deps $(wildcard tests/*.sh tests/*/*.sh) tests/run-all bench/run .ci/run
+
+# ---- babeltrace2 plugin "ipclab" (sink.ipclab.analyze): src/analyze/*.c plus the core's
+# histogram code, compiled position-independent into the plugin (the core library's
+# objects are not -fpic). Built by `all` when pkg-config finds babeltrace2; never with
+# sanitizers (the plugin is loaded into an uninstrumented babeltrace2).
+ANA_PLUGIN := $(BUILD)/lib/babeltrace2/plugins/babeltrace-plugin-ipclab.so
+ANA_SRC    := $(wildcard src/analyze/*.c) src/core/hist.c
+ANA_OBJ    := $(ANA_SRC:%.c=$(BUILD)/obj/pic/%.o)
+HAVE_BT2   := $(shell $(PKG_CONFIG) --exists babeltrace2 jansson 2>/dev/null && echo yes)
+BT2_CFLAGS := $(if $(HAVE_BT2),$(shell $(PKG_CONFIG) --cflags babeltrace2 jansson))
+BT2_LIBS   := $(if $(HAVE_BT2),$(shell $(PKG_CONFIG) --libs babeltrace2 jansson))
+
+.PHONY: analyze
+all: $(if $(HAVE_BT2),$(ANA_PLUGIN))
+analyze: $(ANA_PLUGIN)
+
+$(BUILD)/obj/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (plugin)")
+	$(Q)$(CC) $(filter-out -fsanitize=%,$(ALL_CFLAGS)) $(BT2_CFLAGS) -fpic -c -o $@ $<
+
+$(ANA_PLUGIN): $(ANA_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,--no-undefined -o $@ $(ANA_OBJ) $(BT2_LIBS) -lm
 
 clean:
 	rm -rf $(BUILD)

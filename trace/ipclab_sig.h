@@ -45,6 +45,17 @@ LTTNG_UST_TRACEPOINT_EVENT(ipclab_sig, bus_state,
 	)
 )
 
+/* A parent reaped a child: waitpid()/waitid() returned it. pid: the child; status: the raw
+ * wait status; seq: the child's index in its experiment (pairs with the child's start). */
+LTTNG_UST_TRACEPOINT_EVENT(ipclab_sig, child_reap,
+	LTTNG_UST_TP_ARGS(int, pid, int, status, uint64_t, seq),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(int, pid, pid)
+		lttng_ust_field_integer(int, status, status)
+		lttng_ust_field_integer(uint64_t, seq, seq)
+	)
+)
+
 #endif
 
 #include <lttng/tracepoint-event.h>

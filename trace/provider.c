@@ -4,3 +4,5 @@
 #include "ipclab_run.h"
 #include "ipclab_msg.h"
 #include "ipclab_sig.h"
+#include "ipclab_lock.h"
+#include "ipclab_task.h"

@@ -19,6 +19,8 @@
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/mman.h>
+#include <stdint.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -123,17 +125,98 @@ void il_peer_untrack(pid_t pid)
 			peers[i] = 0;
 }
 
-void il_peers_kill_all(void)
+static volatile pid_t kill_pgid;
+
+void il_guard_set_pgid(pid_t pgid)
 {
-	for (int i = 0; i < MAX_PEERS; i++) {
-		pid_t p = peers[i];
-		if (p > 0) {
-			(void)kill(p, SIGKILL);
-			while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
-				;
-			peers[i] = 0;
+	kill_pgid = pgid;
+}
+
+/* Appends the decimal digits of v to p; returns the end. Async-signal-safe. */
+static char *put_uint(char *p, unsigned long v)
+{
+	char rev[24];
+	int n = 0;
+	do {
+		rev[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = rev[--n];
+	return p;
+}
+
+/* SIGKILLs every pid listed in /proc/self/task/<tid>/children (children forked by
+ * that thread). Uses only open/read/close/kill. */
+static void kill_children_of(const char *tid)
+{
+	char path[64] = "/proc/self/task/", buf[4096];
+	char *p = path + strlen(path);
+	for (const char *t = tid; *t && p < path + 40; t++)
+		*p++ = *t;
+	memcpy(p, "/children", 10);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	(void)close(fd);
+	long pid = 0;
+	for (ssize_t i = 0; i < n; i++) {
+		if (buf[i] >= '0' && buf[i] <= '9') {
+			pid = pid * 10 + (buf[i] - '0');
+		} else {
+			if (pid > 0)
+				(void)kill((pid_t)pid, SIGKILL);
+			pid = 0;
 		}
 	}
+	if (pid > 0)
+		(void)kill((pid_t)pid, SIGKILL);
+}
+
+/* Walks /proc/self/task with getdents64 (no opendir: it allocates). */
+static void kill_all_children(void)
+{
+	int dfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	char buf[4096];
+	long n;
+	while ((n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			struct linux_dirent64 {
+				uint64_t ino;
+				int64_t off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *d = (void *)(buf + off);
+			if (d->name[0] != '.')
+				kill_children_of(d->name);
+			off += d->reclen;
+		}
+	}
+	(void)close(dfd);
+}
+
+void il_peers_kill_all(void)
+{
+	pid_t g = kill_pgid;
+	if (g > 0)
+		(void)kill(-g, SIGKILL);
+	for (int i = 0; i < MAX_PEERS; i++)
+		if (peers[i] > 0)
+			(void)kill(peers[i], SIGKILL);
+	kill_all_children();
+	/* Reap them all: on a machine whose init does not reap orphans, anything we left
+	 * would stay a zombie. Every child was SIGKILLed, so this ends with ECHILD. */
+	for (;;) {
+		if (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
+			continue;
+		break;
+	}
+	for (int i = 0; i < MAX_PEERS; i++)
+		peers[i] = 0;
 }
 
 /* Writes a message with write(2): safe in a signal handler. */
@@ -173,12 +256,11 @@ static void *watchdog_main(void *arg)
 	bool fire = wd_armed;
 	(void)pthread_mutex_unlock(&wd_lock);
 	if (fire) {
-		char msg[160];
-		(void)snprintf(msg, sizeof(msg),
-			       "ipclab: FAIL: watchdog expired after %u s (--timeout); peers killed, objects removed\n",
-			       wd_timeout);
-		say(msg, "");
-		il_peers_kill_all();
+		char num[24];
+		*put_uint(num, wd_timeout) = 0;
+		say("ipclab: FAIL: watchdog expired after ", num);
+		say(" s (--timeout); children killed and reaped, objects removed\n", "");
+		il_peers_kill_all(); /* the main thread may report the killed peer: this line came first */
 		il_cleanup_run();
 		_exit(IL_FAIL);
 	}

@@ -24,8 +24,13 @@ void il_object_name(char *buf, unsigned len, const char *tag);
 /* Peers (forked children) the signal/watchdog path must kill and reap. */
 void il_peer_track(pid_t pid);
 void il_peer_untrack(pid_t pid);
-/* Kills (SIGKILL) and reaps every tracked peer. Async-signal-safe. */
+/* The guard's last word on children: SIGKILLs the process group set with
+ * il_guard_set_pgid (if any), every tracked peer and every other child of any of our
+ * threads (/proc/self/task/ * /children), then reaps until ECHILD, so nothing is left
+ * as a zombie or an orphan. Async-signal-safe. */
 void il_peers_kill_all(void);
+/* A process group we created (e.g. with setpgid) to SIGKILL first; 0 clears it. */
+void il_guard_set_pgid(pid_t pgid);
 
 /* Installs SIGINT/SIGTERM/SIGHUP handlers that kill peers, clean up and re-raise, plus a
  * watchdog thread (all signals blocked; SIGALRM stays free for experiments) that does the

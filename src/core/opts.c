@@ -111,7 +111,7 @@ int il_parse_cpus(const char *s, int cpu[IL_MAX_PEERS])
 		}
 		cpu[n++] = (int)v;
 	}
-	if (n == 0 || s[strlen(s) - 1] == ',') {
+	if (n == 0 || s[0] == ',' || strstr(s, ",,") || s[strlen(s) - 1] == ',') {
 		errno = EINVAL;
 		return -1;
 	}
@@ -208,7 +208,7 @@ int il_parse(const char *uname, const char *summary, unsigned mask, const struct
 	lo[n] = (struct option){ 0, 0, 0, 0 };
 #undef ADD
 
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then also resets its position inside "-abc" */
 	opterr = 0;
 	int ch;
 	while ((ch = getopt_long(argc, argv, "+:", lo, NULL)) != -1) {
@@ -260,7 +260,9 @@ int il_parse(const char *uname, const char *summary, unsigned mask, const struct
 			il_print_help(uname, summary, mask, extra, &defaults);
 			return -1;
 		case '?':
-			if (optopt)
+			if (optopt > 0 && optopt < OPT_ITER) /* a short option: we have none */
+				il_err("unknown option '-%c'; see 'ipclab %s --help'", optopt, uname);
+			else if (optopt)
 				il_err("option '%s' takes no value; see 'ipclab %s --help'", argv[optind - 1], uname);
 			else
 				il_err("unknown option '%s'; see 'ipclab %s --help'", argv[optind - 1], uname);

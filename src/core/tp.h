@@ -9,6 +9,8 @@
 #include "ipclab_run.h"
 #include "ipclab_msg.h"
 #include "ipclab_sig.h"
+#include "ipclab_task.h"
+#include "ipclab_lock.h"
 
 /* Registers the calling thread with LTTng-UST if it is loaded, so a signal handler
  * running on it can trace (lttng_ust_init_thread, looked up at run time). */

@@ -2,7 +2,7 @@
  * (processes or threads). Round trip measured by the initiator; one-way latency in
  * both directions from the send timestamp carried in the message (same CLOCK_MONOTONIC).
  * Every iteration, warm-up included, emits exactly four ipclab_msg events. */
-#include "transport.h"
+#include "bench_common.h"
 #include "../core/clock.h"
 #include "../core/experiment.h"
 #include "../core/cleanup.h"
@@ -27,22 +27,19 @@ struct msg_hdr {
 	uint64_t t_send; /* CLOCK_MONOTONIC ns, taken just before the send call */
 };
 
-/* Shared between the two sides (MAP_SHARED in process mode). */
+/* Filled by the responder, read by the initiator (MAP_SHARED in process mode). */
 struct shared {
-	struct il_barrier start;
-	struct il_hist oneway_ab;   /* filled by the responder */
-	int resp_status;            /* responder's exit code so far */
-	int cpu_start, cpu_end;     /* responder's observed CPU */
-	char why[256];              /* responder's failure, for the initiator to report */
+	struct il_hist oneway_ab;
 };
 
+/* One repeat's parameters, buffers and histograms (copied into a forked responder). */
 struct run {
-	struct il_link link;
 	struct shared *sh;
 	uint64_t total;    /* warmup + iterations */
 	uint64_t warmup;
-	uint32_t repeat;
 	const char *tname;
+	unsigned char *buf[2];            /* each side's message buffer */
+	struct il_hist *rtt, *oneway_ba;  /* filled by the initiator */
 };
 
 /* Fills a message buffer's payload with a pattern (once per run). */
@@ -55,57 +52,85 @@ static void *msg_buffer(size_t size)
 	return b;
 }
 
-/* The responder: receive, stamp the one-way latency, send straight back. */
-static int responder(void *arg)
+/* The responder (side 1): receive, stamp the one-way latency, send straight back. */
+static int responder(struct il_pair *p)
 {
-	struct run *r = arg;
+	struct run *r = p->arg;
 	struct shared *sh = r->sh;
-	struct il_link *l = &r->link;
-	const uint32_t chan_in = r->repeat << 1, chan_out = chan_in | 1u;
-	int rc = IL_OK;
-
-	il_set_task_name("ipclab-resp");
-	unsigned char *buf = msg_buffer(l->size);
-	if (!buf) {
-		(void)snprintf(sh->why, sizeof(sh->why), "out of memory for a %zu-byte message", l->size);
-		rc = IL_NORES;
-	} else if ((rc = il_link_attach(l, 1)) != 0) {
-		(void)snprintf(sh->why, sizeof(sh->why), "responder could not attach to %s", l->t->name);
-	}
-	sh->resp_status = rc;
-	sh->cpu_start = il_cpu_now();
-	il_barrier_wait(&sh->start);
+	struct il_link *l = &p->link;
+	const uint32_t chan_in = p->rep << 1, chan_out = chan_in | 1u;
+	unsigned char *buf = r->buf[1];
 	struct msg_hdr *h = (struct msg_hdr *)buf;
-	for (uint64_t i = 0; rc == IL_OK && i < r->total; i++) {
+	for (uint64_t i = 0; i < r->total; i++) {
 		if (l->t->recv(l, 1, buf) < 0) {
-			(void)snprintf(sh->why, sizeof(sh->why), "responder: receive %" PRIu64 " failed: %s", i,
-				       errno == EPIPE ? "the initiator went away" : strerror(errno));
-			rc = IL_FAIL;
-			break;
+			il_pair_why(p, 0, "responder: receive %" PRIu64 " failed: %s", i,
+				    errno == EPIPE ? "the initiator went away" : strerror(errno));
+			return IL_FAIL;
 		}
 		uint64_t t = il_now_ns();
 		lttng_ust_tracepoint(ipclab_msg, msg_recv, r->tname, chan_in, i, (uint32_t)l->size);
 		if (h->seq != i) {
-			(void)snprintf(sh->why, sizeof(sh->why), "responder: message %" PRIu64 " arrived as seq %" PRIu64,
-				       i, h->seq);
-			rc = IL_FAIL;
-			break;
+			il_pair_why(p, 0, "responder: message %" PRIu64 " arrived as seq %" PRIu64, i, h->seq);
+			return IL_FAIL;
 		}
 		if (i >= r->warmup)
 			il_hist_add(&sh->oneway_ab, t - h->t_send);
 		lttng_ust_tracepoint(ipclab_msg, msg_send, r->tname, chan_out, i, (uint32_t)l->size);
 		h->t_send = il_now_ns();
 		if (l->t->send(l, 1, buf) < 0) {
-			(void)snprintf(sh->why, sizeof(sh->why), "responder: send %" PRIu64 " failed: %s", i,
-				       errno == EPIPE ? "the initiator went away" : strerror(errno));
-			rc = IL_FAIL;
+			il_pair_why(p, 0, "responder: send %" PRIu64 " failed: %s", i,
+				    errno == EPIPE ? "the initiator went away" : strerror(errno));
+			return IL_FAIL;
 		}
 	}
-	sh->cpu_end = il_cpu_now();
-	il_link_detach(l, 1);
-	free(buf);
-	sh->resp_status = rc;
-	return rc;
+	return IL_OK;
+}
+
+/* The initiator (side 0): ping-pong; round trip and one-way B->A into r's histograms. */
+static int initiator(struct il_pair *p)
+{
+	struct run *r = p->arg;
+	struct il_link *l = &p->link;
+	const struct il_transport *t = l->t;
+	const uint32_t chan_out = p->rep << 1, chan_in = chan_out | 1u;
+	unsigned char *buf = r->buf[0];
+	struct msg_hdr *h = (struct msg_hdr *)buf;
+	for (uint64_t i = 0; i < r->total; i++) {
+		lttng_ust_tracepoint(ipclab_msg, msg_send, t->name, chan_out, i, (uint32_t)l->size);
+		uint64_t t0 = il_now_ns();
+		h->seq = i;
+		h->t_send = t0;
+		if (t->send(l, 0, buf) < 0) {
+			if (errno == EPIPE)
+				il_fail("send %" PRIu64 ": the responder went away", i);
+			else
+				il_errno("send %" PRIu64 " failed", i);
+			return IL_FAIL;
+		}
+		if (t->recv(l, 0, buf) < 0) {
+			if (errno == EPIPE)
+				il_fail("receive %" PRIu64 ": the responder went away", i);
+			else
+				il_errno("receive %" PRIu64 " failed", i);
+			return IL_FAIL;
+		}
+		uint64_t t1 = il_now_ns();
+		lttng_ust_tracepoint(ipclab_msg, msg_recv, t->name, chan_in, i, (uint32_t)l->size);
+		if (h->seq != i) {
+			il_fail("reply %" PRIu64 " came back as seq %" PRIu64, i, h->seq);
+			return IL_FAIL;
+		}
+		if (i >= r->warmup) {
+			il_hist_add(r->rtt, t1 - t0);
+			il_hist_add(r->oneway_ba, t1 - h->t_send);
+		}
+	}
+	return IL_OK;
+}
+
+static int latency_body(struct il_pair *p, int side)
+{
+	return side == 0 ? initiator(p) : responder(p);
 }
 
 struct repeat_result {
@@ -113,114 +138,36 @@ struct repeat_result {
 	int cpu_start, cpu_end;
 };
 
-/* One repeat: set up the transport, spawn the responder, ping-pong, join, tear down. */
+/* One repeat: the two bodies inside bench_common's pair life cycle. */
 static int one_repeat(struct il_ctx *x, const struct il_transport *t, size_t size, uint32_t rep,
-		      struct shared *sh, struct repeat_result *res)
+		      struct shared *sh, struct il_pair *p, struct repeat_result *res)
 {
 	const struct il_common *c = &x->c;
-	struct run r = { .sh = sh, .total = c->warmup + c->iterations, .warmup = c->warmup,
-			 .repeat = rep, .tname = t->name };
-	struct il_peer peer;
-	char how[128];
-	int rc;
-
+	struct run r = { .sh = sh, .total = c->warmup + c->iterations, .warmup = c->warmup, .tname = t->name,
+			 .rtt = &res->rtt, .oneway_ba = &res->oneway_ba };
 	memset(sh, 0, sizeof(*sh));
 	il_hist_init(&sh->oneway_ab, HIST_MAX_NS);
 	il_hist_init(&res->rtt, HIST_MAX_NS);
 	il_hist_init(&res->oneway_ba, HIST_MAX_NS);
-	if (il_barrier_init(&sh->start, 2) < 0) {
-		il_err("cannot create the start barrier");
-		return IL_NORES;
-	}
-	unsigned char *buf = msg_buffer(size);
-	if (!buf) {
+	r.buf[0] = msg_buffer(size);
+	r.buf[1] = msg_buffer(size);
+	int rc = IL_NORES;
+	if (!r.buf[0] || !r.buf[1]) {
 		il_err("out of memory for a %zu-byte message", size);
-		il_barrier_destroy(&sh->start);
-		return IL_NORES;
+	} else {
+		p->arg = &r;
+		rc = il_pair_run(p, x, t, size, rep, c->iterations, c->warmup);
+		res->cpu_start = p->ps ? p->ps->cpu_start[0] : -1;
+		res->cpu_end = p->ps ? p->ps->cpu_end[0] : -1;
 	}
-	if ((rc = il_link_init(&r.link, t, c->mode, size)) != 0)
-		goto out_buf;
-	int e = il_pin_self(c->cpu[0]);
-	if (e) {
-		errno = -e;
-		il_errno("cannot pin the initiator to CPU %d", c->cpu[0]);
-		rc = IL_NORES;
-		goto out_link;
-	}
-	lttng_ust_tracepoint(ipclab_run, run_begin, x->experiment, t->name, c->mode, rep, c->iterations, c->warmup);
-	if ((rc = il_spawn(&peer, c->mode, c->cpu[1], responder, &r)) != 0)
-		goto out_link;
-	rc = il_link_attach(&r.link, 0);
-	res->cpu_start = il_cpu_now();
-	il_barrier_wait(&sh->start);
-	if (rc == IL_OK && sh->resp_status != IL_OK)
-		rc = sh->resp_status;
-
-	struct msg_hdr *h = (struct msg_hdr *)buf;
-	const uint32_t chan_out = rep << 1, chan_in = chan_out | 1u;
-	for (uint64_t i = 0; rc == IL_OK && i < r.total; i++) {
-		lttng_ust_tracepoint(ipclab_msg, msg_send, t->name, chan_out, i, (uint32_t)size);
-		uint64_t t0 = il_now_ns();
-		h->seq = i;
-		h->t_send = t0;
-		if (t->send(&r.link, 0, buf) < 0) {
-			if (errno == EPIPE)
-				il_fail("send %" PRIu64 ": the responder went away", i);
-			else
-				il_errno("send %" PRIu64 " failed", i);
-			rc = IL_FAIL;
-			break;
-		}
-		if (t->recv(&r.link, 0, buf) < 0) {
-			if (errno == EPIPE)
-				il_fail("receive %" PRIu64 ": the responder went away", i);
-			else
-				il_errno("receive %" PRIu64 " failed", i);
-			rc = IL_FAIL;
-			break;
-		}
-		uint64_t t1 = il_now_ns();
-		lttng_ust_tracepoint(ipclab_msg, msg_recv, t->name, chan_in, i, (uint32_t)size);
-		if (h->seq != i) {
-			il_fail("reply %" PRIu64 " came back as seq %" PRIu64, i, h->seq);
-			rc = IL_FAIL;
-			break;
-		}
-		if (i >= c->warmup) {
-			il_hist_add(&res->rtt, t1 - t0);
-			il_hist_add(&res->oneway_ba, t1 - h->t_send);
-		}
-	}
-	res->cpu_end = il_cpu_now();
-	il_link_detach(&r.link, 0);
-	int prc = il_join(&peer, how, sizeof(how));
-	if (*how)
-		il_fail("the responder was %s", how);
-	else if (prc != IL_OK && sh->why[0])
-		il_err("%s", sh->why);
-	if (rc == IL_OK)
-		rc = prc;
-	lttng_ust_tracepoint(ipclab_run, run_end, x->experiment, t->name, rep, rc);
-out_link:
-	il_link_free(&r.link);
-out_buf:
-	free(buf);
-	il_barrier_destroy(&sh->start);
+	free(r.buf[0]);
+	free(r.buf[1]);
 	return rc;
 }
 
 static json_t *cpu_pair(int a, int b)
 {
 	return json_pack("[ii]", a, b);
-}
-
-/* Prints one summary row of the human table. */
-static void row(const char *label, const struct il_hist *h)
-{
-	struct il_summary s;
-	il_hist_summary(h, &s);
-	printf("%-14s %9" PRIu64 " %9" PRIu64 " %9.0f %9.0f %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 "\n",
-	       label, s.count, s.min, s.mean, s.stddev, s.p50, s.p90, s.p99, s.p999, s.max);
 }
 
 static int latency_run(int argc, char **argv)
@@ -243,23 +190,18 @@ static int latency_run(int argc, char **argv)
 		return prc;
 	const struct il_transport *t = il_transport_find(choices[tidx]);
 	const struct il_common *c = &x.c;
-	il_jset(x.params, "transport", json_string(t->name));
 	il_jset(x.params, "size", json_integer((json_int_t)size));
-	const char *why = t->unsupported ? t->unsupported() : NULL;
-	if (why) {
-		il_err("%s is not supported here: %s", t->name, why);
-		il_jset(x.results, "unsupported", json_string(why));
-		return il_ctx_finish(&x, IL_UNSUP);
-	}
-	if (t->max_size && size > t->max_size) {
-		il_err("--size %" PRIu64 " exceeds the %s limit of %zu bytes", size, t->name, t->max_size);
-		return il_ctx_finish(&x, IL_NORES);
-	}
+	int crc = il_bench_check_transport(&x, t);
+	if (crc != IL_RUN)
+		return il_ctx_finish(&x, crc);
+	if ((crc = il_bench_check_size(t, size)) != IL_OK)
+		return il_ctx_finish(&x, crc);
 
 	il_guard_install((unsigned)c->timeout_s);
 	uint64_t clock_cost = il_clock_read_cost_ns();
 	struct shared *sh = il_shared_alloc(sizeof(*sh));
 	struct repeat_result *res = calloc(1, sizeof(*res));
+	struct il_pair pair = { .body = latency_body, .task_name = "ipclab-resp" };
 	struct il_hist *rtt = malloc(sizeof(*rtt)), *ab = malloc(sizeof(*ab)), *ba = malloc(sizeof(*ba));
 	double *p50s = calloc(c->repeat, sizeof(double)), *means = calloc(c->repeat, sizeof(double));
 	int rc = IL_OK;
@@ -275,7 +217,7 @@ static int latency_run(int argc, char **argv)
 	for (uint32_t rep = 0; rep < c->repeat && rc == IL_OK; rep++) {
 		il_info("%s %s: repeat %u/%" PRIu64, t->name, c->mode == IL_MODE_THREAD ? "thread" : "process",
 			rep + 1, c->repeat);
-		rc = one_repeat(&x, t, size, rep, sh, res);
+		rc = one_repeat(&x, t, size, rep, sh, &pair, res);
 		if (rc != IL_OK)
 			break;
 		il_hist_merge(rtt, &res->rtt);
@@ -287,7 +229,7 @@ static int latency_run(int argc, char **argv)
 			"rtt_mean", il_hist_mean(&res->rtt), "rtt_p50", (json_int_t)il_hist_percentile(&res->rtt, 50),
 			"oneway_p50", (json_int_t)il_hist_percentile(&sh->oneway_ab, 50), "cpu",
 			"initiator", cpu_pair(res->cpu_start, res->cpu_end),
-			"responder", cpu_pair(sh->cpu_start, sh->cpu_end)));
+			"responder", cpu_pair(pair.ps->cpu_start[1], pair.ps->cpu_end[1])));
 	}
 	il_guard_disarm();
 	il_jset(x.results, "repeats", reps);
@@ -313,11 +255,10 @@ static int latency_run(int argc, char **argv)
 			printf(" (%d,%d)", c->cpu[0], c->cpu[1]);
 		printf(", %" PRIu64 " B, %" PRIu64 " iterations x %" PRIu64 " repeats (+%" PRIu64 " warm-up)%s\n",
 		       size, c->iterations, c->repeat, c->warmup, il_trace_loaded() ? ", traced" : "");
-		printf("%-14s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n", "ns", "count", "min", "mean", "stddev",
-		       "p50", "p90", "p99", "p99.9", "max");
-		row("round trip", rtt);
-		row("one-way A->B", ab);
-		row("one-way B->A", ba);
+		il_bench_row_header();
+		il_bench_row("round trip", rtt);
+		il_bench_row("one-way A->B", ab);
+		il_bench_row("one-way B->A", ba);
 		printf("clock read %" PRIu64 " ns; repeat-to-repeat rel. stddev: p50 %.1f %%, mean %.1f %%\n",
 		       clock_cost, 100 * rsd_p50, 100 * rsd_mean);
 	}
@@ -339,6 +280,7 @@ static int latency_run(int argc, char **argv)
 		}
 	}
 out:
+	il_pair_fini(&pair);
 	il_shared_free(sh, sizeof(*sh));
 	free(res);
 	free(rtt);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -92,6 +93,9 @@ void il_fd_close(int *fd)
 
 int il_link_init(struct il_link *l, const struct il_transport *t, int mode, size_t size)
 {
+	/* The ops promise EPIPE for a gone peer: a write(2) to a pipe or FIFO whose reader
+	 * died must fail with EPIPE instead of killing us with SIGPIPE (pipe(7)). */
+	(void)signal(SIGPIPE, SIG_IGN);
 	memset(l, 0, sizeof(*l));
 	l->t = t;
 	l->mode = mode;
@@ -155,4 +159,64 @@ void il_link_free(struct il_link *l)
 			il_fd_close(&l->life[i][j]);
 	il_shared_free(l->ls, sizeof(*l->ls));
 	l->ls = NULL;
+}
+
+/* Watcher thread: wait for the peer's lifeline to hang up (or for stop), then wake. */
+static void *watch_main(void *arg)
+{
+	struct il_link_watch *w = arg;
+	struct pollfd p[2] = {
+		{ .fd = w->l->life[1 - w->side][0], .events = POLLIN },
+		{ .fd = w->stop[0], .events = POLLIN },
+	};
+	for (;;) {
+		int n = poll(p, 2, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || p[1].revents)
+			return NULL;
+		if (p[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			w->wake(w->l, w->side);
+			return NULL;
+		}
+	}
+}
+
+int il_link_watch_start(struct il_link_watch *w, struct il_link *l, int side,
+			void (*wake)(struct il_link *l, int side))
+{
+	w->running = false;
+	w->stop[0] = w->stop[1] = -1;
+	if (l->mode != IL_MODE_PROCESS || l->life[1 - side][0] < 0)
+		return 0;
+	w->l = l;
+	w->side = side;
+	w->wake = wake;
+	if (pipe2(w->stop, O_CLOEXEC) < 0)
+		return -1;
+	/* Signals stay with the measuring thread (EINTR semantics, guard handlers). */
+	sigset_t block, old;
+	sigfillset(&block);
+	(void)pthread_sigmask(SIG_SETMASK, &block, &old);
+	int e = pthread_create(&w->thread, NULL, watch_main, w);
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e) {
+		il_fd_close(&w->stop[0]);
+		il_fd_close(&w->stop[1]);
+		errno = e;
+		return -1;
+	}
+	w->running = true;
+	return 0;
+}
+
+void il_link_watch_stop(struct il_link_watch *w)
+{
+	if (!w->running)
+		return;
+	w->running = false;
+	(void)!write(w->stop[1], "", 1);
+	(void)pthread_join(w->thread, NULL);
+	il_fd_close(&w->stop[0]);
+	il_fd_close(&w->stop[1]);
 }

@@ -4,6 +4,7 @@
 #ifndef IPCLAB_TRANSPORT_H
 #define IPCLAB_TRANSPORT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -56,6 +57,23 @@ void il_link_free(struct il_link *l);
 /* True when the other side has detached, exited or was killed. Cheap (one poll(2));
  * transports that wait without a file descriptor call it every few milliseconds. */
 bool il_link_peer_gone(struct il_link *l, int side);
+
+/* Lifeline watcher (process mode only; a no-op in thread mode): a helper thread that
+ * sleeps in poll(2) on the peer's lifeline and calls wake(l, side) once when the peer
+ * exits or is killed, so a transport whose blocking wait has neither a file descriptor
+ * nor a timeout (eventfd read, msgrcv) can be woken without polling on its fast path.
+ * Start it in attach, stop it in detach/teardown (before the lifelines are closed). */
+struct il_link_watch {
+	struct il_link *l;
+	int side;
+	void (*wake)(struct il_link *l, int side);
+	int stop[2];
+	pthread_t thread;
+	bool running;
+};
+int il_link_watch_start(struct il_link_watch *w, struct il_link *l, int side,
+			void (*wake)(struct il_link *l, int side));
+void il_link_watch_stop(struct il_link_watch *w);
 
 /* The registry (transports.def). */
 const struct il_transport *il_transport_find(const char *name);

@@ -1,0 +1,67 @@
+/* ana.h - the ipclab trace analyses, independent of babeltrace2: the sink plugin
+ * (plugin.c) decodes each event and calls one of the ana_* functions below; at the end
+ * ana_finish() renders one JSON document (and TSV files) from the accumulated state.
+ *
+ * Pairing rules (what "matched" means), all keyed without the vpid so a pair may span
+ * processes, and every in-flight entry removed as soon as it is matched, so memory is
+ * bounded by what is in flight, not by the trace length:
+ *   messages  msg_send -> msg_recv        key (transport, chan, seq)
+ *   signals   sig_send -> sig_receive     key (signo, seq)
+ *   locks     lock_request -> lock_acquire -> lock_release   key (lock, kind, vtid)
+ *   tasks     task_spawn -> task_start -> task_exit -> task_reaped   key seq
+ *   bus       bus_state intervals          key (vpid, role)
+ * The trace is read in time order (babeltrace2's muxer), so a receive whose send was
+ * not seen (discarded, or before a --begin cut) is counted as unmatched at once and
+ * never stored. */
+#ifndef IPCLAB_ANA_H
+#define IPCLAB_ANA_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ANA_SCHEMA "ipclab-analysis/1"
+
+struct ana;
+
+/* tsv_dir: NULL for no TSV output (else created if missing). NULL on failure (reason in err). */
+struct ana *ana_new(const char *tsv_dir, char *err, size_t errlen);
+void ana_free(struct ana *a);
+
+/* Every event (ipclab or not), with its time in ns from the clock origin (0 if none). */
+void ana_event_time(struct ana *a, int64_t ts);
+
+void ana_run_begin(struct ana *a, int64_t ts, int64_t vpid, const char *experiment, const char *variant,
+		   int64_t mode, uint64_t repeat, uint64_t iterations, uint64_t warmup);
+void ana_run_end(struct ana *a, int64_t ts, int64_t vpid, const char *experiment, const char *variant,
+		 uint64_t repeat, int64_t status);
+
+void ana_msg_send(struct ana *a, int64_t ts, const char *transport, uint32_t chan, uint64_t seq);
+void ana_msg_recv(struct ana *a, int64_t ts, const char *transport, uint32_t chan, uint64_t seq);
+
+void ana_sig_send(struct ana *a, int64_t ts, int64_t signo, uint64_t seq, int64_t target);
+void ana_sig_recv(struct ana *a, int64_t ts, int64_t signo, uint64_t seq, const char *method);
+void ana_child_reap(struct ana *a, int64_t ts, int64_t pid, uint64_t seq);
+void ana_bus_state(struct ana *a, int64_t ts, int64_t vpid, const char *role, const char *state);
+
+enum ana_lock_op { ANA_LOCK_REQUEST, ANA_LOCK_ACQUIRE, ANA_LOCK_RELEASE };
+void ana_lock(struct ana *a, enum ana_lock_op op, int64_t ts, uint32_t lock, const char *kind, int64_t vtid);
+
+void ana_race(struct ana *a, int is_write, int64_t ts, uint32_t worker, uint64_t value);
+
+enum ana_task_stage { ANA_TASK_SPAWN, ANA_TASK_START, ANA_TASK_EXIT, ANA_TASK_REAPED };
+void ana_task(struct ana *a, enum ana_task_stage st, int64_t ts, uint64_t seq, int64_t pid);
+
+/* A discarded-events / discarded-packets message; count_known 0: the count is unavailable. */
+void ana_discarded_events(struct ana *a, uint64_t count, int count_known);
+void ana_discarded_packets(struct ana *a, uint64_t count, int count_known);
+
+/* A note for the "warnings" array (e.g. an event whose fields do not match). */
+void ana_warn(struct ana *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Builds the result: events is the {"total", "ipclab", "by_name"} object the caller counted
+ * (reference stolen). Writes JSON to json_path (NULL or "-": stdout) and closes the TSV
+ * files. 0 on success, -1 with err set. */
+int ana_finish(struct ana *a, json_t *events, const char *json_path, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,519 @@
+/* plugin.c - babeltrace2 plugin "ipclab", sink component class "analyze":
+ *
+ *   babeltrace2 --plugin-path=build/lib/babeltrace2/plugins TRACE \
+ *       -c sink.ipclab.analyze -p 'output="r.json",tsv-dir="tsv"'
+ *
+ * Decodes every ipclab_* event and hands it to the analyses of ana.c. The hot path
+ * allocates nothing: each event class is resolved once (kind, payload member indexes,
+ * context member indexes, clock) and cached by its address; a reference on the class
+ * keeps the address from being reused while the graph runs.
+ * Discarded-events and discarded-packets messages are counted: the result then says
+ * "complete": false. An upstream error (truncated or corrupt trace) makes the sink fail
+ * with a cause on the error chain: babeltrace2 prints it and exits non-zero, and no
+ * result is written. */
+#include <babeltrace2/babeltrace.h>
+
+#include "ana.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static bt_component_class_sink_consume_method_status analyze_consume(bt_self_component_sink *self);
+static bt_component_class_initialize_method_status analyze_init(bt_self_component_sink *self,
+								  bt_self_component_sink_configuration *config,
+								  const bt_value *params, void *init_data);
+static void analyze_finalize(bt_self_component_sink *self);
+static bt_component_class_sink_graph_is_configured_method_status analyze_configured(bt_self_component_sink *self);
+
+BT_PLUGIN_MODULE();
+BT_PLUGIN(ipclab);
+BT_PLUGIN_DESCRIPTION("ipclab trace analyses (message/signal latency, locks, races, tasks, bus states)");
+BT_PLUGIN_AUTHOR("ipclab");
+
+BT_PLUGIN_SINK_COMPONENT_CLASS(analyze, analyze_consume);
+BT_PLUGIN_SINK_COMPONENT_CLASS_DESCRIPTION(analyze,
+	"Pair ipclab events and summarise latencies as JSON (and TSV files).");
+BT_PLUGIN_SINK_COMPONENT_CLASS_HELP(analyze,
+	"Parameters:\n"
+	"  output=\"FILE\"   write the JSON result to FILE (default: standard output)\n"
+	"  tsv-dir=\"DIR\"   also write one TSV file per analysis into DIR (created if missing)\n"
+	"The result says \"complete\": false when the trace reports discarded events or packets.\n"
+	"Compose with filter.utils.trimmer (or the CLI's --begin/--end) to analyse a time range.");
+
+/* Event kinds the analyses know. */
+enum kind {
+	K_OTHER,
+	K_RUN_BEGIN,
+	K_RUN_END,
+	K_PROBE,
+	K_MSG_SEND,
+	K_MSG_RECV,
+	K_SIG_SEND,
+	K_SIG_RECV,
+	K_BUS_STATE,
+	K_CHILD_REAP,
+	K_LOCK_REQUEST,
+	K_LOCK_ACQUIRE,
+	K_LOCK_RELEASE,
+	K_RACE_READ,
+	K_RACE_WRITE,
+	K_TASK_SPAWN,
+	K_TASK_START,
+	K_TASK_EXIT,
+	K_TASK_REAPED,
+};
+
+#define MAX_FIELDS 6
+
+/* Field specs: "name" (required integer), "$name" (required string), "?name" optional
+ * integer; "a|b" accepts either name (the first present wins). */
+static const struct spec {
+	const char *event;
+	enum kind kind;
+	const char *fields[MAX_FIELDS];
+} specs[] = {
+	{ "ipclab_run:run_begin", K_RUN_BEGIN, { "$experiment", "$variant", "mode", "repeat", "iterations", "warmup" } },
+	{ "ipclab_run:run_end", K_RUN_END, { "$experiment", "$variant", "repeat", "status" } },
+	{ "ipclab_run:probe", K_PROBE, { 0 } },
+	{ "ipclab_msg:msg_send", K_MSG_SEND, { "$transport", "chan", "seq" } },
+	{ "ipclab_msg:msg_recv", K_MSG_RECV, { "$transport", "chan", "seq" } },
+	{ "ipclab_sig:sig_send", K_SIG_SEND, { "signo", "seq", "target" } },
+	{ "ipclab_sig:sig_receive", K_SIG_RECV, { "signo", "seq", "$method" } },
+	{ "ipclab_sig:bus_state", K_BUS_STATE, { "$role", "$state" } },
+	{ "ipclab_sig:child_reap", K_CHILD_REAP, { "pid", "seq" } },
+	{ "ipclab_lock:lock_request", K_LOCK_REQUEST, { "lock|lock_id|id", "$kind" } },
+	{ "ipclab_lock:lock_acquire", K_LOCK_ACQUIRE, { "lock|lock_id|id", "$kind" } },
+	{ "ipclab_lock:lock_release", K_LOCK_RELEASE, { "lock|lock_id|id", "$kind" } },
+	{ "ipclab_lock:race_read", K_RACE_READ, { "worker", "value" } },
+	{ "ipclab_lock:race_write", K_RACE_WRITE, { "worker", "value" } },
+	{ "ipclab_task:task_spawn", K_TASK_SPAWN, { "seq", "?pid|tid" } },
+	{ "ipclab_task:task_start", K_TASK_START, { "seq", "?pid|tid" } },
+	{ "ipclab_task:task_exit", K_TASK_EXIT, { "seq", "?pid|tid" } },
+	{ "ipclab_task:task_reaped", K_TASK_REAPED, { "seq", "?pid|tid" } },
+};
+
+enum ftype { T_ABSENT = 0, T_UNSIGNED, T_SIGNED, T_STRING };
+
+struct slot {
+	uint64_t idx;
+	enum ftype type;
+};
+
+/* One event class, resolved once. */
+struct evc {
+	const bt_event_class *cls; /* referenced */
+	char *name;
+	enum kind kind;
+	int has_clock;
+	struct slot f[MAX_FIELDS];
+	struct slot vpid, vtid; /* common context members */
+	uint64_t count;
+};
+
+#define CACHE_SLOTS 256u
+
+struct comp {
+	bt_self_component *self;
+	bt_message_iterator *it;
+	struct ana *ana;
+	char *output;
+	struct evc *evc;
+	size_t nevc, evc_cap;
+	struct evc *cache[CACHE_SLOTS]; /* direct-mapped by class address */
+	int done;
+};
+
+/* ---------------------------------------------------------------- field access */
+
+static inline int64_t get_int(const bt_field *s, const struct slot *sl)
+{
+	if (!s || sl->type == T_ABSENT || sl->type == T_STRING)
+		return 0;
+	const bt_field *f = bt_field_structure_borrow_member_field_by_index_const(s, sl->idx);
+	return sl->type == T_UNSIGNED ? (int64_t)bt_field_integer_unsigned_get_value(f)
+				      : bt_field_integer_signed_get_value(f);
+}
+
+static inline const char *get_str(const bt_field *s, const struct slot *sl)
+{
+	if (!s || sl->type != T_STRING)
+		return NULL;
+	return bt_field_string_get_value(bt_field_structure_borrow_member_field_by_index_const(s, sl->idx));
+}
+
+/* Finds member `name` of structure field class fc: its index and type. */
+static struct slot find_member(const bt_field_class *fc, const char *name, size_t len)
+{
+	struct slot s = { 0, T_ABSENT };
+	if (!fc || bt_field_class_get_type(fc) != BT_FIELD_CLASS_TYPE_STRUCTURE)
+		return s;
+	uint64_t n = bt_field_class_structure_get_member_count(fc);
+	for (uint64_t i = 0; i < n; i++) {
+		const bt_field_class_structure_member *m = bt_field_class_structure_borrow_member_by_index_const(fc, i);
+		const char *mn = bt_field_class_structure_member_get_name(m);
+		if (strlen(mn) != len || strncmp(mn, name, len) != 0)
+			continue;
+		bt_field_class_type t = bt_field_class_get_type(bt_field_class_structure_member_borrow_field_class_const(m));
+		s.idx = i;
+		if (bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER))
+			s.type = T_UNSIGNED;
+		else if (bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_SIGNED_INTEGER))
+			s.type = T_SIGNED;
+		else if (t == BT_FIELD_CLASS_TYPE_STRING)
+			s.type = T_STRING;
+		return s;
+	}
+	return s;
+}
+
+/* Resolves one spec entry ("$a|b", "?a", "a") against the payload class. */
+static struct slot resolve(const bt_field_class *payload, const char *spec, int *ok)
+{
+	int want_string = spec[0] == '$', optional = spec[0] == '?';
+	const char *p = spec + (want_string || optional);
+	struct slot s = { 0, T_ABSENT };
+	while (*p) {
+		size_t len = strcspn(p, "|");
+		s = find_member(payload, p, len);
+		if (s.type != T_ABSENT)
+			break;
+		p += len + (p[len] == '|');
+	}
+	int good = want_string ? s.type == T_STRING : (s.type == T_UNSIGNED || s.type == T_SIGNED);
+	if (!good) {
+		s.type = T_ABSENT;
+		if (!optional)
+			*ok = 0;
+	}
+	return s;
+}
+
+/* Looks up (or builds) the descriptor of an event class; NULL only when out of memory. */
+static struct evc *evc_get(struct comp *c, const bt_event_class *cls)
+{
+	unsigned h = (unsigned)(((uintptr_t)cls >> 4) ^ ((uintptr_t)cls >> 12)) & (CACHE_SLOTS - 1);
+	struct evc *e = c->cache[h];
+	if (e && e->cls == cls)
+		return e;
+	for (size_t i = 0; i < c->nevc; i++) {
+		if (c->evc[i].cls == cls) {
+			c->cache[h] = &c->evc[i];
+			return &c->evc[i];
+		}
+	}
+	if (c->nevc == c->evc_cap) {
+		/* the cache holds pointers into the array: rebuild it after a move */
+		size_t nc = c->evc_cap ? c->evc_cap * 2 : 32;
+		struct evc *n = realloc(c->evc, nc * sizeof(*n));
+		if (!n)
+			return NULL;
+		c->evc = n;
+		c->evc_cap = nc;
+		memset(c->cache, 0, sizeof(c->cache));
+	}
+	e = &c->evc[c->nevc];
+	memset(e, 0, sizeof(*e));
+	const char *name = bt_event_class_get_name(cls);
+	e->name = strdup(name ? name : "(unnamed)");
+	if (!e->name)
+		return NULL;
+	e->cls = cls;
+	bt_event_class_get_ref(cls);
+	c->nevc++;
+	const bt_stream_class *sc = bt_event_class_borrow_stream_class_const(cls);
+	e->has_clock = bt_stream_class_borrow_default_clock_class_const(sc) != NULL;
+	const bt_field_class *ctx = bt_stream_class_borrow_event_common_context_field_class_const(sc);
+	e->vpid = find_member(ctx, "vpid", 4);
+	e->vtid = find_member(ctx, "vtid", 4);
+	if (e->vpid.type == T_STRING)
+		e->vpid.type = T_ABSENT;
+	if (e->vtid.type == T_STRING)
+		e->vtid.type = T_ABSENT;
+	for (size_t s = 0; s < sizeof(specs) / sizeof(specs[0]); s++) {
+		if (strcmp(specs[s].event, e->name) != 0)
+			continue;
+		const bt_field_class *payload = bt_event_class_borrow_payload_field_class_const(cls);
+		int ok = 1;
+		for (int i = 0; i < MAX_FIELDS && specs[s].fields[i]; i++)
+			e->f[i] = resolve(payload, specs[s].fields[i], &ok);
+		if (ok) {
+			e->kind = specs[s].kind;
+		} else {
+			ana_warn(c->ana, "event %s does not have the fields this analysis expects: not analysed",
+				 e->name);
+		}
+		break;
+	}
+	c->cache[h] = e;
+	return e;
+}
+
+/* ---------------------------------------------------------------- messages */
+
+static void handle_event(struct comp *c, const bt_message *msg)
+{
+	const bt_event *ev = bt_message_event_borrow_event_const(msg);
+	struct evc *e = evc_get(c, bt_event_borrow_class_const(ev));
+	if (!e)
+		return;
+	e->count++;
+	int64_t ts = 0;
+	if (e->has_clock)
+		(void)bt_clock_snapshot_get_ns_from_origin(bt_message_event_borrow_default_clock_snapshot_const(msg),
+							   &ts);
+	ana_event_time(c->ana, ts);
+	if (e->kind == K_OTHER || e->kind == K_PROBE)
+		return;
+	const bt_field *p = bt_event_borrow_payload_field_const(ev);
+	const bt_field *cx = (e->vpid.type || e->vtid.type) ? bt_event_borrow_common_context_field_const(ev) : NULL;
+	const struct slot *f = e->f;
+	struct ana *a = c->ana;
+	switch (e->kind) {
+	case K_RUN_BEGIN:
+		ana_run_begin(a, ts, get_int(cx, &e->vpid), get_str(p, &f[0]), get_str(p, &f[1]), get_int(p, &f[2]),
+			      (uint64_t)get_int(p, &f[3]), (uint64_t)get_int(p, &f[4]), (uint64_t)get_int(p, &f[5]));
+		break;
+	case K_RUN_END:
+		ana_run_end(a, ts, get_int(cx, &e->vpid), get_str(p, &f[0]), get_str(p, &f[1]),
+			    (uint64_t)get_int(p, &f[2]), get_int(p, &f[3]));
+		break;
+	case K_MSG_SEND:
+		ana_msg_send(a, ts, get_str(p, &f[0]), (uint32_t)get_int(p, &f[1]), (uint64_t)get_int(p, &f[2]));
+		break;
+	case K_MSG_RECV:
+		ana_msg_recv(a, ts, get_str(p, &f[0]), (uint32_t)get_int(p, &f[1]), (uint64_t)get_int(p, &f[2]));
+		break;
+	case K_SIG_SEND:
+		ana_sig_send(a, ts, get_int(p, &f[0]), (uint64_t)get_int(p, &f[1]), get_int(p, &f[2]));
+		break;
+	case K_SIG_RECV:
+		ana_sig_recv(a, ts, get_int(p, &f[0]), (uint64_t)get_int(p, &f[1]), get_str(p, &f[2]));
+		break;
+	case K_BUS_STATE:
+		ana_bus_state(a, ts, get_int(cx, &e->vpid), get_str(p, &f[0]), get_str(p, &f[1]));
+		break;
+	case K_CHILD_REAP:
+		ana_child_reap(a, ts, get_int(p, &f[0]), (uint64_t)get_int(p, &f[1]));
+		break;
+	case K_LOCK_REQUEST:
+	case K_LOCK_ACQUIRE:
+	case K_LOCK_RELEASE:
+		ana_lock(a, (enum ana_lock_op)(e->kind - K_LOCK_REQUEST), ts, (uint32_t)get_int(p, &f[0]),
+			 get_str(p, &f[1]), get_int(cx, &e->vtid));
+		break;
+	case K_RACE_READ:
+	case K_RACE_WRITE:
+		ana_race(a, e->kind == K_RACE_WRITE, ts, (uint32_t)get_int(p, &f[0]), (uint64_t)get_int(p, &f[1]));
+		break;
+	case K_TASK_SPAWN:
+	case K_TASK_START:
+	case K_TASK_EXIT:
+	case K_TASK_REAPED:
+		ana_task(a, (enum ana_task_stage)(e->kind - K_TASK_SPAWN), ts, (uint64_t)get_int(p, &f[0]),
+			 get_int(p, &f[1]));
+		break;
+	default:
+		break;
+	}
+}
+
+static void handle(struct comp *c, const bt_message *msg)
+{
+	uint64_t n = 0;
+	switch (bt_message_get_type(msg)) {
+	case BT_MESSAGE_TYPE_EVENT:
+		handle_event(c, msg);
+		break;
+	case BT_MESSAGE_TYPE_DISCARDED_EVENTS: {
+		bt_property_availability av = bt_message_discarded_events_get_count(msg, &n);
+		ana_discarded_events(c->ana, n, av == BT_PROPERTY_AVAILABILITY_AVAILABLE);
+		break;
+	}
+	case BT_MESSAGE_TYPE_DISCARDED_PACKETS: {
+		bt_property_availability av = bt_message_discarded_packets_get_count(msg, &n);
+		ana_discarded_packets(c->ana, n, av == BT_PROPERTY_AVAILABILITY_AVAILABLE);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+/* The {"total", "ipclab", "by_name"} object: event counts per name over all classes. */
+static json_t *event_counts(struct comp *c)
+{
+	json_t *by = json_object();
+	json_int_t total = 0, ours = 0;
+	if (!by)
+		return NULL;
+	for (size_t i = 0; i < c->nevc; i++) {
+		struct evc *e = &c->evc[i];
+		json_int_t n = (json_int_t)e->count;
+		if (n == 0)
+			continue;
+		json_t *old = json_object_get(by, e->name);
+		(void)json_object_set_new(by, e->name, json_integer(n + (old ? json_integer_value(old) : 0)));
+		total += n;
+		if (strncmp(e->name, "ipclab_", 7) == 0)
+			ours += n;
+	}
+	return json_pack("{sI sI so}", "total", total, "ipclab", ours, "by_name", by);
+}
+
+/* ---------------------------------------------------------------- methods */
+
+static bt_component_class_sink_consume_method_status analyze_consume(bt_self_component_sink *self)
+{
+	struct comp *c = bt_self_component_get_data(bt_self_component_sink_as_self_component(self));
+	bt_message_array_const msgs;
+	uint64_t n = 0;
+	char err[512];
+
+	switch (bt_message_iterator_next(c->it, &msgs, &n)) {
+	case BT_MESSAGE_ITERATOR_NEXT_STATUS_OK:
+		break;
+	case BT_MESSAGE_ITERATOR_NEXT_STATUS_END: {
+		json_t *events = event_counts(c);
+		c->done = 1;
+		if (!events || ana_finish(c->ana, events, c->output, err, sizeof(err)) < 0) {
+			BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(c->self, "ipclab analysis: %s",
+									    events ? err : "out of memory");
+			return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_ERROR;
+		}
+		return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_END;
+	}
+	case BT_MESSAGE_ITERATOR_NEXT_STATUS_AGAIN:
+		return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_AGAIN;
+	case BT_MESSAGE_ITERATOR_NEXT_STATUS_MEMORY_ERROR:
+		return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_MEMORY_ERROR;
+	default:
+		BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
+			c->self, "ipclab analysis: reading the trace failed (truncated or corrupt trace?); no result written");
+		return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_ERROR;
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		handle(c, msgs[i]);
+		bt_message_put_ref(msgs[i]);
+	}
+	return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_OK;
+}
+
+static bt_component_class_sink_graph_is_configured_method_status analyze_configured(bt_self_component_sink *self)
+{
+	struct comp *c = bt_self_component_get_data(bt_self_component_sink_as_self_component(self));
+	bt_self_component_port_input *port = bt_self_component_sink_borrow_input_port_by_index(self, 0);
+	if (bt_message_iterator_create_from_sink_component(self, port, &c->it) !=
+	    BT_MESSAGE_ITERATOR_CREATE_FROM_SINK_COMPONENT_STATUS_OK) {
+		BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(c->self, "cannot create the input message iterator");
+		return BT_COMPONENT_CLASS_SINK_GRAPH_IS_CONFIGURED_METHOD_STATUS_ERROR;
+	}
+	return BT_COMPONENT_CLASS_SINK_GRAPH_IS_CONFIGURED_METHOD_STATUS_OK;
+}
+
+struct param_check {
+	bt_self_component *self;
+	int bad;
+};
+
+static bt_value_map_foreach_entry_const_func_status check_param(const char *key, const bt_value *v, void *arg)
+{
+	struct param_check *pc = arg;
+	if (strcmp(key, "output") != 0 && strcmp(key, "tsv-dir") != 0) {
+		BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
+			pc->self, "unknown parameter '%s' (known: output, tsv-dir)", key);
+		pc->bad = 1;
+	} else if (!bt_value_is_string(v)) {
+		BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(pc->self, "parameter '%s' must be a string", key);
+		pc->bad = 1;
+	}
+	return BT_VALUE_MAP_FOREACH_ENTRY_CONST_FUNC_STATUS_OK;
+}
+
+static void comp_free(struct comp *c)
+{
+	if (!c)
+		return;
+	bt_message_iterator_put_ref(c->it);
+	for (size_t i = 0; i < c->nevc; i++) {
+		bt_event_class_put_ref(c->evc[i].cls);
+		free(c->evc[i].name);
+	}
+	free(c->evc);
+	ana_free(c->ana);
+	free(c->output);
+	free(c);
+}
+
+static bt_component_class_initialize_method_status analyze_init(bt_self_component_sink *self,
+								  bt_self_component_sink_configuration *config,
+								  const bt_value *params, void *init_data)
+{
+	(void)config;
+	(void)init_data;
+	bt_self_component *sc = bt_self_component_sink_as_self_component(self);
+	struct param_check pc = { sc, 0 };
+	const char *tsv = NULL;
+	char err[512];
+
+	if (params && bt_value_is_map(params)) {
+		(void)bt_value_map_foreach_entry_const(params, check_param, &pc);
+		if (pc.bad)
+			return BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_ERROR;
+	}
+	struct comp *c = calloc(1, sizeof(*c));
+	if (!c)
+		return BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_MEMORY_ERROR;
+	c->self = sc;
+	if (params && bt_value_is_map(params)) {
+		const bt_value *v = bt_value_map_borrow_entry_value_const(params, "output");
+		if (v && !(c->output = strdup(bt_value_string_get(v))))
+			goto oom;
+		v = bt_value_map_borrow_entry_value_const(params, "tsv-dir");
+		if (v)
+			tsv = bt_value_string_get(v);
+	}
+	if (c->output && *c->output == 0) {
+		BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(sc, "parameter 'output' is empty");
+		goto fail;
+	}
+	if (c->output && strcmp(c->output, "-") != 0) {
+		/* fail now, not after reading the whole trace */
+		char probe[4096];
+		(void)snprintf(probe, sizeof(probe), "%s.tmp%d", c->output, (int)getpid());
+		FILE *f = fopen(probe, "we");
+		if (!f) {
+			BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(sc, "cannot write the output file %s",
+									    c->output);
+			goto fail;
+		}
+		(void)fclose(f);
+		(void)unlink(probe);
+	}
+	c->ana = ana_new(tsv, err, sizeof(err));
+	if (!c->ana) {
+		BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(sc, "%s", err);
+		goto fail;
+	}
+	if (bt_self_component_sink_add_input_port(self, "in", NULL, NULL) != BT_SELF_COMPONENT_ADD_PORT_STATUS_OK)
+		goto oom;
+	bt_self_component_set_data(sc, c);
+	return BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_OK;
+oom:
+	comp_free(c);
+	return BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_MEMORY_ERROR;
+fail:
+	comp_free(c);
+	return BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_ERROR;
+}
+
+static void analyze_finalize(bt_self_component_sink *self)
+{
+	comp_free(bt_self_component_get_data(bt_self_component_sink_as_self_component(self)));
+}
+
+BT_PLUGIN_SINK_COMPONENT_CLASS_INITIALIZE_METHOD(analyze, analyze_init);
+BT_PLUGIN_SINK_COMPONENT_CLASS_FINALIZE_METHOD(analyze, analyze_finalize);
+BT_PLUGIN_SINK_COMPONENT_CLASS_GRAPH_IS_CONFIGURED_METHOD(analyze, analyze_configured);

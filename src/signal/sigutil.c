@@ -1,0 +1,224 @@
+/* sigutil.c - helpers shared by the signal experiments. */
+#include "sigutil.h"
+#include "../core/cleanup.h"
+#include "../core/log.h"
+#include "../core/opts.h"
+#include "../core/spawn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+void sigu_target_self(struct sigu_target *t, int mode)
+{
+	t->mode = mode;
+	t->pid = getpid();
+	t->tid = (pid_t)syscall(SYS_gettid);
+	t->thread = pthread_self();
+}
+
+int sigu_target_id(const struct sigu_target *t)
+{
+	return t->mode == IL_MODE_THREAD ? (int)t->tid : (int)t->pid;
+}
+
+int sigu_send(const struct sigu_target *t, int sig, bool queue, uint64_t value)
+{
+	union sigval v = { .sival_ptr = (void *)(uintptr_t)value };
+	if (t->mode == IL_MODE_THREAD) {
+		if (queue) {
+			/* rt_tgsigqueueinfo(2) with si_code SI_QUEUE, si_pid/si_uid ours */
+			int e = pthread_sigqueue(t->thread, sig, v);
+			if (e) {
+				errno = e;
+				return -1;
+			}
+			return 0;
+		}
+		return (int)syscall(SYS_tgkill, (int)t->pid, (int)t->tid, sig);
+	}
+	return queue ? sigqueue(t->pid, sig, v) : kill(t->pid, sig);
+}
+
+const char *sigu_send_call(int mode, bool queue)
+{
+	if (mode == IL_MODE_THREAD)
+		return queue ? "pthread_sigqueue" : "tgkill";
+	return queue ? "sigqueue" : "kill";
+}
+
+int sigu_expected_code(int mode, bool queue)
+{
+	if (queue)
+		return SI_QUEUE;
+	return mode == IL_MODE_THREAD ? SI_TKILL : SI_USER;
+}
+
+const char *sigu_name(int sig, char *buf, size_t len)
+{
+	static const struct { int sig; const char *name; } names[] = {
+		{ SIGHUP, "SIGHUP" }, { SIGINT, "SIGINT" }, { SIGQUIT, "SIGQUIT" },
+		{ SIGILL, "SIGILL" }, { SIGTRAP, "SIGTRAP" }, { SIGABRT, "SIGABRT" },
+		{ SIGBUS, "SIGBUS" }, { SIGFPE, "SIGFPE" }, { SIGKILL, "SIGKILL" },
+		{ SIGUSR1, "SIGUSR1" }, { SIGSEGV, "SIGSEGV" }, { SIGUSR2, "SIGUSR2" },
+		{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" }, { SIGTERM, "SIGTERM" },
+		{ SIGCHLD, "SIGCHLD" }, { SIGCONT, "SIGCONT" }, { SIGSTOP, "SIGSTOP" },
+		{ SIGTSTP, "SIGTSTP" }, { SIGTTIN, "SIGTTIN" }, { SIGTTOU, "SIGTTOU" },
+		{ SIGURG, "SIGURG" }, { SIGXCPU, "SIGXCPU" }, { SIGXFSZ, "SIGXFSZ" },
+		{ SIGVTALRM, "SIGVTALRM" }, { SIGPROF, "SIGPROF" }, { SIGWINCH, "SIGWINCH" },
+		{ SIGIO, "SIGIO" }, { SIGPWR, "SIGPWR" }, { SIGSYS, "SIGSYS" },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].sig == sig) {
+			(void)snprintf(buf, len, "%s", names[i].name);
+			return buf;
+		}
+	if (sig >= SIGRTMIN && sig <= SIGRTMAX) {
+		if (sig == SIGRTMIN)
+			(void)snprintf(buf, len, "SIGRTMIN");
+		else
+			(void)snprintf(buf, len, "SIGRTMIN+%d", sig - SIGRTMIN);
+	} else {
+		(void)snprintf(buf, len, "signal %d", sig);
+	}
+	return buf;
+}
+
+const char *sigu_code_name(int code, char *buf, size_t len)
+{
+	const char *n = NULL;
+	switch (code) {
+	case SI_USER: n = "SI_USER"; break;
+	case SI_KERNEL: n = "SI_KERNEL"; break;
+	case SI_QUEUE: n = "SI_QUEUE"; break;
+	case SI_TIMER: n = "SI_TIMER"; break;
+	case SI_MESGQ: n = "SI_MESGQ"; break;
+	case SI_ASYNCIO: n = "SI_ASYNCIO"; break;
+	case SI_SIGIO: n = "SI_SIGIO"; break;
+	case SI_TKILL: n = "SI_TKILL"; break;
+	}
+	if (n)
+		(void)snprintf(buf, len, "%s", n);
+	else
+		(void)snprintf(buf, len, "si_code %d", code);
+	return buf;
+}
+
+int sigu_sigq(long *pending, long *limit)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	if (!f)
+		return -1;
+	char line[256];
+	int rc = -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "SigQ: %ld/%ld", pending, limit) == 2) {
+			rc = 0;
+			break;
+		}
+	(void)fclose(f);
+	return rc;
+}
+
+int sigu_run_child(int cpu, int (*fn)(void *), void *arg, int *wstatus)
+{
+	pid_t parent = getpid();
+	(void)fflush(NULL); /* no duplicated stdio buffers in the child */
+	pid_t pid = fork();
+	if (pid < 0) {
+		il_errno("fork failed");
+		return il_exit_for_errno(errno);
+	}
+	if (pid == 0) {
+		il_guard_child();
+		if (getppid() != parent) /* the parent died before PDEATHSIG was set */
+			_exit(IL_FAIL);
+		int e = il_pin_self(cpu);
+		if (e) {
+			errno = -e;
+			il_errno("cannot pin process to CPU %d", cpu);
+			_exit(IL_NORES);
+		}
+		_exit(fn(arg));
+	}
+	il_peer_track(pid);
+	pid_t r;
+	while ((r = waitpid(pid, wstatus, 0)) < 0 && errno == EINTR)
+		;
+	il_peer_untrack(pid);
+	if (r < 0) {
+		il_errno("waitpid(%d) failed", (int)pid);
+		return IL_FAIL;
+	}
+	return 0;
+}
+
+const char *sigu_wstatus(int st, char *buf, size_t len)
+{
+	if (WIFEXITED(st))
+		(void)snprintf(buf, len, "exited with %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		(void)snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+	else
+		(void)snprintf(buf, len, "wait status 0x%x", (unsigned)st);
+	return buf;
+}
+
+void sigu_mask(int how, const sigset_t *set)
+{
+	(void)pthread_sigmask(how, set, NULL);
+}
+
+unsigned sigu_drain(const sigset_t *set)
+{
+	static const struct timespec zero = { 0, 0 };
+	unsigned n = 0;
+	while (sigtimedwait(set, NULL, &zero) > 0)
+		n++;
+	return n;
+}
+
+void sigu_sched_init(struct sigu_sched *s, uint64_t start, uint64_t period)
+{
+	memset(s, 0, sizeof(*s));
+	s->start = start;
+	s->period = period;
+	s->k = 1;
+}
+
+uint64_t sigu_sched_observe(struct sigu_sched *s, uint64_t t, long overrun)
+{
+	uint64_t ideal = s->start + s->k * s->period;
+	/* An estimate can overshoot by one: the kernel re-arms ITIMER_REAL when it dequeues
+	 * SIGALRM (hrtimer_forward to the first period boundary after that moment), a little
+	 * before our clock read. A timer never fires early, so step back. */
+	while (t < ideal && s->guessed) {
+		s->guessed--;
+		s->missed--;
+		s->k--;
+		ideal -= s->period;
+	}
+	uint64_t late = 0;
+	if (t < ideal)
+		s->early++;
+	else
+		late = t - ideal;
+	uint64_t n = 1;
+	s->guessed = 0;
+	if (overrun > 0) {
+		n += (uint64_t)overrun;
+	} else if (overrun < 0 && t > s->start) {
+		uint64_t next = (t - s->start) / s->period + 1;
+		if (next > s->k + 1) {
+			n = next - s->k;
+			s->guessed = n - 1;
+		}
+	}
+	s->missed += n - 1;
+	s->k += n;
+	return late;
+}

@@ -1,0 +1,146 @@
+/* sync.h - what the "sync" experiments share: the lock kinds behind one small ops table
+ * (so race and handoff time every kind with the same code), a pool of W workers run as
+ * threads or forked processes with an abortable start gate and a join that notices a
+ * worker killed mid-run, and the abort flag every blocking wait polls in short slices,
+ * so a dead lock holder is reported instead of hanging the run. */
+#ifndef IPCLAB_SYNC_H
+#define IPCLAB_SYNC_H
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../core/spawn.h"
+
+/* Lock kinds (race offers none..flock, handoff mutex, spin, sem, sysvsem). */
+enum sl_kind { SL_NONE, SL_ATOMIC, SL_MUTEX, SL_SPIN, SL_SEM, SL_FLOCK, SL_SYSVSEM, SL_NKINDS };
+extern const char *const sl_kind_names[SL_NKINDS + 1];
+
+/* sl_lock() results. */
+enum {
+	SL_OK = 0,
+	SL_OWNERDEAD = 1,  /* acquired, but its previous owner died holding it (robust mutex) */
+	SL_ABORTED = -1,   /* the abort flag was raised while we waited: not acquired */
+	SL_ERROR = -2,     /* failed, errno set */
+};
+
+/* sl_init() flags. */
+enum {
+	SL_F_ROBUST = 1u << 0, /* mutex: PTHREAD_MUTEX_ROBUST; sysvsem: SEM_UNDO */
+	SL_F_HELD = 1u << 1,   /* starts taken (handoff): mutex/spin locked by the caller, sem at 0 */
+};
+
+/* How long one blocking wait sleeps before it looks at the abort flag again. */
+#define SL_SLICE_NS (50ull * 1000 * 1000)
+
+/* A lock in memory every worker sees (il_shared_alloc), threads or processes alike. */
+struct sl_lock {
+	int kind;                /* enum sl_kind */
+	int mode;                /* enum il_mode */
+	unsigned flags;
+	volatile int *abort;     /* shared: non-zero makes blocked lockers give up */
+	union {
+		pthread_mutex_t mutex;
+		pthread_spinlock_t spin;
+		sem_t sem;
+	} u;
+	int semid;               /* sysvsem */
+	int cleanup;             /* registry handle (flock file, SysV set), -1 */
+	char path[96];           /* flock: the private temporary file */
+	char desc[160];          /* what it is, for the output */
+};
+
+/* One worker's use of a lock: flock needs an open file description per worker (locks
+ * taken through descriptors that share one are not exclusive, flock(2)). */
+struct sl_handle {
+	struct sl_lock *l;
+	int fd;
+};
+
+/* Creates the lock (named objects registered for cleanup). Returns 0, or an exit code
+ * after one message. */
+int sl_init(struct sl_lock *l, int kind, int mode, unsigned flags, volatile int *abort);
+void sl_destroy(struct sl_lock *l);
+/* Per worker, in the worker (process mode: after the fork). 0 or -1 with errno. */
+int sl_attach(struct sl_handle *h, struct sl_lock *l);
+void sl_detach(struct sl_handle *h);
+/* Takes the lock: SL_OK, SL_OWNERDEAD, SL_ABORTED or SL_ERROR. */
+int sl_lock(struct sl_handle *h);
+/* 0 or -1 with errno. */
+int sl_unlock(struct sl_handle *h);
+/* True for kinds that are a real lock (not none/atomic). */
+bool sl_is_lock(int kind);
+
+/* Spends n iterations of busy work the compiler cannot remove (the --delay knob). */
+static inline void sl_busy(uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		__asm__ __volatile__("" ::: "memory");
+}
+
+/* A CPU hint inside spin loops. */
+static inline void sl_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+static inline bool sl_aborted(volatile int *abort)
+{
+	return abort && __atomic_load_n(abort, __ATOMIC_ACQUIRE);
+}
+
+static inline void sl_raise_abort(volatile int *abort)
+{
+	__atomic_store_n(abort, 1, __ATOMIC_RELEASE);
+}
+
+/* Start gate in shared memory: workers arrive and wait; the main process opens it once
+ * all have arrived (or aborts it), so all start at once. Futex-based, process-shared. */
+struct sp_gate {
+	uint32_t arrived;
+	uint32_t open;     /* 0 closed, 1 go, 2 abort */
+	uint64_t t_open;   /* CLOCK_MONOTONIC ns when it was opened */
+};
+/* In a worker: arrive, wait. Returns true to go, false when the run was aborted. */
+bool sp_gate_wait(struct sp_gate *g);
+
+/* W workers, threads or processes, running fn(arg_base + i * arg_stride). */
+struct sp_pool {
+	unsigned n, started;
+	int mode;
+	struct il_peer *peer;
+	int *rc;                 /* each worker's exit code */
+	volatile int *abort;     /* shared */
+	struct sp_gate *gate;    /* shared */
+	/* the first worker killed by a signal, if any */
+	int victim;              /* index, -1 none */
+	pid_t victim_pid;
+	int victim_sig;
+};
+
+/* Starts n workers (cpu: -1 or one CPU for all, or NULL) then waits for all to arrive at
+ * the gate and opens it. Returns 0, or an exit code (the started ones are aborted and
+ * joined). */
+int sp_start(struct sp_pool *p, unsigned n, int mode, il_worker_fn fn, void *arg_base,
+	     size_t arg_stride, volatile int *abort, struct sp_gate *gate);
+/* Joins every worker in the order they end. A worker killed by a signal raises the abort
+ * flag at once (so the others stop waiting for a lock it held) and is recorded as the
+ * victim. Returns the first non-zero worker exit code (IL_FAIL for a killed one) or 0. */
+int sp_join(struct sp_pool *p);
+void sp_free(struct sp_pool *p);
+
+/* The signal name of sig ("KILL"), for messages. */
+const char *sp_signame(int sig);
+/* Sleeps ns nanoseconds (CLOCK_MONOTONIC, restarted after EINTR). */
+void sp_sleep_ns(uint64_t ns);
+
+#endif

@@ -1,0 +1,137 @@
+#!/bin/bash
+# signal_coalesce.sh - "ipclab signal coalesce": N standard signals sent while blocked
+# arrive once (the first one's payload), N real-time signals all arrive, in order, with
+# their payloads; under a lowered RLIMIT_SIGPENDING the excess fails with EAGAIN and is
+# counted, never crashes; standard signals are delivered before real-time ones, and
+# real-time ones lowest number first. Both receiving methods, both modes; bad input
+# exits 2.
+# Usage: tests/integration/signal_coalesce.sh BUILD_DIR
+# shellcheck source=tests/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+# checks every run satisfies
+COMMON=(
+	"${ENVELOPE[@]}"
+	'd["experiment"] == "signal coalesce"'
+	'd["results"]["std"]["delivered"] == 1 and d["results"]["std"]["pass"] is True'
+	'd["results"]["std"]["lost"] == d["results"]["std"]["sent"] - 1'
+	'd["results"]["rt"]["in_order"] is True and d["results"]["rt"]["payloads_ok"] is True'
+	'd["results"]["rt"]["siginfo_ok"] is True and d["results"]["rt"]["lost"] == 0'
+	'd["results"]["rt"]["delivered"] == d["results"]["rt"]["accepted"]'
+	'd["results"]["rt"]["accepted"] + d["results"]["rt"]["eagain"] == d["results"]["rt"]["sent"]'
+	'd["results"]["std_before_rt"]["pass"] is True and d["results"]["std_before_rt"]["actual"] == "SIGUSR1"'
+	'd["results"]["ordering"]["delivered"] == ["SIGUSR1", "SIGRTMIN", "SIGRTMIN+1", "SIGRTMIN+2"]'
+	'd["results"]["ordering"]["queued"] == ["SIGRTMIN+2", "SIGRTMIN+1", "SIGRTMIN", "SIGUSR1"]'
+	'd["results"]["ordering"]["pass"] is True and d["results"]["ordering"]["payloads_ok"] is True'
+	'd["results"]["limit"]["pass"] is True'
+	'd["results"]["unexpected"] == {"stray_signals": 0, "overflow": 0, "late": 0}'
+	'd["results"]["checks_failed"] == 0 and d["exit_code"] == 0'
+)
+
+# case_exact MODE METHOD N: far below the limit: exact numbers
+case_exact() {
+	local mode=$1 m=$2 n=$3
+	run "$IPCLAB" signal coalesce --mode "$mode" --method "$m" --count "$n" --timeout 60 --json
+	expect_rc 0 "signal coalesce --mode $mode --method $m --count $n" || return
+	jcheck "$T/out" "${COMMON[@]}" \
+		"d['params']['count'] == $n and d['params']['limit'] is None and d['params']['mode'] == '$mode'" \
+		"d['results']['std']['sent'] == $n and d['results']['std']['accepted'] == $n" \
+		'd["results"]["std"]["survivor_payload"] == 0 and d["results"]["std"]["survivor_code"] == "SI_QUEUE"' \
+		"d['results']['rt']['sent'] == $n and d['results']['rt']['delivered'] == $n" \
+		'd["results"]["rt"]["eagain"] == 0' \
+		"d['results']['trace_events'] == {'sig_send': 2 * $n + 4, 'sig_receive': 1 + $n + 4}"
+}
+
+# case_limit MODE METHOD N K: RLIMIT_SIGPENDING lowered to K < N: EAGAIN counted, the
+# accepted ones (at most K - 1: the pending SIGUSR1 holds one slot) arrive in order
+case_limit() {
+	local mode=$1 m=$2 n=$3 k=$4
+	run "$IPCLAB" signal coalesce --mode "$mode" --method "$m" --count "$n" --limit "$k" --timeout 60 --json
+	expect_rc 0 "signal coalesce --count $n --limit $k" || return
+	jcheck "$T/out" "${COMMON[@]}" \
+		"d['params']['limit'] == $k" \
+		"d['results']['limit']['rlimit_sigpending'] == $k and d['results']['limit']['lowered'] is True" \
+		"d['results']['rt']['eagain'] > 0 and d['results']['rt']['accepted'] <= $k - 1" \
+		"d['results']['rt']['delivered'] == d['results']['rt']['accepted']"
+}
+
+# --count above the unchanged RLIMIT_SIGPENDING (ulimit -i): the excess gets EAGAIN
+case_above_rlimit() {
+	local lim n
+	lim=$(ulimit -i)
+	if [ "$lim" = unlimited ] || [ "$lim" -gt 999000 ]; then
+		echo "# RLIMIT_SIGPENDING $lim is above --count's range: skipped"
+		return 0
+	fi
+	n=$((lim + 10))
+	run "$IPCLAB" signal coalesce --count "$n" --timeout 60 --json
+	expect_rc 0 "signal coalesce --count $n (RLIMIT_SIGPENDING $lim)" || return
+	jcheck "$T/out" "${COMMON[@]}" \
+		"d['params']['limit'] is None and d['results']['limit']['rlimit_sigpending'] == $lim" \
+		"d['results']['rt']['eagain'] >= 11 and d['results']['rt']['accepted'] <= $lim - 1"
+}
+
+# the human rendering: one row per kind, the order line
+case_human() {
+	run "$IPCLAB" signal coalesce --count 10 --timeout 60
+	expect_rc 0 "signal coalesce --count 10" || return
+	grep -q '^signal coalesce: process mode, 10 of each, sent by sigqueue, taken by sigtimedwait' "$T/out" ||
+		fail "no header: $(head -n 1 "$T/out")"
+	grep -q -E '^standard +SIGUSR1 +10 +10 +0 +1 +9 +PASS' "$T/out" || fail "no standard row: $(paste -sd'|' "$T/out")"
+	grep -q -E '^real-time +SIGRTMIN +10 +10 +0 +10 +0 +PASS' "$T/out" || fail "no real-time row: $(paste -sd'|' "$T/out")"
+	grep -q -E '^order: queued SIGRTMIN\+2 SIGRTMIN\+1 SIGRTMIN SIGUSR1 -> delivered SIGUSR1 SIGRTMIN SIGRTMIN\+1 SIGRTMIN\+2 +PASS' \
+		"$T/out" || fail "no order line: $(paste -sd'|' "$T/out")"
+}
+
+expect_usage() {
+	run "$@"
+	expect_rc 2 "${*#"$IPCLAB" }"
+	[ -s "$T/out" ] && fail "'${*#"$IPCLAB" }' wrote to stdout"
+	[ "$(lines "$T/err")" -eq 1 ] || fail "'${*#"$IPCLAB" }': $(lines "$T/err") lines on stderr, want 1"
+	return 0
+}
+
+case_bad_input() {
+	local v
+	for v in 0 1000001 -1 abc ""; do
+		expect_usage "$IPCLAB" signal coalesce --count "$v"
+		grep -q -- '--count' "$T/err" || fail "--count '$v': message does not name the option"
+	done
+	expect_usage "$IPCLAB" signal coalesce --limit 0
+	expect_usage "$IPCLAB" signal coalesce --method sigwaitinfo
+	grep -q 'sigtimedwait|handler' "$T/err" || fail "--method: choices not listed: $(cat "$T/err")"
+	expect_usage "$IPCLAB" signal coalesce --mode both
+	expect_usage "$IPCLAB" signal coalesce --iterations 5
+}
+
+# no leak and no invalid access, both modes (children exit through _exit)
+case_valgrind() {
+	if ! command -v valgrind >/dev/null 2>&1; then
+		echo "# valgrind not installed: skipped"
+		return 0
+	fi
+	if ldd "$IPCLAB" 2>/dev/null | grep -q -E 'lib(a|t)san'; then
+		echo "# a sanitizer build: valgrind cannot run it, skipped"
+		return 0
+	fi
+	local mode
+	for mode in process thread; do
+		run valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9 \
+			--child-silent-after-fork=yes "$IPCLAB" signal coalesce --mode "$mode" --method handler \
+			--count 50 --limit 30 --timeout 120 --json
+		[ "$RC" -eq 0 ] || fail "valgrind: --mode $mode exit $RC: $(grep -m 3 '==' "$T/err" | paste -sd'|' -)"
+	done
+}
+
+for mode in process thread; do
+	for m in sigtimedwait handler; do
+		run_case "signal_coalesce_${mode}_${m}_1" case_exact "$mode" "$m" 1
+		run_case "signal_coalesce_${mode}_${m}_100" case_exact "$mode" "$m" 100
+		run_case "signal_coalesce_${mode}_${m}_limit" case_limit "$mode" "$m" 60 20
+	done
+done
+run_case signal_coalesce_above_rlimit case_above_rlimit
+run_case signal_coalesce_human case_human
+run_case signal_coalesce_bad_input case_bad_input
+run_case signal_coalesce_valgrind case_valgrind
+finish

@@ -1,0 +1,105 @@
+#!/bin/bash
+# signal_sigchld.sh - "ipclab signal sigchld": the three SIGCHLD policies keep their
+# promises (default: all N are zombies until waitpid; ignore: never a zombie, waitpid
+# fails ECHILD; handler: all reaped, calls <= N, SIGCHLD coalescing reported), every
+# child's reap latency is measured, nothing is left; bad options exit 2.
+# Usage: tests/integration/signal_sigchld.sh BUILD_DIR
+# shellcheck source=tests/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+# case_policy POLICY N: JSON run, policy-specific checks
+case_policy() {
+	local pol=$1 n=$2
+	run "$IPCLAB" signal sigchld --policy "$pol" --children "$n" --timeout 60 --json
+	expect_rc 0 "signal sigchld --policy $pol --children $n" || return
+	local common=(
+		"${ENVELOPE[@]}"
+		'd["experiment"] == "signal sigchld" and d["exit_code"] == 0'
+		"d['params']['policy'] == '$pol' and d['params']['children'] == $n"
+		"d['results']['children_spawned'] == $n"
+		'd["results"]["zombies_after"] == 0 and d["results"]["children_left"] == 0'
+		"d['results']['reap_latency']['count'] == $n"
+		'0 < d["results"]["reap_latency"]["min"] <= d["results"]["reap_latency"]["p50"] <= d["results"]["reap_latency"]["max"]'
+		'all(d["results"]["checks"].values()) and d["results"]["checks"]'
+	)
+	case $pol in
+	default)
+		jcheck "$T/out" "${common[@]}" \
+			"d['results']['zombies_seen_max'] == $n and d['results']['zombies_before_reaping'] == $n" \
+			"d['results']['reaped_by_waitpid'] == $n and d['results']['exit_status_0'] == $n" \
+			'd["results"]["handler_calls"] is None and d["results"]["waitpid_echild"] is None'
+		;;
+	ignore)
+		jcheck "$T/out" "${common[@]}" \
+			'd["results"]["zombies_seen_max"] == 0' \
+			'd["results"]["waitpid_echild"] is True' \
+			"d['results']['reaped_by_waitpid'] == 0 and d['results']['reaped_by_kernel'] == $n"
+		;;
+	handler)
+		jcheck "$T/out" "${common[@]}" \
+			"d['results']['reaped_by_waitpid'] == $n and d['results']['exit_status_0'] == $n" \
+			"1 <= d['results']['handler_calls'] <= $n" \
+			"d['results']['sigchld_coalesced'] == $n - d['results']['handler_calls']" \
+			'0 <= d["results"]["handler_empty_calls"] < d["results"]["handler_calls"]'
+		;;
+	esac
+}
+
+# the human rendering names the policy and the counts
+case_human() {
+	run "$IPCLAB" signal sigchld --policy handler --children 50 --timeout 60
+	expect_rc 0 "signal sigchld --policy handler" || return
+	grep -q '^signal sigchld: policy handler, 50 children' "$T/out" || fail "no header: $(head -n 1 "$T/out")"
+	grep -q 'reaped 50 in [0-9]* handler calls' "$T/out" || fail "no handler count: $(paste -sd'|' "$T/out")"
+	run "$IPCLAB" signal sigchld --timeout 60
+	expect_rc 0 "signal sigchld (defaults)" || return
+	grep -q '^signal sigchld: policy default, 20 children' "$T/out" || fail "defaults are not default/20: $(head -n 1 "$T/out")"
+}
+
+expect_usage() {
+	run "$@"
+	expect_rc 2 "${*#"$IPCLAB" }"
+	[ -s "$T/out" ] && fail "'${*#"$IPCLAB" }' wrote to stdout"
+	[ "$(lines "$T/err")" -eq 1 ] || fail "'${*#"$IPCLAB" }': $(lines "$T/err") lines on stderr, want 1"
+	return 0
+}
+
+case_bad_options() {
+	local v
+	for v in 0 1001 -1 abc 10x ""; do
+		expect_usage "$IPCLAB" signal sigchld --children "$v"
+		grep -q -- '--children' "$T/err" || fail "--children '$v': message does not name the option"
+	done
+	expect_usage "$IPCLAB" signal sigchld --policy bogus
+	grep -q 'default|ignore|handler' "$T/err" || fail "--policy bogus: choices not listed: $(cat "$T/err")"
+	expect_usage "$IPCLAB" signal sigchld --policy
+	expect_usage "$IPCLAB" signal sigchld --iterations 5
+}
+
+# no leak (valgrind, when installed); the children are not followed (they only _exit)
+case_valgrind() {
+	if ! command -v valgrind >/dev/null 2>&1; then
+		echo "# valgrind not installed: skipped"
+		return 0
+	fi
+	if ldd "$IPCLAB" 2>/dev/null | grep -q -E 'lib(a|t)san'; then
+		echo "# a sanitizer build: valgrind cannot run it, skipped"
+		return 0
+	fi
+	local pol
+	for pol in default ignore handler; do
+		run valgrind -q --leak-check=full --error-exitcode=9 \
+			--child-silent-after-fork=yes "$IPCLAB" signal sigchld --policy "$pol" --children 10 --json
+		[ "$RC" -eq 0 ] || fail "valgrind: --policy $pol exit $RC: $(grep -m 3 '==' "$T/err" | paste -sd'|' -)"
+	done
+}
+
+for pol in default ignore handler; do
+	run_case "signal_sigchld_${pol}_20" case_policy "$pol" 20
+	run_case "signal_sigchld_${pol}_1" case_policy "$pol" 1
+	run_case "signal_sigchld_${pol}_1000" case_policy "$pol" 1000
+done
+run_case signal_sigchld_human case_human
+run_case signal_sigchld_bad_options case_bad_options
+run_case signal_sigchld_valgrind case_valgrind
+finish

@@ -1,0 +1,391 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # the variables here are used by the scripts that source it
+# lib.sh - shared helpers for tests/integration/*.sh and tests/trace/*.sh.
+#
+# Source it with the build directory as $1. Then write each case as a function and run
+# it with `run_case NAME FUNCTION [ARGS...]`: the case fails on any `fail MSG` call and on
+# anything it leaves behind (IPC objects, zombies, ipclab processes, LTTng sessions).
+# Output is TAP-ish, one line per case: "ok - NAME" or "not ok - NAME: REASON".
+# The script ends with `finish`, which exits 1 if any case failed.
+#
+# Rules these helpers enforce: never sleep to synchronise (poll_until waits, with a
+# deadline, for an observable condition); keep the PIDs we start (bg_start) and kill
+# only those; clean up in the EXIT trap.
+
+TL_BUILD=${1:?usage: $0 BUILD_DIR}
+TL_BUILD=$(cd "$TL_BUILD" && pwd -P) || exit 2
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+IPCLAB=$TL_BUILD/bin/ipclab
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
+# default bound for one foreground command (seconds): a hang fails the case, not CI
+RUN_TIMEOUT=${RUN_TIMEOUT:-120}
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/ipclab-test.XXXXXX") || exit 2
+TL_PIDS=()      # background processes this script started
+TL_FG=          # the command `run` is waiting for
+TL_RUN_PGIDS=() # process groups of this case's `run` commands (timeout makes one each)
+TL_PASS=0
+TL_FAIL=0
+TL_ERR=
+TL_PGID=$(awk '{ sub(/.*\) /, ""); print $3 }' /proc/$$/stat)
+
+# tl_cleanup: kill (by PID) what we started and is still running, remove our files
+tl_cleanup() {
+	local pid
+	if [ -n "$TL_FG" ] && kill -0 "$TL_FG" 2>/dev/null; then
+		# a `run` in progress: timeout forwards SIGTERM to the command (KILL 5 s later)
+		kill -TERM "$TL_FG" 2>/dev/null
+		wait "$TL_FG" 2>/dev/null
+	fi
+	for pid in "${TL_PIDS[@]}"; do
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -KILL "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+		fi
+	done
+	rm -rf -- "$T"
+}
+trap tl_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- reporting
+
+# fail MSG: record a failure of the current case (the first reasons are reported)
+fail() {
+	TL_ERR=${TL_ERR:+$TL_ERR; }$1
+	return 1
+}
+
+# ok_case NAME / notok_case NAME REASON: report one case outside run_case
+ok_case() {
+	echo "ok - $1"
+	TL_PASS=$((TL_PASS + 1))
+}
+notok_case() {
+	echo "not ok - $1: $2"
+	TL_FAIL=$((TL_FAIL + 1))
+}
+
+# run_case NAME FUNCTION [ARGS...]: run one case with a leftover check around it
+run_case() {
+	local name=$1 left
+	shift
+	TL_ERR=
+	TL_RUN_PGIDS=()
+	snapshot >"$T/snap.before"
+	"$@"
+	reap_ours
+	snapshot >"$T/snap.after"
+	left=$(comm -13 "$T/snap.before" "$T/snap.after" | paste -sd, -)
+	[ -z "$left" ] || fail "left behind: $left"
+	if [ -z "$TL_ERR" ]; then
+		ok_case "$name"
+	else
+		# one line: newlines in reasons become " | "
+		notok_case "$name" "$(printf '%s' "$TL_ERR" | tr '\n' '|' | sed 's/|/ | /g' | cut -c1-1500)"
+	fi
+}
+
+# finish: exit status of the script (1 if any case failed)
+finish() {
+	[ "$TL_FAIL" -eq 0 ] || exit 1
+	exit 0
+}
+
+# ---------------------------------------------------------------- leftovers
+
+# our_pgid PGID: true for our process group and those of this case's `run` commands
+our_pgid() {
+	local g
+	[ "$1" = "$TL_PGID" ] && return 0
+	for g in "${TL_RUN_PGIDS[@]}"; do
+		[ "$1" = "$g" ] && return 0
+	done
+	return 1
+}
+
+# pid_alive_elsewhere PID: true if PID runs and is not one of ours (not in our process groups)
+pid_alive_elsewhere() {
+	local st state pgid
+	{ read -r st <"/proc/$1/stat"; } 2>/dev/null || return 1
+	# fields after "comm)": state ppid pgrp ...
+	read -r state _ pgid _ <<<"${st##*) }"
+	[ "$state" != Z ] && ! our_pgid "$pgid"
+}
+
+# foreign NAME: true if NAME embeds "-PID-" of a live process outside this test (another
+# user's run in progress, e.g. /ipclab-shm-1234-0 or an ipclab-trace session)
+foreign() {
+	local pid
+	for pid in $(grep -o -E -- '-[0-9]+-' <<<"$1" | tr -d -); do
+		pid_alive_elsewhere "$pid" && return 0
+	done
+	return 1
+}
+
+# snapshot: one sorted line per object or process a test could leave behind
+snapshot() {
+	{
+		local f name
+		for f in /dev/shm/*; do
+			[ -e "$f" ] || continue
+			name=${f##*/}
+			case $name in lttng*) continue ;; esac
+			foreign "$name" || echo "shm:$name"
+		done
+		if [ -d /dev/mqueue ]; then
+			for f in /dev/mqueue/*; do
+				[ -e "$f" ] || continue
+				name=${f##*/}
+				foreign "$name" || echo "mq:$name"
+			done
+		fi
+		sysv_objects
+		procs_left
+		lttng_sessions
+	} | LC_ALL=C sort -u
+}
+
+# sysv_objects: SysV message queues, semaphore sets and shm segments, except those whose
+# last users (lspid/lrpid, sempid, cpid/lpid) include a live process outside this test
+sysv_objects() {
+	local id rest pids
+	# /proc/sysvipc/msg: key msqid perms cbytes qnum lspid lrpid ...
+	while read -r _ id _ _ _ rest; do
+		[[ $id =~ ^[0-9]+$ ]] || continue
+		sysv_foreign "${rest%% *}" "$(awk '{ print $2 }' <<<"$rest")" || echo "sysv-msg:$id"
+	done < <(tail -n +2 /proc/sysvipc/msg 2>/dev/null)
+	# /proc/sysvipc/shm: key shmid perms size cpid lpid ...
+	while read -r _ id _ _ rest; do
+		[[ $id =~ ^[0-9]+$ ]] || continue
+		sysv_foreign "${rest%% *}" "$(awk '{ print $2 }' <<<"$rest")" || echo "sysv-shm:$id"
+	done < <(tail -n +2 /proc/sysvipc/shm 2>/dev/null)
+	# semaphores: the pid of the last operation on each semaphore (ipcs -s -i)
+	while read -r _ id _; do
+		[[ $id =~ ^[0-9]+$ ]] || continue
+		pids=$(ipcs -s -i "$id" 2>/dev/null | awk '$1 ~ /^[0-9]+$/ && NF >= 5 { print $NF }')
+		# shellcheck disable=SC2086
+		sysv_foreign $pids || echo "sysv-sem:$id"
+	done < <(tail -n +2 /proc/sysvipc/sem 2>/dev/null)
+}
+
+# sysv_foreign PID...: true if one of the PIDs is a live process outside this test
+sysv_foreign() {
+	local p
+	for p in "$@"; do
+		[ "$p" != 0 ] && pid_alive_elsewhere "$p" && return 0
+	done
+	return 1
+}
+
+# procs_left: zombies whose parent is this shell or one of our ipclab processes, and any
+# ipclab process still running in our process groups. (An orphan zombie, reparented to
+# init, is dead and only waits for init to reap it: not counted.)
+procs_left() {
+	local f st pid comm ppid pgid state pst pcomm ppgid
+	for f in /proc/[0-9]*/stat; do
+		{ read -r st <"$f"; } 2>/dev/null || continue
+		pid=${st%% *}
+		[ "$pid" = $$ ] && continue
+		comm=${st#*(}
+		comm=${comm%)*}
+		st=${st##*) }
+		read -r state ppid pgid _ <<<"$st"
+		if [ "$state" = Z ]; then
+			if [ "$ppid" = $$ ]; then
+				echo "zombie:$pid($comm)"
+			elif [ "$ppid" != 1 ] && { read -r pst <"/proc/$ppid/stat"; } 2>/dev/null; then
+				pcomm=${pst#*(}
+				pcomm=${pcomm%)*}
+				read -r _ _ ppgid _ <<<"${pst##*) }"
+				if [[ $pcomm == ipclab* ]] && our_pgid "$ppgid"; then
+					echo "zombie:$pid($comm)"
+				fi
+			fi
+		elif [[ $comm == ipclab* ]] && our_pgid "$pgid"; then
+			echo "process:$pid($comm)"
+		fi
+	done
+}
+
+# lttng_sessions: the LTTng recording sessions (never starts a session daemon), except
+# another user's: an ipclab-trace session ("ipclab-NAME-PID-HEX") writing outside our $T
+lttng_sessions() {
+	command -v lttng >/dev/null 2>&1 || return 0
+	local name path
+	timeout 20 lttng --no-sessiond --mi xml list 2>/dev/null |
+		"$PY" -c '
+import sys, xml.etree.ElementTree as ET
+NS = "{https://lttng.org/xml/ns/lttng-mi}"
+data = sys.stdin.read()
+if data.strip():
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError:
+        sys.exit(0)
+    for s in root.iter(NS + "session"):
+        n, p = s.find(NS + "name"), s.find(NS + "path")
+        if n is not None and n.text:
+            print(n.text, p.text if p is not None and p.text else "-")
+' | while read -r name path; do
+		case $path in
+		"$T"/* | *"$T"/*) ;;
+		*) [[ $name =~ ^ipclab-.+-[0-9]+-[0-9a-f]+$ ]] && continue ;;
+		esac
+		foreign "$name" || echo "lttng-session:$name"
+	done
+}
+
+# reap_ours: collect background processes of the case that already ended (no zombies)
+reap_ours() {
+	local pid
+	for pid in "${TL_PIDS[@]}"; do
+		if [ "$(proc_state "$pid")" = Z ]; then
+			wait "$pid" 2>/dev/null
+		fi
+	done
+}
+
+# ---------------------------------------------------------------- processes
+
+# proc_state PID: the state letter of PID ("" if gone)
+proc_state() {
+	local st
+	{ read -r st <"/proc/$1/stat"; } 2>/dev/null || return 0
+	st=${st##*) }
+	echo "${st%% *}"
+}
+
+# running PID: true while PID exists and is not a zombie
+running() {
+	local s
+	s=$(proc_state "$1")
+	[ -n "$s" ] && [ "$s" != Z ]
+}
+
+# poll_until SECONDS CMD...: run CMD until it succeeds or the deadline passes (then 1).
+# Only for waiting on an observable condition, never as a synchronisation delay.
+poll_until() {
+	local limit=$1 end
+	shift
+	end=$((SECONDS + limit))
+	while ! "$@"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.01
+	done
+}
+
+# bg_start VAR OUT ERR CMD...: start CMD in the background (stdout OUT, stderr ERR),
+# remember its PID (killed in the EXIT trap if still running) and store it in VAR
+bg_start() {
+	local var=$1 out=$2 err=$3
+	shift 3
+	"$@" >"$out" 2>"$err" </dev/null &
+	TL_PIDS+=("$!")
+	printf -v "$var" '%s' "$!"
+}
+
+# children PID: the PIDs of PID's children (from /proc/PID/task/*/children)
+children() {
+	cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+$'
+}
+
+# exited PID: true once PID is a zombie or gone
+exited() { ! running "$1"; }
+
+# wait_exit PID SECONDS: wait (bounded) for our background PID to end; its status in RC.
+# RC=255 and the process killed if it did not end in time.
+wait_exit() {
+	RC=0
+	if ! poll_until "$2" exited "$1"; then
+		kill -KILL "$1" 2>/dev/null
+		wait "$1" 2>/dev/null
+		RC=255
+		return 1
+	fi
+	wait "$1" || RC=$?
+	return 0
+}
+
+# ---------------------------------------------------------------- running ipclab
+
+# run CMD...: run CMD in the foreground, bounded by RUN_TIMEOUT; stdout in $T/out, stderr
+# in $T/err, exit status in RC
+run() {
+	RC=0
+	# started asynchronously and waited for, so a signal to this script runs the EXIT trap
+	# at once (which stops it) instead of after the command
+	timeout -k 5 "$RUN_TIMEOUT" "$@" >"$T/out" 2>"$T/err" </dev/null &
+	TL_FG=$!
+	TL_RUN_PGIDS+=("$TL_FG")
+	wait "$TL_FG" || RC=$?
+	TL_FG=
+	[ "$RC" -ne 124 ] || fail "'$*' timed out after ${RUN_TIMEOUT}s"
+}
+
+# expect_rc WANT WHAT: fail unless RC is WANT (with the first stderr line as a hint)
+expect_rc() {
+	[ "$RC" -eq "$1" ] && return 0
+	fail "$2: exit $RC, want $1 (stderr: $(head -n 3 "$T/err" | paste -sd' ' -))"
+}
+
+# lines FILE: number of lines (a last line without newline counts)
+lines() {
+	awk 'END { print NR }' "$1"
+}
+
+# ---------------------------------------------------------------- JSON
+
+# jcheck FILE EXPR...: each Python expression over d (the parsed file) must be true;
+# failing expressions become the case's failure reasons. Returns 1 if any failed.
+jcheck() {
+	local file=$1 out
+	shift
+	out=$("$PY" - "$file" "$@" <<'EOF'
+import json, sys
+try:
+    with open(sys.argv[1]) as f:
+        d = json.load(f)
+except Exception as e:  # noqa
+    print("%s is not JSON: %s" % (sys.argv[1], e))
+    sys.exit(0)
+for expr in sys.argv[2:]:
+    try:
+        ok = eval(expr, {"d": d, "json": json})
+    except Exception as e:  # noqa
+        print("%s: %s: %s" % (expr, type(e).__name__, e))
+        continue
+    if not ok:
+        print("false: %s" % expr)
+EOF
+)
+	[ -z "$out" ] && return 0
+	fail "$(paste -sd';' - <<<"$out")"
+}
+
+# jget FILE EXPR: print the value of a Python expression over d (strings raw, else JSON)
+jget() {
+	"$PY" - "$1" "$2" <<'EOF'
+import json, sys
+with open(sys.argv[1]) as f:
+    d = json.load(f)
+v = eval(sys.argv[2], {"d": d, "json": json})
+print(v if isinstance(v, str) else json.dumps(v))
+EOF
+}
+
+# ENVELOPE: the jcheck expressions every result envelope satisfies
+ENVELOPE=(
+	'd["schema"] == "ipclab-result/1"'
+	'isinstance(d["experiment"], str) and d["experiment"]'
+	'isinstance(d["cmdline"], list) and d["cmdline"][0] == "ipclab" and all(isinstance(a, str) for a in d["cmdline"])'
+	'isinstance(d["start_time"], str) and d["start_time"].endswith("Z") and d["start_time"][10] == "T"'
+	'isinstance(d["end_time"], str) and d["end_time"] >= d["start_time"]'
+	'isinstance(d["sysinfo"], dict) and all(k in d["sysinfo"] for k in ("kernel", "cpu_model", "nproc_online", "clocksource"))'
+	'isinstance(d["params"], dict)'
+	'isinstance(d["results"], dict)'
+	'isinstance(d["warnings"], list)'
+	'isinstance(d["exit_code"], int)'
+)

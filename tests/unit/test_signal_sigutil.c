@@ -1,0 +1,191 @@
+/* test_signal_sigutil.c - unit tests for src/signal/sigutil.c: signal and si_code names,
+ * sending to ourselves (what si_code/si_value the receiver sees), the SigQ reader, the
+ * drain, a child's raw wait status, and the lateness schedule bookkeeping. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/opts.h"
+#include "signal/sigutil.h"
+
+/* signal_sigutil_names: standard names, SIGRTMIN+n, unknown numbers. */
+static void signal_sigutil_names(void **state)
+{
+	(void)state;
+	char b[32];
+	assert_string_equal(sigu_name(SIGUSR1, b, sizeof(b)), "SIGUSR1");
+	assert_string_equal(sigu_name(SIGALRM, b, sizeof(b)), "SIGALRM");
+	assert_string_equal(sigu_name(SIGRTMIN, b, sizeof(b)), "SIGRTMIN");
+	assert_string_equal(sigu_name(SIGRTMIN + 2, b, sizeof(b)), "SIGRTMIN+2");
+	assert_string_equal(sigu_name(200, b, sizeof(b)), "signal 200");
+	assert_string_equal(sigu_code_name(SI_QUEUE, b, sizeof(b)), "SI_QUEUE");
+	assert_string_equal(sigu_code_name(SI_TKILL, b, sizeof(b)), "SI_TKILL");
+	assert_string_equal(sigu_code_name(-77, b, sizeof(b)), "si_code -77");
+}
+
+/* signal_sigutil_calls: which send call and which si_code each mode/queue pair means. */
+static void signal_sigutil_calls(void **state)
+{
+	(void)state;
+	assert_string_equal(sigu_send_call(IL_MODE_PROCESS, false), "kill");
+	assert_string_equal(sigu_send_call(IL_MODE_PROCESS, true), "sigqueue");
+	assert_string_equal(sigu_send_call(IL_MODE_THREAD, false), "tgkill");
+	assert_string_equal(sigu_send_call(IL_MODE_THREAD, true), "pthread_sigqueue");
+	assert_int_equal(sigu_expected_code(IL_MODE_PROCESS, false), SI_USER);
+	assert_int_equal(sigu_expected_code(IL_MODE_THREAD, false), SI_TKILL);
+	assert_int_equal(sigu_expected_code(IL_MODE_THREAD, true), SI_QUEUE);
+}
+
+/* signal_sigutil_send_self: each way of sending, to ourselves, blocked: the value and the
+ * sender arrive; signalfd-free check through sigtimedwait (which folds SI_TKILL into
+ * SI_USER in glibc, so the code is checked only for the queued ones). */
+static void signal_sigutil_send_self(void **state)
+{
+	(void)state;
+	const int sig = SIGRTMIN + 5;
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	assert_int_equal(pthread_sigmask(SIG_BLOCK, &set, &old), 0);
+	for (int mode = IL_MODE_PROCESS; mode <= IL_MODE_THREAD; mode++) {
+		struct sigu_target t;
+		sigu_target_self(&t, mode);
+		assert_int_equal(sigu_target_id(&t), mode == IL_MODE_THREAD ? t.tid : t.pid);
+		for (int queue = 0; queue < 2; queue++) {
+			assert_int_equal(sigu_send(&t, sig, queue, 0x123456789ull), 0);
+			siginfo_t si;
+			struct timespec zero = { 0, 0 };
+			assert_int_equal(sigtimedwait(&set, &si, &zero), sig);
+			assert_int_equal(si.si_pid, getpid());
+			if (queue) {
+				assert_int_equal(si.si_code, SI_QUEUE);
+				assert_true((uintptr_t)si.si_value.sival_ptr == 0x123456789ull);
+			}
+		}
+	}
+	/* three queued, one drained call takes them all */
+	struct sigu_target t;
+	sigu_target_self(&t, IL_MODE_PROCESS);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(sigu_send(&t, sig, true, (uint64_t)i), 0);
+	assert_int_equal(sigu_drain(&set), 3);
+	assert_int_equal(sigu_drain(&set), 0);
+	assert_int_equal(pthread_sigmask(SIG_SETMASK, &old, NULL), 0);
+}
+
+/* signal_sigutil_sigq: SigQ parses and counts our queued signals. */
+static void signal_sigutil_sigq(void **state)
+{
+	(void)state;
+	long p0, l0, p1, l1;
+	const int sig = SIGRTMIN + 6;
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	assert_int_equal(pthread_sigmask(SIG_BLOCK, &set, &old), 0);
+	assert_int_equal(sigu_sigq(&p0, &l0), 0);
+	assert_true(l0 > 0 && p0 >= 0);
+	struct sigu_target t;
+	sigu_target_self(&t, IL_MODE_PROCESS);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(sigu_send(&t, sig, true, (uint64_t)i), 0);
+	assert_int_equal(sigu_sigq(&p1, &l1), 0);
+	assert_int_equal(l1, l0);
+	/* other processes of our uid may come and go: at least ours are counted */
+	assert_true(p1 >= 5);
+	assert_int_equal(sigu_drain(&set), 5);
+	assert_int_equal(pthread_sigmask(SIG_SETMASK, &old, NULL), 0);
+}
+
+static int child_exit7(void *arg)
+{
+	(void)arg;
+	return 7;
+}
+
+static int child_raise(void *arg)
+{
+	(void)arg;
+	(void)signal(SIGUSR2, SIG_DFL);
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGUSR2);
+	(void)pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+	(void)raise(SIGUSR2);
+	return 0;
+}
+
+/* signal_sigutil_child: the raw status of an exiting and of a killed child. */
+static void signal_sigutil_child(void **state)
+{
+	(void)state;
+	int st = -1;
+	char b[96];
+	assert_int_equal(sigu_run_child(-1, child_exit7, NULL, &st), 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 7);
+	assert_string_equal(sigu_wstatus(st, b, sizeof(b)), "exited with 7");
+	assert_int_equal(sigu_run_child(-1, child_raise, NULL, &st), 0);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGUSR2);
+	assert_non_null(strstr(sigu_wstatus(st, b, sizeof(b)), "killed by signal"));
+}
+
+/* signal_sigutil_sched_counted: lateness against start + k*period; counted overruns
+ * skip expiries; an observation before its ideal time is clamped and counted. */
+static void signal_sigutil_sched_counted(void **state)
+{
+	(void)state;
+	struct sigu_sched s;
+	sigu_sched_init(&s, 1000, 100);
+	assert_int_equal(sigu_sched_observe(&s, 1105, 0), 5);  /* k=1 due 1100 */
+	assert_int_equal(sigu_sched_observe(&s, 1230, 2), 30); /* k=2 due 1200; 3,4 merged */
+	assert_int_equal(s.k, 5);
+	assert_int_equal(s.missed, 2);
+	assert_int_equal(sigu_sched_observe(&s, 1501, 0), 1);  /* k=5 due 1500 */
+	assert_int_equal(sigu_sched_observe(&s, 1590, 0), 0);  /* k=6 due 1600: early */
+	assert_int_equal(s.early, 1);
+}
+
+/* signal_sigutil_sched_estimated: without a count (overrun < 0) a late observation skips
+ * to the first period after it; an overshoot is stepped back at the next observation. */
+static void signal_sigutil_sched_estimated(void **state)
+{
+	(void)state;
+	struct sigu_sched s;
+	sigu_sched_init(&s, 0, 100);
+	assert_int_equal(sigu_sched_observe(&s, 110, -1), 10); /* k=1, next k=2 */
+	assert_int_equal(s.k, 2);
+	assert_int_equal(sigu_sched_observe(&s, 370, -1), 170); /* k=2 due 200, late past 300 */
+	assert_int_equal(s.k, 4);                                /* 3 was skipped: next is 400 */
+	assert_int_equal(s.missed, 1);
+	/* re-armed just before 400 but observed after: the next one is 400, not 500 */
+	sigu_sched_init(&s, 0, 100);
+	assert_int_equal(sigu_sched_observe(&s, 402, -1), 302);  /* k=1 due 100 */
+	assert_int_equal(s.k, 5);
+	assert_int_equal(sigu_sched_observe(&s, 410, -1), 10);   /* stepped back to k=4 */
+	assert_int_equal(s.missed, 2);
+	assert_int_equal(s.early, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(signal_sigutil_names),
+		cmocka_unit_test(signal_sigutil_calls),
+		cmocka_unit_test(signal_sigutil_send_self),
+		cmocka_unit_test(signal_sigutil_sigq),
+		cmocka_unit_test(signal_sigutil_child),
+		cmocka_unit_test(signal_sigutil_sched_counted),
+		cmocka_unit_test(signal_sigutil_sched_estimated),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
