@@ -8,6 +8,7 @@
 #include <gnu/libc-version.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -18,6 +19,30 @@ void il_jset(json_t *obj, const char *key, json_t *val)
 		(void)json_object_set_new(obj, key, val);
 	else
 		json_decref(val);
+}
+
+json_t *il_json_string_lossy(const char *s)
+{
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	/* Not valid UTF-8: keep ASCII, replace every other byte with U+FFFD. */
+	size_t n = strlen(s);
+	char *buf = malloc(n * 3 + 1), *p = buf;
+	if (!buf)
+		return json_string("?");
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c < 0x80) {
+			*p++ = (char)*c;
+		} else {
+			memcpy(p, "\xef\xbf\xbd", 3);
+			p += 3;
+		}
+	}
+	*p = 0;
+	j = json_string(buf);
+	free(buf);
+	return j;
 }
 
 void il_ctx_begin(struct il_ctx *x, const char *experiment, int argc, char **argv)
@@ -159,10 +184,16 @@ int il_ctx_finish(struct il_ctx *x, int exit_code)
 		char start[40], end[40];
 		il_format_utc(x->start_rt_ns, start, sizeof(start));
 		il_format_utc(il_realtime_ns(), end, sizeof(end));
+		/* The command line as typed: "ipclab", group, experiment, options. */
 		json_t *cmd = json_array();
 		(void)json_array_append_new(cmd, json_string("ipclab"));
-		for (int i = 0; i < x->argc; i++)
-			(void)json_array_append_new(cmd, json_string(x->argv[i]));
+		char words[128];
+		(void)snprintf(words, sizeof(words), "%s", x->experiment);
+		char *save = NULL;
+		for (char *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save))
+			(void)json_array_append_new(cmd, il_json_string_lossy(w));
+		for (int i = 1; i < x->argc; i++)
+			(void)json_array_append_new(cmd, il_json_string_lossy(x->argv[i]));
 		json_t *env = json_pack("{ss ss so ss ss so sO sO sO si}", "schema", IL_SCHEMA,
 					"experiment", x->experiment, "cmdline", cmd, "start_time", start,
 					"end_time", end, "sysinfo", il_sysinfo_json(), "params", x->params,

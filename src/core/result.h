@@ -42,6 +42,8 @@ int il_ctx_finish(struct il_ctx *x, int exit_code);
 json_t *il_json_summary(const struct il_hist *h);
 /* The environment: kernel, cpu model, nproc, clocksource, libc, tracing state. */
 json_t *il_sysinfo_json(void);
+/* A JSON string of s; bytes that are not valid UTF-8 become U+FFFD (never NULL). */
+json_t *il_json_string_lossy(const char *s);
 /* json_object_set_new that reports allocation failure only once: we never crash on it. */
 void il_jset(json_t *obj, const char *key, json_t *val);
 

@@ -81,7 +81,8 @@ static json_t *run_ctx(struct fixture *f, const char *experiment, int argc, char
 }
 
 /* result_envelope_keys: the file written for --json=FILE holds every envelope key with the
- * right type: schema, experiment, cmdline = ["ipclab", argv...], ISO start/end times,
+ * right type: schema, experiment, cmdline = ["ipclab", group, name, options...] (the command
+ * as typed: argv[0] is "group name"), ISO start/end times,
  * sysinfo (kernel, cpu_model, nproc_online, clocksource), params, results, warnings and
  * the exit code passed to il_ctx_finish (which is also returned). */
 static void result_envelope_keys(void **state)
@@ -101,10 +102,12 @@ static void result_envelope_keys(void **state)
 
 	json_t *cmd = json_object_get(doc, "cmdline");
 	assert_true(json_is_array(cmd));
-	assert_int_equal(json_array_size(cmd), (size_t)argc + 1);
+	assert_int_equal(json_array_size(cmd), (size_t)argc + 2);
 	assert_string_equal(json_string_value(json_array_get(cmd, 0)), "ipclab");
-	for (int i = 0; i < argc; i++)
-		assert_string_equal(json_string_value(json_array_get(cmd, (size_t)i + 1)), argv[i]);
+	assert_string_equal(json_string_value(json_array_get(cmd, 1)), "test");
+	assert_string_equal(json_string_value(json_array_get(cmd, 2)), "exp");
+	for (int i = 1; i < argc; i++)
+		assert_string_equal(json_string_value(json_array_get(cmd, (size_t)i + 2)), argv[i]);
 
 	const char *t0 = json_string_value(json_object_get(doc, "start_time"));
 	const char *t1 = json_string_value(json_object_get(doc, "end_time"));
@@ -312,10 +315,10 @@ static void result_cmdline_escaping(void **state)
 	json_t *doc = json_load_file(f->path, 0, NULL);
 	assert_non_null(doc);
 	json_t *cmd = json_object_get(doc, "cmdline");
-	assert_int_equal(json_array_size(cmd), 5);
-	const char *back = json_string_value(json_array_get(cmd, 3));
+	assert_int_equal(json_array_size(cmd), 6);
+	const char *back = json_string_value(json_array_get(cmd, 4));
 	assert_non_null(back);
-	assert_int_equal(json_string_length(json_array_get(cmd, 3)), strlen(nasty));
+	assert_int_equal(json_string_length(json_array_get(cmd, 4)), strlen(nasty));
 	assert_memory_equal(back, nasty, strlen(nasty));
 	assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "params"), "label")), nasty);
 	json_decref(doc);
@@ -347,6 +350,20 @@ static void result_sysinfo_standalone(void **state)
 	json_decref(si);
 }
 
+/* result_cmdline_invalid_utf8: an argument that is not valid UTF-8 is kept, with every
+ * non-ASCII byte replaced by U+FFFD, instead of vanishing from the cmdline. */
+static void result_cmdline_invalid_utf8(void **state)
+{
+	(void)state;
+	json_t *j = il_json_string_lossy("a\xff\xfe" "b");
+	assert_non_null(j);
+	assert_string_equal(json_string_value(j), "a\xef\xbf\xbd\xef\xbf\xbd" "b");
+	json_decref(j);
+	j = il_json_string_lossy("caf\xc3\xa9");
+	assert_string_equal(json_string_value(j), "caf\xc3\xa9");
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +373,7 @@ int main(void)
 		cmocka_unit_test(result_unwritable_file_fails),
 		cmocka_unit_test(result_parse_usage_frees),
 		cmocka_unit_test(result_summary_keys),
+		cmocka_unit_test(result_cmdline_invalid_utf8),
 		cmocka_unit_test_setup_teardown(result_cmdline_escaping, setup_tmp, teardown_tmp),
 		cmocka_unit_test(result_sysinfo_standalone),
 	};
