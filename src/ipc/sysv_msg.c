@@ -9,12 +9,22 @@
  * Dead peer - the choice: msgrcv(2) has no timeout, and the alternatives are worse for
  * the measurement: IPC_NOWAIT polling spins (or sleeps, adding latency), and a periodic
  * timer signal interrupting msgrcv puts wake-ups into the very path being measured.
- * So the fast path stays one blocking msgsnd/msgrcv, and a departure is delivered as a
- * zero-length message of the receiver's own type (a "goodbye", read as EPIPE): sent by
- * the peer's detach, or - when the peer is a killed process - by this side's lifeline
- * watcher thread (il_link_watch), which sleeps in poll(2) on the peer's lifeline and
- * costs nothing until the peer dies. Detection takes microseconds, not a timeout. The
- * goodbye queues behind any real message of that type, so nothing sent is lost. */
+ * So the fast path stays one blocking msgsnd/msgrcv, and a departure wakes both
+ * directions without a syscall on that path:
+ * - A side that detaches (is done, or failed) sets left[side], then drains the messages
+ *   of its own type (sent to it, never to be read) so a peer blocked in msgsnd on a full
+ *   queue gets its room, and puts a zero-length message of the peer's type in the queue
+ *   (a "goodbye", read as EPIPE; it always fits: it adds no bytes). A send checks the
+ *   peer's left flag (a load) before msgsnd, so it blocks at most once after the peer
+ *   left, and the drain releases that one. The goodbye queues behind any real message of
+ *   that type, so nothing sent before a clean departure is lost.
+ * - A killed process cannot do that. When a lifeline hangs up before that side's detach
+ *   was complete, the other side's lifeline watcher thread (il_link_watch, asleep in
+ *   poll(2) on the lifeline, costing nothing until then) removes the queue (IPC_RMID): a
+ *   msgsnd or msgrcv blocked on it fails with EIDRM, a later one with EINVAL, both read
+ *   as EPIPE. Detection takes microseconds, not a timeout. Whoever removes the queue
+ *   first (watcher, teardown) claims it in shared memory, so it is removed only once,
+ *   and the cleanup registry forgets it. */
 #include "transport.h"
 #include "../core/cleanup.h"
 #include "../core/log.h"
@@ -22,6 +32,7 @@
 #include "../core/spawn.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ipc.h>
@@ -36,6 +47,8 @@ struct sysv_buf {
 struct sysv_priv {
 	int id;
 	int h;                       /* cleanup handle */
+	int removed;                 /* the queue is (being) removed: claimed by queue_remove */
+	int left[2];                 /* side s has detached (set before it drains) */
 	struct sysv_buf *stage[2];   /* side s: mtype + l->size bytes (msgsnd wants them together) */
 	struct il_link_watch watch[2];
 };
@@ -132,10 +145,37 @@ static void goodbye(int id, int chan)
 		;
 }
 
-/* The watcher's wake: our peer died; put a goodbye in our own incoming type. */
+static bool removed(struct sysv_priv *p)
+{
+	return __atomic_load_n(&p->removed, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* Removes the queue unless someone else did or does: blocked msgsnd/msgrcv calls fail
+ * with EIDRM. The cleanup registry forgets it (a no-op in a forked peer, which never
+ * removes registered objects), so its id is never removed twice. */
+static void queue_remove(struct sysv_priv *p)
+{
+	if (p->id < 0 || __atomic_exchange_n(&p->removed, 1, __ATOMIC_ACQ_REL))
+		return;
+	(void)msgctl(p->id, IPC_RMID, NULL);
+	il_cleanup_forget(p->h);
+}
+
+/* errno of a failed msgsnd/msgrcv: EIDRM (removed while we waited) or, once removed,
+ * EINVAL (no such queue) mean the peer is gone: EPIPE. */
+static void map_gone(struct sysv_priv *p)
+{
+	if (errno == EIDRM || (errno == EINVAL && removed(p)))
+		errno = EPIPE;
+}
+
+/* The watcher's wake: the peer's lifeline hung up. A peer that completed its detach
+ * has drained and said goodbye; one that did not (killed, even halfway through it)
+ * cannot: remove the queue, waking this side's msgsnd or msgrcv, whichever it sleeps in. */
 static void sysv_wake(struct il_link *l, int side)
 {
-	goodbye(((struct sysv_priv *)l->priv)->id, 1 - side);
+	if (!l->ls->closed[1 - side])
+		queue_remove(l->priv);
 }
 
 /* One queue for both: nothing to drop; a forked side watches its peer's lifeline. */
@@ -156,11 +196,17 @@ static int sysv_send(struct il_link *l, int side, const void *buf)
 	struct sysv_buf *b = p->stage[side];
 	b->mtype = mtype_of(side);
 	memcpy(b->mtext, buf, l->size);
+	/* A peer that has left reads no more: EPIPE instead of filling the queue (its
+	 * detach drains what it left unread, so a msgsnd that passed this check and blocks
+	 * is released). */
+	if (__atomic_load_n(&p->left[1 - side], __ATOMIC_ACQUIRE)) {
+		errno = EPIPE;
+		return -1;
+	}
 	while (msgsnd(p->id, b, l->size, 0) < 0) {
 		if (errno == EINTR)
 			continue;
-		if (errno == EIDRM)
-			errno = EPIPE; /* the queue was removed under us */
+		map_gone(p);
 		return -1;
 	}
 	return 0;
@@ -174,8 +220,7 @@ static int sysv_recv(struct il_link *l, int side, void *buf)
 	while ((n = msgrcv(p->id, b, l->size, mtype_of(1 - side), 0)) < 0) {
 		if (errno == EINTR)
 			continue;
-		if (errno == EIDRM)
-			errno = EPIPE;
+		map_gone(p);
 		return -1;
 	}
 	if (n == 0) { /* goodbye: put it back for any later receive, report the departure */
@@ -191,21 +236,36 @@ static int sysv_recv(struct il_link *l, int side, void *buf)
 	return 0;
 }
 
-/* Stops our watcher (before the lifelines close) and says goodbye to the peer. */
+/* Stops our watcher (before the lifelines close); then, unless the queue is gone:
+ * announces the departure, drains what was sent to us (so a peer blocked in msgsnd on a
+ * full queue gets room) and says goodbye to the peer's receive. */
 static void sysv_detach(struct il_link *l, int side)
 {
 	struct sysv_priv *p = l->priv;
 	il_link_watch_stop(&p->watch[side]);
+	__atomic_store_n(&p->left[side], 1, __ATOMIC_SEQ_CST);
+	if (removed(p))
+		return;
+	struct sysv_buf *b = p->stage[side];
+	for (;;) {
+		ssize_t n = msgrcv(p->id, b, l->size, mtype_of(1 - side), IPC_NOWAIT | MSG_NOERROR);
+		if (n < 0 && errno != EINTR)
+			break; /* ENOMSG: drained; EIDRM/EINVAL: removed */
+	}
 	goodbye(p->id, side);
 }
 
+/* Parent, after the join: the queue goes unless a watcher removed it already. */
 static void sysv_teardown(struct il_link *l)
 {
 	struct sysv_priv *p = l->priv;
 	if (!p)
 		return;
 	il_link_watch_stop(&p->watch[0]);
-	il_cleanup_remove(p->h);
+	if (__atomic_exchange_n(&p->removed, 1, __ATOMIC_ACQ_REL))
+		il_cleanup_forget(p->h);
+	else
+		il_cleanup_remove(p->h);
 	for (int s = 0; s < 2; s++)
 		il_shared_free(p->stage[s], stage_bytes(l->size));
 	il_shared_free(p, sizeof(*p));
