@@ -84,6 +84,16 @@ $(TPLIB): $(TP_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -shared -Wl,--no-as-needed -o $@ $< $(TP_LIBS)
 
+# ipclab-nop: the do-nothing program "ipclab task spawn --method posix_spawn" execs; static
+# when the C library's libc.a is installed (else dynamic: the build says so).
+NOP        := $(BUILD)/bin/ipclab-nop
+NOP_STATIC := $(if $(filter /%,$(shell $(CC) -print-file-name=libc.a)),-static)
+all: $(NOP)
+$(NOP): src/task/helper/nop.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< ($(if $(NOP_STATIC),static,dynamic: no libc.a))")
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra $(if $(WERROR),-Werror) $(NOP_STATIC) -o $@ $<
+
 $(BUILD)/tests/%: tests/unit/%.c $(CORELIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $< (test)")

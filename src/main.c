@@ -30,6 +30,8 @@ static void list(void)
 	const char *group = "";
 	for (size_t i = 0; i < N_EXP; i++) {
 		const struct il_experiment *e = experiments[i];
+		if (e->hidden)
+			continue;
 		if (strcmp(group, e->group)) {
 			printf("%s%s:\n", i ? "\n" : "", e->group);
 			group = e->group;

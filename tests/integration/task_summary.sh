@@ -1,0 +1,89 @@
+#!/bin/bash
+# task_summary.sh - "ipclab task summary": one table (terminal and JSON) of process vs
+# thread: creation, context switch, memory per task, crash isolation and, unless --no-ipc,
+# the pipe round trip of "ipc latency" run in-process; nothing left behind.
+# Usage: tests/integration/task_summary.sh BUILD_DIR
+# shellcheck source=tests/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+# init_orphans: ipclab processes whose parent is PID 1, and ipclab zombies (one per line)
+init_orphans() {
+	local f st pid comm state ppid
+	for f in /proc/[0-9]*/stat; do
+		{ read -r st <"$f"; } 2>/dev/null || continue
+		pid=${st%% *}
+		comm=${st#*(}
+		comm=${comm%)*}
+		[[ $comm == ipclab* ]] || continue
+		read -r state ppid _ <<<"${st##*) }"
+		if [ "$ppid" = 1 ] || [ "$state" = Z ]; then echo "$pid($comm,$state,ppid=$ppid)"; fi
+	done | sort
+}
+
+# with_orphan_check FUNCTION ARGS...: FUNCTION must leave no new ipclab orphan or zombie
+with_orphan_check() {
+	local new
+	init_orphans >"$T/orphans.before"
+	"$@"
+	init_orphans >"$T/orphans.after"
+	new=$(comm -13 "$T/orphans.before" "$T/orphans.after" | paste -sd, -)
+	[ -z "$new" ] || fail "ipclab orphans/zombies left: $new"
+}
+
+expect_usage() {
+	run "$@"
+	local what="${*#"$IPCLAB" }"
+	expect_rc 2 "$what"
+	[ -s "$T/out" ] && fail "'$what' wrote to stdout: $(head -n 1 "$T/out")"
+	[ "$(lines "$T/err")" -eq 1 ] || fail "'$what': $(lines "$T/err") lines on stderr, want 1"
+	return 0
+}
+
+METRICS='["creation to start, p50", "creation to reaped, p50", "context switch, 0 KiB working set",
+ "memory per extra idle task, Pss", "memory per extra idle task, Rss", "page tables per extra idle task",
+ "one worker crashes (NULL write)"]'
+
+case_json() {
+	run "$IPCLAB" task summary --json --quiet
+	expect_rc 0 "task summary --json" || return
+	[ "$(head -c 1 "$T/out")" = "{" ] || fail "stdout is not the JSON alone"
+	jcheck "$T/out" "${ENVELOPE[@]}" 'd["experiment"] == "task summary"' \
+		"[r['metric'] for r in d['results']['rows']] == $METRICS + ['pipe round trip (ipc latency), p50']" \
+		'all(set(r) == {"metric", "unit", "process", "thread", "process_over_thread"} for r in d["results"]["rows"])' \
+		'all(r["process"] > 0 and r["thread"] > 0 and r["process_over_thread"] > 0 for r in d["results"]["rows"] if r["unit"] in ("ns", "KiB") and "context switch" not in r["metric"])' \
+		'all(isinstance(r["process"], (int, float)) for r in d["results"]["rows"] if r["unit"] != "outcome")' \
+		'd["results"]["rows"][0]["process"] > d["results"]["rows"][0]["thread"]' \
+		'd["results"]["rows"][3]["process"] > d["results"]["rows"][3]["thread"]' \
+		'd["results"]["rows"][6]["process"] == "worker killed by SIGSEGV, parent survives"' \
+		'd["results"]["rows"][6]["thread"] == "whole process killed by SIGSEGV"' \
+		'all(c["pass"] for c in d["results"]["checks"]) and len(d["results"]["checks"]) == 3' \
+		'all(c["pass"] for c in d["results"]["details"]["isolation"]["checks"])' \
+		'd["results"]["details"]["spawn"]["fork"]["reaped"] == 1100' \
+		'd["results"]["details"]["ipc_latency"]["process"]["rtt"]["count"] == 10000' \
+		'd["warnings"] == []'
+}
+
+case_human_no_ipc() {
+	run "$IPCLAB" task summary --no-ipc
+	expect_rc 0 "task summary --no-ipc" || return
+	grep -q '^task summary: process vs thread' "$T/out" || fail "no header: $(head -n 1 "$T/out")"
+	grep -q '^  creation to reaped, p50 ' "$T/out" || fail "no creation row"
+	grep -q 'process: worker killed by SIGSEGV' "$T/out" || fail "no isolation outcome"
+	grep -q 'pipe round trip' "$T/out" && fail "--no-ipc still shows the pipe row"
+	# the in-process ipc latency must not print its own table into ours
+	grep -q 'ipc latency:' "$T/out" && fail "ipc latency's table leaked into the summary"
+	return 0
+}
+
+case_human_ipc() {
+	run "$IPCLAB" task summary
+	expect_rc 0 "task summary" || return
+	grep -q '^  pipe round trip (ipc latency), p50 ' "$T/out" || fail "no pipe row"
+	grep -q 'round trip  ' "$T/out" && fail "ipc latency's table leaked into the summary"
+	return 0
+}
+
+run_case task_summary_json with_orphan_check case_json
+run_case task_summary_human_no_ipc with_orphan_check case_human_no_ipc
+run_case task_summary_human_ipc with_orphan_check case_human_ipc
+finish

@@ -1,0 +1,117 @@
+#!/bin/bash
+# task_trace.sh - "ipclab task spawn" under scripts/ipclab-trace: exactly N task_spawn,
+# task_start, task_exit and task_reaped events for N tasks (warm-up included), nothing
+# discarded; forked children emit their own start/exit (one vpid each), while an exec'd
+# helper's are emitted for it by the creator (proxy). Two traced runs only: traced runs
+# are serialised machine-wide. Skipped (ok # SKIP) when LTTng cannot trace here.
+# Usage: tests/integration/task_trace.sh BUILD_DIR
+# shellcheck source=tests/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+TRACE=$REPO/scripts/ipclab-trace
+COUNT=$REPO/scripts/ipclab-trace-count
+PROVIDER=$TL_BUILD/lib/libipclab-tp.so
+NTRACE=0
+SKIP=
+# another engineer's traced run may hold the machine-wide lock: wait at most this long
+export IPCLAB_TRACE_LOCK_TIMEOUT=${IPCLAB_TRACE_LOCK_TIMEOUT:-40}
+
+# traced OUTVAR CMD...: run CMD under ipclab-trace; its pid (written before exec) in
+# $T/pid. Returns 1 on failure, 2 (SKIP set) when the run was not traced.
+traced() {
+	local _var=$1 _dir
+	shift
+	NTRACE=$((NTRACE + 1))
+	_dir=$T/trace-$NTRACE
+	printf -v "$_var" '%s' "$_dir"
+	rm -f "$T/pid"
+	# shellcheck disable=SC2016
+	RUN_TIMEOUT=120 run "$TRACE" --out "$_dir" --name tasktest --provider "$PROVIDER" --quiet -- \
+		bash -c 'echo $$ >"$1"; shift; exec "$@"' wrapper "$T/pid" "$@"
+	if [ "$RC" -eq 3 ] && grep -q 'another traced run held' "$T/err"; then
+		SKIP="the trace lock stayed busy (another engineer's traced run)"
+		return 2
+	fi
+	if [ ! -s "$_dir/ipclab-trace.json" ]; then
+		fail "ipclab-trace wrote no ipclab-trace.json (exit $RC: $(head -n 2 "$T/err" | paste -sd'|' -))"
+		return 1
+	fi
+	if [ "$(jget "$_dir/ipclab-trace.json" 'd["traced"]')" != true ]; then
+		SKIP="LTTng cannot trace here: $(grep -m1 'ipclab-trace' "$T/err")"
+		return 2
+	fi
+	if ! "$COUNT" "$_dir" --json >"$T/count.json" 2>"$T/count.err"; then
+		fail "ipclab-trace-count failed: $(head -n 1 "$T/count.err")"
+		return 1
+	fi
+}
+
+# case_spawn METHOD N W PROXY [EXTRA...]
+case_spawn() {
+	# shellcheck disable=SC2034 # dir is set by traced
+	local m=$1 n=$2 w=$3 proxy=$4 dir r main
+	shift 4
+	traced dir "$IPCLAB" task spawn --method "$m" "$@" --iterations "$n" --warmup "$w" --json="$T/r.json" --quiet
+	r=$?
+	[ "$r" -eq 0 ] || return "$r"
+	expect_rc 0 "traced task spawn --method $m" || return 1
+	local t=$((n + w))
+	main=$(cat "$T/pid")
+	jcheck "$T/r.json" 'd["results"]["traced"] is True' "d['results']['reaped'] == $t"
+	jcheck "$T/count.json" \
+		'd["complete"] is True' \
+		"all(d['by_name'].get('ipclab_task:' + e) == $t for e in ('task_spawn', 'task_start', 'task_exit', 'task_reaped'))" \
+		"d['total'] == 4 * $t" \
+		"list(d['by_name_vpid']['ipclab_task:task_spawn']) == ['$main']" \
+		"list(d['by_name_vpid']['ipclab_task:task_reaped']) == ['$main']"
+	if [ "$proxy" = yes ]; then
+		# the creator emitted start/exit for its exec'd children
+		jcheck "$T/count.json" \
+			"list(d['by_name_vpid']['ipclab_task:task_start']) == ['$main']" \
+			"list(d['by_name_vpid']['ipclab_task:task_exit']) == ['$main']"
+	else
+		# each forked child emitted its own start and exit: N+W children, one of each
+		jcheck "$T/count.json" \
+			"len(d['by_name_vpid']['ipclab_task:task_start']) == $t and '$main' not in d['by_name_vpid']['ipclab_task:task_start']" \
+			"all(v == 1 for v in d['by_name_vpid']['ipclab_task:task_start'].values())" \
+			"d['by_name_vpid']['ipclab_task:task_start'] == d['by_name_vpid']['ipclab_task:task_exit']"
+	fi
+}
+
+# run_case_or_skip NAME FUNCTION ARGS...: run_case, but "ok # SKIP" when FUNCTION returns
+# 2 (not traced) without a failure
+run_case_or_skip() {
+	local name=$1 r left
+	shift
+	TL_ERR=
+	snapshot >"$T/snap.before"
+	"$@"
+	r=$?
+	reap_ours
+	if [ "$r" -eq 2 ] && [ -z "$TL_ERR" ]; then
+		ok_case "$name # SKIP $SKIP"
+		return
+	fi
+	snapshot >"$T/snap.after"
+	left=$(comm -13 "$T/snap.before" "$T/snap.after" | paste -sd, -)
+	[ -z "$left" ] || fail "left behind: $left"
+	if [ -z "$TL_ERR" ]; then
+		ok_case "$name"
+	else
+		notok_case "$name" "$(printf '%s' "$TL_ERR" | tr '\n' ' ' | cut -c1-1500)"
+	fi
+}
+
+if [ ! -x "$TRACE" ] || [ ! -x "$COUNT" ] || [ ! -f "$PROVIDER" ]; then
+	SKIP="scripts/ipclab-trace, scripts/ipclab-trace-count or $PROVIDER missing"
+fi
+for c in "task_trace_fork fork 5 0 no" "task_trace_posix_spawn posix_spawn 4 1 yes --exec nop"; do
+	read -r name m n w proxy extra <<<"$c"
+	if [ -n "$SKIP" ]; then
+		ok_case "$name # SKIP $SKIP"
+		continue
+	fi
+	# shellcheck disable=SC2086
+	run_case_or_skip "$name" case_spawn "$m" "$n" "$w" "$proxy" $extra
+done
+finish
