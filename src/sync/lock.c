@@ -97,13 +97,15 @@ static int mutex_unlock(struct sl_handle *h)
 }
 
 /* ---- spin: pthread_spin (pshared in process mode). pthread_spin_lock cannot be
- * abandoned, so we poll: trylock, then read-only spinning on the lock word until it looks
- * free (no cache-line ping-pong while it is held); every 1024 polls we look at the abort
+ * abandoned, so we poll: trylock, then read-only spinning on the lock word until it holds
+ * its value-when-free again (no cache-line ping-pong while it is held; the value is read
+ * after pthread_spin_init, as it is 1 on x86-64 glibc); every 1024 polls we look at the abort
  * flag and sched_yield(), so a preempted holder gets a CPU when workers outnumber CPUs. */
 static int spin_init(struct sl_lock *l)
 {
 	int e = pthread_spin_init(&l->u.spin, l->mode == IL_MODE_PROCESS ? PTHREAD_PROCESS_SHARED
 									 : PTHREAD_PROCESS_PRIVATE);
+	l->spin_free = (int)l->u.spin; /* glibc's x86-64 spinlock is 1 when free, not 0 */
 	if (!e && (l->flags & SL_F_HELD))
 		e = pthread_spin_lock(&l->u.spin);
 	(void)snprintf(l->desc, sizeof(l->desc), "%spthread spinlock (yields every 1024 polls)",
@@ -128,7 +130,7 @@ static int spin_lock(struct sl_handle *h)
 					return SL_ABORTED;
 				(void)sched_yield();
 			}
-		} while (__atomic_load_n(s, __ATOMIC_RELAXED) != 0);
+		} while (__atomic_load_n(s, __ATOMIC_RELAXED) != h->l->spin_free);
 	}
 	return SL_OK;
 }

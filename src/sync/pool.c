@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -29,13 +30,27 @@ static void futex_wake(uint32_t *w)
 	(void)syscall(SYS_futex, w, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
+/* Waiting workers poll for this long before they sleep on the futex: a woken sleeper
+ * needs tens of microseconds to run, long enough for the first one to finish a small run
+ * alone. With no more workers than CPUs they busy-poll (all see the gate open within
+ * nanoseconds); with more, they yield between polls so the others get the CPUs. */
+#define GATE_POLL_NS (200ull * 1000 * 1000)
+
 bool sp_gate_wait(struct sp_gate *g)
 {
 	(void)__atomic_add_fetch(&g->arrived, 1, __ATOMIC_ACQ_REL);
 	futex_wake(&g->arrived);
 	uint32_t o;
-	while ((o = __atomic_load_n(&g->open, __ATOMIC_ACQUIRE)) == 0)
-		(void)futex_wait(&g->open, 0, NULL);
+	uint64_t t0 = il_now_ns();
+	unsigned polls = 0;
+	while ((o = __atomic_load_n(&g->open, __ATOMIC_ACQUIRE)) == 0) {
+		if ((++polls & 63u) == 0 && il_now_ns() - t0 > GATE_POLL_NS)
+			(void)futex_wait(&g->open, 0, NULL);
+		else if (g->spin)
+			sl_relax();
+		else
+			(void)sched_yield();
+	}
 	return o == 1;
 }
 
@@ -71,6 +86,8 @@ int sp_start(struct sp_pool *p, unsigned n, int mode, il_worker_fn fn, void *arg
 	p->gate = gate;
 	p->victim = -1;
 	memset(gate, 0, sizeof(*gate));
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	gate->spin = ncpu > 0 && n <= (unsigned long)ncpu;
 	p->peer = calloc(n, sizeof(*p->peer));
 	p->rc = calloc(n, sizeof(*p->rc));
 	if (!p->peer || !p->rc) {

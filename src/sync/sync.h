@@ -47,6 +47,7 @@ struct sl_lock {
 		pthread_spinlock_t spin;
 		sem_t sem;
 	} u;
+	int spin_free;           /* spin: the lock word's value when free (1 on x86-64 glibc) */
 	int semid;               /* sysvsem */
 	int cleanup;             /* registry handle (flock file, SysV set), -1 */
 	char path[96];           /* flock: the private temporary file */
@@ -108,6 +109,7 @@ static inline void sl_raise_abort(volatile int *abort)
 struct sp_gate {
 	uint32_t arrived;
 	uint32_t open;     /* 0 closed, 1 go, 2 abort */
+	uint32_t spin;     /* waiters busy-poll (workers <= CPUs) instead of yielding */
 	uint64_t t_open;   /* CLOCK_MONOTONIC ns when it was opened */
 };
 /* In a worker: arrive, wait. Returns true to go, false when the run was aborted. */

@@ -1,0 +1,322 @@
+/* handoff.c - "ipclab sync handoff": lock ping-pong between two peers, in the style of
+ * rt-tests ptsematest/svsematest. Two locks, both taken at the start; each round the
+ * initiator releases lock 1 and blocks on lock 0, the responder blocks on lock 1 and
+ * releases lock 0: each side unlocks the other's lock, so every round trip is two
+ * wake-ups through the lock. Round trip timed by the initiator; one way (initiator's
+ * release -> responder's acquire) by the responder from a stamp in shared memory.
+ * mutex = PTHREAD_MUTEX_NORMAL used as a binary semaphore (unlocked by the peer, as
+ * ptsematest does: undefined for POSIX, not checked by glibc for this type), spin =
+ * pthread_spin, sem = unnamed POSIX semaphores, sysvsem = one System V set per lock
+ * (semget IPC_PRIVATE 0600, registered for cleanup).
+ * A dead responder is noticed (process mode: a watcher thread blocked in waitid raises
+ * the abort flag; the initiator's lock wait gives up); --kill-holder tests that.
+ * Events (ipclab_lock.h): 6 per round trip, warm-up included. */
+#include "sync.h"
+#include "../core/cleanup.h"
+#include "../core/clock.h"
+#include "../core/experiment.h"
+#include "../core/hist.h"
+#include "../core/log.h"
+#include "../core/result.h"
+#include "../core/tp.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define COMMON (IL_C_ITER | IL_C_WARMUP | IL_C_MODE | IL_C_CPU | IL_C_HIST)
+#define HIST_MAX_NS (10ull * 1000 * 1000 * 1000)
+
+static const char *const handoff_kinds[] = { "mutex", "spin", "sem", "sysvsem", NULL };
+static const int handoff_sl[] = { SL_MUTEX, SL_SPIN, SL_SEM, SL_SYSVSEM };
+
+struct shared {
+	struct il_barrier start;
+	volatile int abort;
+	struct sl_lock l[2];
+	uint64_t t_release;          /* initiator: just before it releases lock 1 */
+	struct il_hist oneway;       /* responder */
+	uint64_t peer_rounds;
+	volatile int peer_done;      /* responder finished all rounds (a normal exit) */
+	int peer_status, cpu_start, cpu_end;
+	char why[160];
+};
+
+struct run {
+	struct shared *sh;
+	const char *kname;
+	uint64_t total, warmup;
+	bool kill_holder;
+};
+
+static int responder(void *arg)
+{
+	const struct run *r = arg;
+	struct shared *sh = r->sh;
+	struct sl_handle h[2];
+	int rc = IL_OK;
+	il_set_task_name("ipclab-handoff");
+	if (sl_attach(&h[0], &sh->l[0]) < 0 || sl_attach(&h[1], &sh->l[1]) < 0) {
+		(void)snprintf(sh->why, sizeof(sh->why), "responder cannot attach: %s", strerror(errno));
+		rc = IL_NORES;
+		sl_raise_abort(&sh->abort);
+	}
+	sh->cpu_start = il_cpu_now();
+	il_barrier_wait(&sh->start);
+	for (uint64_t i = 0; rc == IL_OK && i < r->total; i++) {
+		lttng_ust_tracepoint(ipclab_lock, lock_request, 1, r->kname);
+		int lr = sl_lock(&h[1]);
+		if (lr != SL_OK) {
+			if (lr == SL_ERROR)
+				(void)snprintf(sh->why, sizeof(sh->why), "responder: lock 1 failed: %s", strerror(errno));
+			rc = IL_FAIL;
+			sl_raise_abort(&sh->abort);
+			break;
+		}
+		uint64_t t = il_now_ns();
+		lttng_ust_tracepoint(ipclab_lock, lock_acquire, 1, r->kname);
+		if (i >= r->warmup)
+			il_hist_add(&sh->oneway, t - sh->t_release);
+		sh->peer_rounds = i + 1;
+		if (r->kill_holder && i == r->total / 2)
+			(void)raise(SIGKILL); /* fault injection: die holding lock 1, lock 0 never released */
+		lttng_ust_tracepoint(ipclab_lock, lock_release, 0, r->kname);
+		if (i + 1 == r->total)
+			sh->peer_done = 1; /* before the last release: the initiator may end at once */
+		if (sl_unlock(&h[0]) < 0) {
+			(void)snprintf(sh->why, sizeof(sh->why), "responder: unlock 0 failed: %s", strerror(errno));
+			rc = IL_FAIL;
+			sl_raise_abort(&sh->abort);
+		}
+	}
+	sh->cpu_end = il_cpu_now();
+	sl_detach(&h[0]);
+	sl_detach(&h[1]);
+	sh->peer_status = rc;
+	return rc;
+}
+
+/* Process mode: blocks until the responder ends; if it did not finish its rounds, raises
+ * the abort flag so the initiator stops waiting for a lock it will never release. */
+struct watch {
+	struct shared *sh;
+	pid_t pid;
+};
+
+static void *watcher(void *arg)
+{
+	struct watch *w = arg;
+	siginfo_t si;
+	int r;
+	while ((r = waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOWAIT)) < 0 && errno == EINTR)
+		;
+	if (!w->sh->peer_done)
+		sl_raise_abort(&w->sh->abort);
+	return NULL;
+}
+
+static void row(const char *label, const struct il_hist *h)
+{
+	struct il_summary s;
+	il_hist_summary(h, &s);
+	printf("  %-12s %9" PRIu64 " %9" PRIu64 " %9.0f %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 "\n", label,
+	       s.count, s.min, s.mean, s.p50, s.p90, s.p99, s.max);
+}
+
+static int handoff_run(int argc, char **argv)
+{
+	int kidx = 0;
+	bool kill_holder = false;
+	const struct il_opt opts[] = {
+		{ "lock", IL_OPT_CHOICE, "KIND", "the two locks: mutex, spin, sem (POSIX unnamed) or sysvsem", 0, 0,
+		  handoff_kinds, &kidx },
+		{ "kill-holder", IL_OPT_FLAG, NULL, "fault injection (process mode): the responder SIGKILLs itself "
+		  "holding its lock halfway through; the run must detect it and exit 1", 0, 0, NULL, &kill_holder },
+		{ 0 },
+	};
+	struct il_ctx x;
+	il_ctx_begin(&x, argv[0], argc, argv);
+	int prc = il_ctx_parse(&x, "Lock ping-pong between two peers (ptsematest/svsematest style: two locks,\n"
+			       "each side unlocks the other's): round-trip and one-way latency histograms.",
+			       COMMON, opts);
+	if (prc != IL_RUN)
+		return prc;
+	const struct il_common *c = &x.c;
+	const char *kname = handoff_kinds[kidx];
+	il_jset(x.params, "lock", json_string(kname));
+	il_jset(x.params, "kill_holder", json_boolean(kill_holder));
+	if (kill_holder && c->mode != IL_MODE_PROCESS) {
+		il_err("--kill-holder needs --mode process (a thread cannot be killed alone)");
+		x.c.json = false; /* a usage error writes no result, as a bad option does */
+		return il_ctx_finish(&x, IL_USAGE);
+	}
+	struct shared *sh = il_shared_alloc(sizeof(*sh));
+	struct il_hist *rtt = malloc(sizeof(*rtt));
+	int rc = IL_OK, nlocks = 0;
+	bool barrier = false;
+	if (!sh || !rtt) {
+		il_err("out of memory");
+		rc = IL_NORES;
+		goto out;
+	}
+	il_hist_init(rtt, HIST_MAX_NS);
+	il_hist_init(&sh->oneway, HIST_MAX_NS);
+	il_guard_install((unsigned)c->timeout_s);
+	for (; nlocks < 2; nlocks++)
+		if ((rc = sl_init(&sh->l[nlocks], handoff_sl[kidx], c->mode, SL_F_HELD, &sh->abort)) != 0)
+			goto out_locks;
+	if (il_barrier_init(&sh->start, 2) < 0) {
+		il_err("cannot create the start barrier");
+		rc = IL_NORES;
+		goto out_locks;
+	}
+	barrier = true;
+	int e = il_pin_self(c->cpu[0]);
+	if (e) {
+		errno = -e;
+		il_errno("cannot pin the initiator to CPU %d", c->cpu[0]);
+		rc = IL_NORES;
+		goto out_locks;
+	}
+	struct sl_handle h[2];
+	if (sl_attach(&h[0], &sh->l[0]) < 0 || sl_attach(&h[1], &sh->l[1]) < 0) {
+		il_errno("cannot attach to the locks");
+		rc = IL_NORES;
+		goto out_locks;
+	}
+	struct run r = { .sh = sh, .kname = kname, .total = c->warmup + c->iterations, .warmup = c->warmup,
+			 .kill_holder = kill_holder };
+	struct il_peer peer;
+	struct watch w = { sh, 0 };
+	pthread_t wt;
+	bool watching = false;
+	uint64_t rounds = 0;
+	int cpu_start = -1, cpu_end = -1;
+	lttng_ust_tracepoint(ipclab_run, run_begin, x.experiment, kname, c->mode, 0, c->iterations, c->warmup);
+	if ((rc = il_spawn(&peer, c->mode, c->cpu[1], responder, &r)) != 0)
+		goto out_attach;
+	if (c->mode == IL_MODE_PROCESS) {
+		w.pid = peer.pid;
+		watching = pthread_create(&wt, NULL, watcher, &w) == 0;
+		if (!watching)
+			il_warn("cannot start the watcher thread: a dead responder is caught by the watchdog only");
+	}
+	cpu_start = il_cpu_now();
+	il_barrier_wait(&sh->start);
+	for (uint64_t i = 0; i < r.total && !sl_aborted(&sh->abort); i++) {
+		lttng_ust_tracepoint(ipclab_lock, lock_release, 1, kname);
+		uint64_t t0 = il_now_ns();
+		sh->t_release = t0;
+		if (sl_unlock(&h[1]) < 0) {
+			il_errno("unlock of lock 1 failed in round %" PRIu64, i);
+			rc = IL_FAIL;
+			sl_raise_abort(&sh->abort);
+			break;
+		}
+		lttng_ust_tracepoint(ipclab_lock, lock_request, 0, kname);
+		int lr = sl_lock(&h[0]);
+		if (lr != SL_OK) {
+			if (lr == SL_ERROR)
+				il_errno("lock 0 failed in round %" PRIu64, i);
+			rc = IL_FAIL;
+			sl_raise_abort(&sh->abort);
+			break;
+		}
+		uint64_t t1 = il_now_ns();
+		lttng_ust_tracepoint(ipclab_lock, lock_acquire, 0, kname);
+		if (i >= c->warmup)
+			il_hist_add(rtt, t1 - t0);
+		rounds = i + 1;
+	}
+	cpu_end = il_cpu_now();
+	char how[128];
+	int jrc;
+	if (watching) {
+		(void)pthread_join(wt, NULL);
+	}
+	jrc = il_join(&peer, how, sizeof(how));
+	json_t *checks = json_object();
+	char killed[512] = "";
+	if (*how) {
+		(void)snprintf(killed, sizeof(killed), "the responder (pid %d) was %s in round %" PRIu64 " holding lock 1; "
+			       "the watcher saw it exit and raised the abort flag, the initiator stopped waiting for lock 0",
+			       (int)peer.pid, how, sh->peer_rounds - 1);
+		il_fail("%s", killed);
+		il_jset(checks, "responder_alive", json_false());
+		rc = IL_FAIL;
+	} else if (jrc && sh->why[0]) {
+		il_err("%s", sh->why);
+	}
+	if (rc == IL_OK)
+		rc = jrc;
+	if (rc == IL_OK) {
+		bool counts = rounds == r.total && sh->peer_rounds == r.total;
+		il_jset(checks, "counts_match", json_boolean(counts));
+		if (!counts) {
+			il_fail("%" PRIu64 " round trips, %" PRIu64 " responder rounds, want %" PRIu64, rounds,
+				sh->peer_rounds, r.total);
+			rc = IL_FAIL;
+		}
+	}
+	lttng_ust_tracepoint(ipclab_run, run_end, x.experiment, kname, 0, rc);
+
+	il_jset(x.results, "lock", json_pack("{ss ss}", "kind", kname, "impl", sh->l[0].desc));
+	il_jset(x.results, "round_trips", json_integer((json_int_t)rounds));
+	il_jset(x.results, "peer_rounds", json_integer((json_int_t)sh->peer_rounds));
+	il_jset(x.results, "rtt", il_json_summary(rtt));
+	il_jset(x.results, "oneway", il_json_summary(&sh->oneway));
+	il_jset(x.results, "cpu", json_pack("{s[ii] s[ii]}", "initiator", cpu_start, cpu_end, "responder",
+		sh->cpu_start, sh->cpu_end));
+	il_jset(x.results, "checks", checks);
+	il_jset(x.results, "killed", *killed ? json_string(killed) : json_null());
+	il_jset(x.results, "events_per_round_trip", json_integer(6));
+	il_jset(x.results, "traced", json_boolean(il_trace_loaded()));
+	if (!c->json || c->json_file) {
+		printf("sync handoff: %s (%s), %s mode, %" PRIu64 " round trips (+%" PRIu64 " warm-up)%s\n", kname,
+		       sh->l[0].desc, c->mode == IL_MODE_THREAD ? "thread" : "process", c->iterations, c->warmup,
+		       il_trace_loaded() ? ", traced" : "");
+		printf("  %-12s %9s %9s %9s %9s %9s %9s %9s\n", "ns", "count", "min", "mean", "p50", "p90", "p99", "max");
+		row("round trip", rtt);
+		row("one way", &sh->oneway);
+	}
+	if (c->hist) {
+		FILE *f = c->hist_file ? fopen(c->hist_file, "we") : stdout;
+		if (!f) {
+			il_errno("cannot open '%s'", c->hist_file);
+			rc = IL_FAIL;
+		} else {
+			(void)il_hist_write_tsv(rtt, "rtt", f);
+			(void)fputs("\n\n", f);
+			(void)il_hist_write_tsv(&sh->oneway, "oneway", f);
+			if (f != stdout && fclose(f) != 0) {
+				il_errno("cannot write '%s'", c->hist_file);
+				rc = IL_FAIL;
+			}
+		}
+	}
+out_attach:
+	sl_detach(&h[0]);
+	sl_detach(&h[1]);
+out_locks:
+	if (barrier)
+		il_barrier_destroy(&sh->start);
+	while (nlocks > 0)
+		sl_destroy(&sh->l[--nlocks]);
+	il_guard_disarm();
+out:
+	il_shared_free(sh, sizeof(*sh));
+	free(rtt);
+	return il_ctx_finish(&x, rc);
+}
+
+const struct il_experiment il_exp_sync_handoff = {
+	.group = "sync",
+	.name = "handoff",
+	.summary = "lock ping-pong latency between two peers (mutex, spin, sem, sysvsem), ptsematest style",
+	.run = handoff_run,
+};

@@ -1,0 +1,78 @@
+#!/bin/bash
+# sync_handoff.sh - "ipclab sync handoff": every lock kind in both modes hands the two
+# locks back and forth exactly warm-up + iterations times on each side, with one round
+# trip and one one-way sample per measured round; pinned runs stay on their CPUs; a
+# responder killed holding its lock is detected (exit 1) and no SysV set is left (the
+# run_case leftover check); bad options exit 2.
+# Usage: tests/integration/sync_handoff.sh BUILD_DIR
+# shellcheck source=tests/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+ITER=500
+WARM=50
+
+# case_lock KIND MODE [CPUS]
+case_lock() {
+	local kind=$1 mode=$2 cpus=${3:-} args=()
+	args=(sync handoff --lock "$kind" --mode "$mode" --iterations "$ITER" --warmup "$WARM" --timeout 60 --json)
+	[ -z "$cpus" ] || args+=(--cpu "$cpus")
+	run "$IPCLAB" "${args[@]}"
+	expect_rc 0 "${args[*]}" || return
+	jcheck "$T/out" "${ENVELOPE[@]}" \
+		'd["experiment"] == "sync handoff" and d["exit_code"] == 0' \
+		"d['params']['lock'] == '$kind' and d['params']['mode'] == '$mode'" \
+		"d['results']['round_trips'] == $ITER + $WARM and d['results']['peer_rounds'] == $ITER + $WARM" \
+		'd["results"]["checks"] == {"counts_match": True}' \
+		"d['results']['rtt']['count'] == $ITER and d['results']['oneway']['count'] == $ITER" \
+		"0 < d['results']['rtt']['min'] <= d['results']['rtt']['p50'] <= d['results']['rtt']['p99'] <= d['results']['rtt']['max']" \
+		"0 < d['results']['oneway']['min'] <= d['results']['oneway']['p50'] <= d['results']['oneway']['max']" \
+		'd["results"]["events_per_round_trip"] == 6' \
+		'd["results"]["killed"] is None'
+	if [ -n "$cpus" ]; then
+		local a=${cpus%,*} b=${cpus#*,}
+		jcheck "$T/out" "d['results']['cpu']['initiator'] == [$a, $a]" "d['results']['cpu']['responder'] == [$b, $b]"
+	fi
+}
+
+# case_kill KIND: the responder dies holding lock 1; the initiator stops waiting, exit 1
+case_kill() {
+	local kind=$1
+	run "$IPCLAB" sync handoff --lock "$kind" --mode process --iterations 400 --warmup 0 --kill-holder --timeout 60 --json
+	expect_rc 1 "sync handoff --lock $kind --kill-holder" || return
+	jcheck "$T/out" 'd["exit_code"] == 1' \
+		'd["results"]["checks"]["responder_alive"] is False' \
+		'"killed by signal 9" in d["results"]["killed"]' \
+		'd["results"]["peer_rounds"] == 201 and d["results"]["round_trips"] == 200'
+}
+
+expect_usage() {
+	run "$@"
+	expect_rc 2 "${*#"$IPCLAB" }"
+	[ -s "$T/out" ] && fail "'${*#"$IPCLAB" }' wrote to stdout"
+	[ "$(lines "$T/err")" -eq 1 ] || fail "'${*#"$IPCLAB" }': $(lines "$T/err") lines on stderr, want 1"
+	return 0
+}
+
+case_usage() {
+	expect_usage "$IPCLAB" sync handoff --lock flock
+	grep -q 'mutex|spin|sem|sysvsem' "$T/err" || fail "--lock flock: choices not listed: $(cat "$T/err")"
+	expect_usage "$IPCLAB" sync handoff --iterations 0
+	expect_usage "$IPCLAB" sync handoff --kill-holder --mode thread
+	expect_usage "$IPCLAB" sync handoff --cpu 99999
+}
+
+NCPU=$(getconf _NPROCESSORS_ONLN)
+for kind in mutex spin sem sysvsem; do
+	for mode in thread process; do
+		run_case "sync_handoff_${kind}_${mode}" case_lock "$kind" "$mode"
+	done
+	run_case "sync_handoff_kill_${kind}" case_kill "$kind"
+done
+if [ "$NCPU" -ge 2 ]; then
+	run_case sync_handoff_sem_cross_cpu case_lock sem process 0,1
+else
+	ok_case "sync_handoff_sem_cross_cpu # SKIP one CPU"
+fi
+run_case sync_handoff_spin_same_cpu case_lock spin thread 0,0
+run_case sync_handoff_usage case_usage
+finish

@@ -1,0 +1,166 @@
+#!/bin/bash
+# sync_race.sh - "ipclab sync race": with every lock kind, in both modes, the counter is
+# exactly W*N (no lost update) and every worker did N; without a lock the lost updates are
+# reported (expected - actual), never a failure; a worker killed inside its critical
+# section (--kill-holder) or from outside (SIGKILL of a child found in /proc) is detected,
+# reported, exit 1, nothing left behind (no flock file, no process); bad options exit 2.
+# Usage: tests/integration/sync_race.sh BUILD_DIR
+# shellcheck source=tests/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+W=3
+N=2000
+
+# flock_files: our ipclab flock files in /tmp (another live run's are not ours)
+flock_files() {
+	local f
+	for f in /tmp/ipclab-flock-*; do
+		[ -e "$f" ] || continue
+		foreign "$f" || echo "$f"
+	done
+}
+
+# case_lock KIND MODE: exact count with a lock
+case_lock() {
+	local kind=$1 mode=$2 before
+	before=$(flock_files)
+	run "$IPCLAB" sync race --sync "$kind" --mode "$mode" --workers "$W" --increments "$N" --timeout 60 --json
+	expect_rc 0 "sync race --sync $kind --mode $mode" || return
+	jcheck "$T/out" "${ENVELOPE[@]}" \
+		'd["experiment"] == "sync race" and d["exit_code"] == 0' \
+		"d['params']['sync'] == '$kind' and d['params']['mode'] == '$mode'" \
+		"d['params']['workers'] == $W and d['params']['increments'] == $N" \
+		"d['results']['expected'] == $W * $N" \
+		"d['results']['actual'] == $W * $N" \
+		"d['results']['completed'] == $W * $N" \
+		'd["results"]["lost_updates"] == 0 and d["results"]["lost_fraction"] == 0' \
+		'd["results"]["checks"] and all(d["results"]["checks"].values())' \
+		"len(d['results']['per_worker']) == $W" \
+		"all(w['increments'] == $N and w['finish_ns'] > 0 for w in d['results']['per_worker'])" \
+		"1.0 / $W - 1e-9 <= d['results']['fairness']['jain'] <= 1 + 1e-9" \
+		'0 <= d["results"]["fairness"]["min_over_max"] <= 1' \
+		"0 <= d['results']['fairness']['first_finisher'] < $W" \
+		"sum(w['at_first_finish'] for w in d['results']['per_worker']) >= $N" \
+		'd["results"]["ops_per_s"] > 0 and d["results"]["wall_ns"] > 0' \
+		"d['results']['lock']['kind'] == '$kind'" \
+		'd["results"]["killed"] is None' \
+		'd["results"]["traced"] is False'
+	[ "$(flock_files)" = "$before" ] || fail "flock file left: $(flock_files)"
+}
+
+# case_none MODE W N: lost updates are reported, the run succeeds
+case_none() {
+	local mode=$1 w=$2 n=$3
+	run "$IPCLAB" sync race --sync none --mode "$mode" --workers "$w" --increments "$n" --timeout 60 --json
+	expect_rc 0 "sync race --sync none --mode $mode" || return
+	jcheck "$T/out" "${ENVELOPE[@]}" \
+		"d['results']['expected'] == $w * $n and d['results']['completed'] == $w * $n" \
+		"0 < d['results']['actual'] <= $w * $n" \
+		"d['results']['lost_updates'] == $w * $n - d['results']['actual']" \
+		'"no_lost_updates" not in d["results"]["checks"]' \
+		'd["exit_code"] == 0'
+	[ "$w" -gt 1 ] || jcheck "$T/out" 'd["results"]["lost_updates"] == 0'
+}
+
+# case_kill_holder KIND: worker 0 dies holding the lock: detected, exit 1, nothing left
+case_kill_holder() {
+	local kind=$1 before
+	before=$(flock_files)
+	run "$IPCLAB" sync race --sync "$kind" --mode process --workers "$W" --increments 20000 --kill-holder \
+		--timeout 60 --json
+	expect_rc 1 "sync race --sync $kind --kill-holder" || return
+	jcheck "$T/out" "${ENVELOPE[@]}" 'd["exit_code"] == 1' \
+		'd["results"]["killed"]["worker"] == 0 and d["results"]["killed"]["signal"] == "KILL"' \
+		'd["results"]["checks"]["no_worker_killed"] is False' \
+		"d['results']['completed'] < $W * 20000"
+	case $kind in
+	mutex) jcheck "$T/out" '"EOWNERDEAD" in d["results"]["killed"]["detected"]' ;;
+	spin | sem) jcheck "$T/out" '"abort flag" in d["results"]["killed"]["detected"]' ;;
+	flock) jcheck "$T/out" '"kernel released" in d["results"]["killed"]["detected"]' ;;
+	esac
+	case $kind in
+	# every increment completed under the lock is in the counter
+	mutex | spin | sem | flock) jcheck "$T/out" 'd["results"]["lost_updates"] == 0' ;;
+	esac
+	grep -q 'FAIL: worker 0 (pid [0-9]*) was killed by SIGKILL' "$T/err" || fail "no FAIL line: $(head -n 2 "$T/err")"
+	[ "$(flock_files)" = "$before" ] || fail "flock file left: $(flock_files)"
+}
+
+# a worker SIGKILLed from outside (found via /proc/PID/task/*/children) while the run goes
+case_external_kill() {
+	local pid kids victim
+	bg_start pid "$T/ext.out" "$T/ext.err" "$IPCLAB" sync race --sync mutex --mode process --workers 2 \
+		--increments 100000000 --delay 50 --timeout 60 --json="$T/ext.json" --quiet
+	has_two() { [ "$(children "$pid" | wc -l)" -ge 2 ]; }
+	poll_until 20 has_two || { fail "no worker processes appeared"; return; }
+	kids=$(children "$pid")
+	victim=$(head -n 1 <<<"$kids")
+	kill -KILL "$victim"
+	wait_exit "$pid" 30 || { fail "did not end after its worker was killed"; return; }
+	[ "$RC" -eq 1 ] || fail "exit $RC after a worker was killed, want 1"
+	jcheck "$T/ext.json" 'd["exit_code"] == 1' "d['results']['killed']['pid'] == $victim" \
+		'd["results"]["killed"]["signal"] == "KILL"' \
+		'd["results"]["lost_updates"] == 0'
+	grep -q "was killed by SIGKILL" "$T/ext.err" || fail "no message: $(head -n 2 "$T/ext.err")"
+}
+
+expect_usage() {
+	run "$@"
+	expect_rc 2 "${*#"$IPCLAB" }"
+	[ -s "$T/out" ] && fail "'${*#"$IPCLAB" }' wrote to stdout"
+	[ "$(lines "$T/err")" -eq 1 ] || fail "'${*#"$IPCLAB" }': $(lines "$T/err") lines on stderr, want 1"
+	return 0
+}
+
+case_usage() {
+	expect_usage "$IPCLAB" sync race --sync bogus
+	grep -q 'none|atomic|mutex|spin|sem|flock' "$T/err" || fail "--sync bogus: choices not listed: $(cat "$T/err")"
+	local v
+	for v in 0 65 -1 x ""; do
+		expect_usage "$IPCLAB" sync race --workers "$v"
+		grep -q -- '--workers' "$T/err" || fail "--workers '$v': option not named"
+	done
+	expect_usage "$IPCLAB" sync race --increments 0
+	expect_usage "$IPCLAB" sync race --increments 100000001
+	expect_usage "$IPCLAB" sync race --delay 1000001
+	expect_usage "$IPCLAB" sync race --mode fiber
+	expect_usage "$IPCLAB" sync race --kill-holder --mode thread --json
+	expect_usage "$IPCLAB" sync race --iterations 5
+	run "$IPCLAB" sync race --help
+	expect_rc 0 "--help"
+	{ grep -q -- '--increments' "$T/out" && grep -q -- '--kill-holder' "$T/out"; } || fail "--help lacks options"
+}
+
+# above --trace-limit no per-increment event is promised (the JSON says so)
+case_trace_limit() {
+	run "$IPCLAB" sync race --sync mutex --mode thread --workers 2 --increments 100 --trace-limit 199 --json
+	expect_rc 0 "sync race --trace-limit 199" || return
+	jcheck "$T/out" 'd["results"]["trace"] == {"per_increment_events": False, "events_per_increment": 0}' \
+		'd["params"]["trace_limit"] == 199'
+	run "$IPCLAB" sync race --sync none --mode thread --workers 2 --increments 100 --trace-limit 200 --json
+	expect_rc 0 "sync race --trace-limit 200" || return
+	jcheck "$T/out" 'd["results"]["trace"] == {"per_increment_events": True, "events_per_increment": 2}'
+}
+
+case_human() {
+	run "$IPCLAB" sync race --sync sem --workers 2 --increments 1000 --mode thread
+	expect_rc 0 "sync race (human)" || return
+	grep -q '^sync race: sem (.*), thread mode, 2 workers x 1000 increments' "$T/out" || fail "header: $(head -n 1 "$T/out")"
+	grep -q 'expected 2000, completed 2000, counter 2000: lost updates 0' "$T/out" || fail "counts: $(paste -sd'|' "$T/out")"
+}
+
+for mode in thread process; do
+	for kind in atomic mutex spin sem flock; do
+		run_case "sync_race_${kind}_${mode}" case_lock "$kind" "$mode"
+	done
+	run_case "sync_race_none_${mode}_w1" case_none "$mode" 1 5000
+	run_case "sync_race_none_${mode}_w4" case_none "$mode" 4 200000
+done
+for kind in none mutex spin sem flock; do
+	run_case "sync_race_kill_holder_$kind" case_kill_holder "$kind"
+done
+run_case sync_race_external_kill case_external_kill
+run_case sync_race_usage case_usage
+run_case sync_race_trace_limit case_trace_limit
+run_case sync_race_human case_human
+finish
