@@ -121,10 +121,15 @@ report: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/make-report
 
-lint: all
+SHELL_SCRIPTS = $(shell grep -lE '^\#!.*bash' scripts/* bench/* tests/run-all tests/lib.sh tests/*/*.sh .ci/run 2>/dev/null)
+PY_SCRIPTS    = $(shell grep -lE '^\#!.*python3' scripts/* bench/* tests/*/*.py 2>/dev/null)
+
+lint:
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-		--suppress=missingIncludeSystem -I src -I trace src
-	$(Q)shellcheck scripts/ipclab-trace scripts/deps $(wildcard tests/*.sh tests/*/*.sh) tests/run-all bench/run .ci/run
+		--suppress=missingIncludeSystem --suppress=unknownMacro -I src -I trace src
+	$(Q)shellcheck -x $(SHELL_SCRIPTS)
+	$(Q)for f in $(PY_SCRIPTS); do /usr/bin/python3 -m py_compile "$$f" || exit 1; done
+	$(Q)echo "lint: cppcheck, shellcheck and python byte-compile clean"
 
 # ---- babeltrace2 plugin "ipclab" (sink.ipclab.analyze): src/analyze/*.c plus the core's
 # histogram code, compiled position-independent into the plugin (the core library's

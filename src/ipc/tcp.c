@@ -14,10 +14,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-struct tcp_priv {
-	int sk[2]; /* side 0: the connecting socket, side 1: the accepted one */
-};
-
 static const char *tcp_unsupported(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -42,7 +38,7 @@ static bool same_addr(const struct sockaddr_in *a, const struct sockaddr_in *b)
  * (another local process raced to the port) is dropped. */
 static int tcp_setup(struct il_link *l)
 {
-	struct tcp_priv *p = malloc(sizeof(*p));
+	struct il_sock_pair *p = malloc(sizeof(*p));
 	if (!p) {
 		il_err("out of memory");
 		return IL_NORES;
@@ -109,59 +105,14 @@ fail:
 	return rc;
 }
 
-/* A forked side drops the peer's socket, so the peer's death ends the connection. */
-static int tcp_attach(struct il_link *l, int side)
-{
-	struct tcp_priv *p = l->priv;
-	if (l->mode == IL_MODE_PROCESS)
-		il_fd_close(&p->sk[1 - side]);
-	return 0;
-}
-
-/* A close with unread data sends RST (tcp(7)): that is the peer going away too. */
-static int gone_as_epipe(int rc)
-{
-	if (rc < 0 && errno == ECONNRESET)
-		errno = EPIPE;
-	return rc;
-}
-
-/* read/write loops of transport.c (SIGPIPE is ignored by il_link_init). */
-static int tcp_send(struct il_link *l, int side, const void *buf)
-{
-	return gone_as_epipe(il_fd_write_all(((struct tcp_priv *)l->priv)->sk[side], buf, l->size));
-}
-
-static int tcp_recv(struct il_link *l, int side, void *buf)
-{
-	return gone_as_epipe(il_fd_read_all(((struct tcp_priv *)l->priv)->sk[side], buf, l->size));
-}
-
-/* Closing our socket sends FIN: the peer reads end-of-stream. */
-static void tcp_detach(struct il_link *l, int side)
-{
-	il_fd_close(&((struct tcp_priv *)l->priv)->sk[side]);
-}
-
-static void tcp_teardown(struct il_link *l)
-{
-	struct tcp_priv *p = l->priv;
-	if (!p)
-		return;
-	il_fd_close(&p->sk[0]);
-	il_fd_close(&p->sk[1]);
-	free(p);
-	l->priv = NULL;
-}
-
 const struct il_transport il_transport_tcp = {
 	.name = "tcp",
 	.summary = "TCP over loopback 127.0.0.1, TCP_NODELAY, one connection full duplex",
 	.unsupported = tcp_unsupported,
 	.setup = tcp_setup,
-	.attach = tcp_attach,
-	.send = tcp_send,
-	.recv = tcp_recv,
-	.detach = tcp_detach,
-	.teardown = tcp_teardown,
+	.attach = il_sock_attach,
+	.send = il_sock_send,
+	.recv = il_sock_recv,
+	.detach = il_sock_detach,
+	.teardown = il_sock_teardown,
 };

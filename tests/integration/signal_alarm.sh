@@ -53,14 +53,6 @@ case_human_hist() {
 		fail "histogram counts do not add up to 4 x 20"
 }
 
-expect_usage() {
-	run "$@"
-	expect_rc 2 "${*#"$IPCLAB" }"
-	[ -s "$T/out" ] && fail "'${*#"$IPCLAB" }' wrote to stdout"
-	[ "$(lines "$T/err")" -eq 1 ] || fail "'${*#"$IPCLAB" }': $(lines "$T/err") lines on stderr, want 1"
-	return 0
-}
-
 case_bad_input() {
 	local v
 	for v in 0 19 1000001 -5 1ms ""; do

@@ -112,15 +112,6 @@ case_script_json() {
 	done
 }
 
-# expect_usage CMD...: exit 2, nothing on stdout, one line on stderr
-expect_usage() {
-	run "$@"
-	expect_rc 2 "${*#"$IPCLAB" }"
-	[ -s "$T/out" ] && fail "'${*#"$IPCLAB" }' wrote to stdout: $(head -c 200 "$T/out")"
-	[ "$(lines "$T/err")" -eq 1 ] || fail "'${*#"$IPCLAB" }': $(lines "$T/err") lines on stderr, want 1"
-	return 0
-}
-
 case_bad_script() {
 	local v many
 	many=$(printf 'INT,%.0s' $(seq 64))TSTP

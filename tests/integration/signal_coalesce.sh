@@ -83,14 +83,6 @@ case_human() {
 		"$T/out" || fail "no order line: $(paste -sd'|' "$T/out")"
 }
 
-expect_usage() {
-	run "$@"
-	expect_rc 2 "${*#"$IPCLAB" }"
-	[ -s "$T/out" ] && fail "'${*#"$IPCLAB" }' wrote to stdout"
-	[ "$(lines "$T/err")" -eq 1 ] || fail "'${*#"$IPCLAB" }': $(lines "$T/err") lines on stderr, want 1"
-	return 0
-}
-
 case_bad_input() {
 	local v
 	for v in 0 1000001 -1 abc ""; do

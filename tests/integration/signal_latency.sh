@@ -75,15 +75,6 @@ case_pinned() {
 		"all(r['cpu']['initiator'] == [0, 0] and r['cpu']['responder'] == [$b, $b] for r in d['results']['repeats'])"
 }
 
-# expect_usage CMD...: exit 2, nothing on stdout, one line on stderr
-expect_usage() {
-	run "$@"
-	expect_rc 2 "${*#"$IPCLAB" }"
-	[ -s "$T/out" ] && fail "'${*#"$IPCLAB" }' wrote to stdout"
-	[ "$(lines "$T/err")" -eq 1 ] || fail "'${*#"$IPCLAB" }': $(lines "$T/err") lines on stderr, want 1"
-	return 0
-}
-
 case_bad_input() {
 	expect_usage "$IPCLAB" signal latency --method bogus
 	grep -q 'handler|sigwaitinfo|sigtimedwait|signalfd|sigsuspend' "$T/err" ||

@@ -56,14 +56,6 @@ case_human() {
 	grep -q '^signal sigchld: policy default, 20 children' "$T/out" || fail "defaults are not default/20: $(head -n 1 "$T/out")"
 }
 
-expect_usage() {
-	run "$@"
-	expect_rc 2 "${*#"$IPCLAB" }"
-	[ -s "$T/out" ] && fail "'${*#"$IPCLAB" }' wrote to stdout"
-	[ "$(lines "$T/err")" -eq 1 ] || fail "'${*#"$IPCLAB" }': $(lines "$T/err") lines on stderr, want 1"
-	return 0
-}
-
 case_bad_options() {
 	local v
 	for v in 0 1001 -1 abc 10x ""; do

@@ -67,14 +67,6 @@ PYEOF
 	return 0
 }
 
-expect_usage() {
-	run "$@"
-	expect_rc 2 "${*#"$IPCLAB" }"
-	[ -s "$T/out" ] && fail "'${*#"$IPCLAB" }' wrote to stdout"
-	[ "$(lines "$T/err")" -eq 1 ] || fail "'${*#"$IPCLAB" }': $(lines "$T/err") lines on stderr, want 1"
-	return 0
-}
-
 case_usage() {
 	expect_usage "$IPCLAB" sync event --impl semaphore
 	grep -q 'condvar|eventfd|futex|pipe' "$T/err" || fail "--impl: choices not listed: $(cat "$T/err")"

@@ -47,14 +47,6 @@ case_human() {
 	[ "$(grep -c -E '^ +[12] ' "$T/out")" -eq 2 ] || fail "want 2 point rows: $(paste -sd'|' "$T/out")"
 }
 
-expect_usage() {
-	run "$@"
-	expect_rc 2 "${*#"$IPCLAB" }"
-	[ -s "$T/out" ] && fail "'${*#"$IPCLAB" }' wrote to stdout"
-	[ "$(lines "$T/err")" -eq 1 ] || fail "'${*#"$IPCLAB" }': $(lines "$T/err") lines on stderr, want 1"
-	return 0
-}
-
 case_usage() {
 	expect_usage "$IPCLAB" sync gil --workers 0
 	expect_usage "$IPCLAB" sync gil --workers $((2 * NCPU + 1))

@@ -45,14 +45,6 @@ case_kill() {
 		'd["results"]["peer_rounds"] == 201 and d["results"]["round_trips"] == 200'
 }
 
-expect_usage() {
-	run "$@"
-	expect_rc 2 "${*#"$IPCLAB" }"
-	[ -s "$T/out" ] && fail "'${*#"$IPCLAB" }' wrote to stdout"
-	[ "$(lines "$T/err")" -eq 1 ] || fail "'${*#"$IPCLAB" }': $(lines "$T/err") lines on stderr, want 1"
-	return 0
-}
-
 case_usage() {
 	expect_usage "$IPCLAB" sync handoff --lock flock
 	grep -q 'mutex|spin|sem|sysvsem' "$T/err" || fail "--lock flock: choices not listed: $(cat "$T/err")"

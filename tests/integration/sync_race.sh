@@ -104,14 +104,6 @@ case_external_kill() {
 	grep -q "was killed by SIGKILL" "$T/ext.err" || fail "no message: $(head -n 2 "$T/ext.err")"
 }
 
-expect_usage() {
-	run "$@"
-	expect_rc 2 "${*#"$IPCLAB" }"
-	[ -s "$T/out" ] && fail "'${*#"$IPCLAB" }' wrote to stdout"
-	[ "$(lines "$T/err")" -eq 1 ] || fail "'${*#"$IPCLAB" }': $(lines "$T/err") lines on stderr, want 1"
-	return 0
-}
-
 case_usage() {
 	expect_usage "$IPCLAB" sync race --sync bogus
 	grep -q 'none|atomic|mutex|spin|sem|flock' "$T/err" || fail "--sync bogus: choices not listed: $(cat "$T/err")"

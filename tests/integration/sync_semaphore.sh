@@ -72,14 +72,6 @@ case_kill_holder() {
 		fail "no FAIL line: $(head -n 2 "$T/err")"
 }
 
-expect_usage() {
-	run "$@"
-	expect_rc 2 "${*#"$IPCLAB" }"
-	[ -s "$T/out" ] && fail "'${*#"$IPCLAB" }' wrote to stdout"
-	[ "$(lines "$T/err")" -eq 1 ] || fail "'${*#"$IPCLAB" }': $(lines "$T/err") lines on stderr, want 1"
-	return 0
-}
-
 case_usage() {
 	expect_usage "$IPCLAB" sync semaphore --sync mutex
 	grep -q 'sem|none' "$T/err" || fail "--sync mutex: choices not listed: $(cat "$T/err")"

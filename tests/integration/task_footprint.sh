@@ -6,39 +6,6 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-# init_orphans: ipclab processes whose parent is PID 1, and ipclab zombies (one per line)
-init_orphans() {
-	local f st pid comm state ppid
-	for f in /proc/[0-9]*/stat; do
-		{ read -r st <"$f"; } 2>/dev/null || continue
-		pid=${st%% *}
-		comm=${st#*(}
-		comm=${comm%)*}
-		[[ $comm == ipclab* ]] || continue
-		read -r state ppid _ <<<"${st##*) }"
-		if [ "$ppid" = 1 ] || [ "$state" = Z ]; then echo "$pid($comm,$state,ppid=$ppid)"; fi
-	done | sort
-}
-
-# with_orphan_check FUNCTION ARGS...: FUNCTION must leave no new ipclab orphan or zombie
-with_orphan_check() {
-	local new
-	init_orphans >"$T/orphans.before"
-	"$@"
-	init_orphans >"$T/orphans.after"
-	new=$(comm -13 "$T/orphans.before" "$T/orphans.after" | paste -sd, -)
-	[ -z "$new" ] || fail "ipclab orphans/zombies left: $new"
-}
-
-expect_usage() {
-	run "$@"
-	local what="${*#"$IPCLAB" }"
-	expect_rc 2 "$what"
-	[ -s "$T/out" ] && fail "'$what' wrote to stdout: $(head -n 1 "$T/out")"
-	[ "$(lines "$T/err")" -eq 1 ] || fail "'$what': $(lines "$T/err") lines on stderr, want 1"
-	return 0
-}
-
 # case_points MAX EXPECTED_LIST
 case_points() {
 	run "$IPCLAB" task footprint --max "$1" --json --quiet

@@ -8,30 +8,6 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-# init_orphans: ipclab processes whose parent is PID 1, and ipclab zombies (one per line)
-init_orphans() {
-	local f st pid comm state ppid
-	for f in /proc/[0-9]*/stat; do
-		{ read -r st <"$f"; } 2>/dev/null || continue
-		pid=${st%% *}
-		comm=${st#*(}
-		comm=${comm%)*}
-		[[ $comm == ipclab* ]] || continue
-		read -r state ppid _ <<<"${st##*) }"
-		if [ "$ppid" = 1 ] || [ "$state" = Z ]; then echo "$pid($comm,$state,ppid=$ppid)"; fi
-	done | sort
-}
-
-# with_orphan_check FUNCTION ARGS...: FUNCTION must leave no new ipclab orphan or zombie
-with_orphan_check() {
-	local new
-	init_orphans >"$T/orphans.before"
-	"$@"
-	init_orphans >"$T/orphans.after"
-	new=$(comm -13 "$T/orphans.before" "$T/orphans.after" | paste -sd, -)
-	[ -z "$new" ] || fail "ipclab orphans/zombies left: $new"
-}
-
 # the sweep: points, variants, exact counts per variant, fork grows with memory
 case_sweep() {
 	run "$IPCLAB" task spawn --sweep --hugepages --iterations 6 --warmup 1 --budget-ms 300 --json --quiet
