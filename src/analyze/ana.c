@@ -24,7 +24,10 @@
 #define MAX_RACE_WORKERS 65536
 #define MAX_WARNINGS 50
 #define MAX_THREADS 65536
-#define MAX_LOCKS 4096
+#define MAX_LOCKS 1024        /* each has two histograms (~37 KiB) */
+#define MAX_CHANS 1024        /* each has a histogram (~18 KiB) */
+#define MAX_BUS_STATES 256
+#define MAX_HOLDERS 4096      /* outstanding acquisitions kept per lock */
 
 /* pairtab namespaces sharing one index table (key c) */
 enum { NS_CHAN = 1, NS_LOCK = 2, NS_THREAD = 3 };
@@ -32,11 +35,12 @@ enum { NS_CHAN = 1, NS_LOCK = 2, NS_THREAD = 3 };
 /* pair flags (pt_entry.used; bit 0 always set) */
 #define F_GROUP   0x2u  /* signal sent to a process group: several receivers */
 #define F_MATCHED 0x4u
-#define F_REQ     0x2u
-#define F_ACQ     0x4u
-#define F_SPAWN   0x2u
+#define F_SPAWN   0x2u  /* task stages seen (F_SPAWN << stage) */
 #define F_START   0x4u
 #define F_EXIT    0x8u
+#define F_REAPED  0x10u
+#define F_PSTART  0x20u /* start / exit were proxies (emitted by the creator) */
+#define F_PEXIT   0x40u
 
 struct strtab {
 	char **s;
@@ -52,7 +56,8 @@ struct chan {
 };
 
 struct dir_hists {
-	struct il_hist *all, *measured;
+	struct il_hist *all;      /* merged from the channels' histograms at the end */
+	struct il_hist *measured; /* warm-up excluded: filled per message */
 };
 
 struct sigstat {
@@ -67,13 +72,18 @@ struct busstat {
 	struct il_hist *dur;
 };
 
+/* An acquisition not released yet. */
+struct holding {
+	int64_t vtid, t;
+};
+
 struct lockstat {
 	uint32_t lock, kind;
 	uint64_t requests, acquires, releases;
 	uint64_t acquires_without_request, releases_without_acquire, cross_thread_releases,
-		never_released;
-	int64_t holder;
-	int holder_valid;
+		requests_abandoned, holders_dropped;
+	struct holding *held; /* outstanding acquisitions, oldest first (a mutex: at most 1) */
+	size_t nheld, held_cap;
 	struct il_hist *wait, *hold;
 };
 
@@ -93,7 +103,6 @@ struct race_seg {
 	uint64_t reads, writes, initial, final, overlapping, writes_without_read;
 	int initial_from_write;
 	uint32_t nworkers;
-	json_t *workers; /* per-worker rows, built when the segment closes */
 };
 
 struct run {
@@ -127,6 +136,8 @@ struct ana {
 	struct chan *chans;
 	size_t nchans, chans_cap;
 	uint32_t last_chan; /* index cache: the channel of the previous message */
+	uint32_t chan_cache[64]; /* direct-mapped (transport, chan) -> channel index + 1 */
+	uint64_t chans_dropped;  /* messages of channels beyond MAX_CHANS: not analysed */
 	struct dir_hists *dirs; /* [tid * 2 + direction] */
 	size_t ndirs;
 
@@ -162,7 +173,7 @@ struct ana {
 
 	/* tasks */
 	struct pairtab tasks;
-	uint64_t spawned, started, exited, reaped, completed, respawned, without_spawn, reaped_unknown;
+	uint64_t spawned, started, exited, reaped, completed, respawned, without_spawn, reaped_unknown, proxied;
 	struct il_hist *t_spawn_start, *t_start_exit, *t_exit_reaped, *t_lifetime;
 
 	int oom;
@@ -387,10 +398,10 @@ void ana_free(struct ana *a)
 	for (size_t i = 0; i < a->nlk; i++) {
 		free(a->lk[i].wait);
 		free(a->lk[i].hold);
+		free(a->lk[i].held);
 	}
 	free(a->lk);
 	free(a->th);
-	json_decref(a->seg.workers);
 	free(a->workers);
 	json_decref(a->race_segments);
 	free(a->t_spawn_start);
@@ -407,7 +418,8 @@ void ana_event_time(struct ana *a, int64_t ts)
 		a->t_first = ts;
 		a->have_time = 1;
 	}
-	a->t_last = ts;
+	if (ts > a->t_last)
+		a->t_last = ts;
 }
 
 void ana_discarded_events(struct ana *a, uint64_t count, int count_known)
@@ -490,15 +502,22 @@ void ana_run_end(struct ana *a, int64_t ts, int64_t vpid, const char *experiment
 /* The channel (transport id, chan), created on first sight; NULL only when out of memory. */
 static struct chan *chan_get(struct ana *a, uint32_t tid, uint32_t chan)
 {
-	if (a->last_chan != UINT32_MAX) {
-		struct chan *c = &a->chans[a->last_chan];
-		if (c->tid == tid && c->chan == chan)
+	/* ping-pong alternates two channels: a small direct-mapped cache avoids the hash */
+	unsigned slot = (tid * 31u + chan) & 63u;
+	uint32_t ci = a->chan_cache[slot];
+	if (ci) {
+		struct chan *c = &a->chans[ci - 1];
+		if (c->tid == tid && c->chan == chan) {
+			a->last_chan = ci - 1;
 			return c;
+		}
 	}
 	int fresh;
-	int64_t i = index_get(a, NS_CHAN, chan, tid, 1, (uint32_t)a->nchans, &fresh);
-	if (i < 0)
+	int64_t i = index_get(a, NS_CHAN, chan, tid, a->nchans < MAX_CHANS, (uint32_t)a->nchans, &fresh);
+	if (i < 0) {
+		a->chans_dropped++;
 		return NULL;
+	}
 	if (fresh) {
 		if (grow((void **)&a->chans, &a->chans_cap, a->nchans, sizeof(*a->chans)) < 0) {
 			a->oom = 1;
@@ -536,6 +555,7 @@ static struct chan *chan_get(struct ana *a, uint32_t tid, uint32_t chan)
 		}
 	}
 	a->last_chan = (uint32_t)i;
+	a->chan_cache[slot] = (uint32_t)i + 1;
 	return &a->chans[i];
 }
 
@@ -581,7 +601,6 @@ void ana_msg_recv(struct ana *a, int64_t ts, const char *transport, uint32_t cha
 	c->matched++;
 	hist_add(c->lat, (uint64_t)d);
 	struct dir_hists *dh = &a->dirs[tid * 2 + (chan & 1)];
-	hist_add(dh->all, (uint64_t)d);
 	if (!(c->warmup_known && seq < c->warmup))
 		hist_add(dh->measured, (uint64_t)d);
 }
@@ -694,6 +713,8 @@ static struct busstat *bus_stat(struct ana *a, uint32_t role, uint32_t state)
 	for (size_t i = 0; i < a->nbus; i++)
 		if (a->busst[i].role == role && a->busst[i].state == state)
 			return &a->busst[i];
+	if (a->nbus >= MAX_BUS_STATES)
+		return NULL;
 	if (grow((void **)&a->busst, &a->bus_cap, a->nbus, sizeof(*a->busst)) < 0) {
 		a->oom = 1;
 		return NULL;
@@ -794,18 +815,17 @@ static struct threadstat *thread_stat(struct ana *a, int64_t vtid)
 	return &a->th[i];
 }
 
-/* Records a hold interval of the lock by vtid and removes its pairing entry. */
-static void lock_hold_done(struct ana *a, struct lockstat *l, struct pt_entry *e, int64_t ts)
+/* Ends the hold held[i] of lock l at ts (hold = release - acquire, per acquirer). */
+static void lock_hold_done(struct ana *a, struct lockstat *l, size_t i, int64_t ts)
 {
-	int64_t d = ts - (int64_t)e->t[1];
-	int64_t vtid = (int64_t)e->k.a;
-	pt_remove(&a->locks, e);
-	if (l->holder_valid && l->holder == vtid)
-		l->holder_valid = 0;
+	struct holding h = l->held[i];
+	memmove(&l->held[i], &l->held[i + 1], (l->nheld - i - 1) * sizeof(*l->held));
+	l->nheld--;
+	int64_t d = ts - h.t;
 	if (d < 0)
 		return;
 	hist_add(l->hold, (uint64_t)d);
-	struct threadstat *t = thread_stat(a, vtid);
+	struct threadstat *t = thread_stat(a, h.vtid);
 	if (t) {
 		t->holds++;
 		t->hold_total += (uint64_t)d;
@@ -814,6 +834,10 @@ static void lock_hold_done(struct ana *a, struct lockstat *l, struct pt_entry *e
 	}
 }
 
+/* Waits pair by thread (request -> acquire of the same vtid, lock and kind). Holds pair
+ * per lock: a release ends the releasing thread's own acquisition if it has one, else the
+ * oldest outstanding one (a semaphore posted by another thread: the handoff pattern),
+ * else it had no acquisition in the trace (e.g. the initial post of a handoff). */
 void ana_lock(struct ana *a, enum ana_lock_op op, int64_t ts, uint32_t lock, const char *kind, int64_t vtid)
 {
 	uint32_t kid = intern(a, kind);
@@ -831,20 +855,16 @@ void ana_lock(struct ana *a, enum ana_lock_op op, int64_t ts, uint32_t lock, con
 			a->oom = 1;
 			return;
 		}
-		if (!fresh && (e->used & F_ACQ))
-			l->never_released++; /* acquired, then requested again without a release */
-		e->used = 1 | F_REQ;
+		if (!fresh)
+			l->requests_abandoned++; /* requested again without acquiring */
 		e->t[0] = (uint64_t)ts;
 		break;
 	case ANA_LOCK_ACQUIRE:
 		l->acquires++;
-		e = pt_upsert(&a->locks, &k, &fresh);
-		if (!e) {
-			a->oom = 1;
-			return;
-		}
-		if (!fresh && (e->used & F_REQ) && !(e->used & F_ACQ)) {
+		e = pt_find(&a->locks, &k);
+		if (e) {
 			int64_t d = ts - (int64_t)e->t[0];
+			pt_remove(&a->locks, e);
 			if (d >= 0) {
 				hist_add(l->wait, (uint64_t)d);
 				struct threadstat *t = thread_stat(a, vtid);
@@ -856,31 +876,33 @@ void ana_lock(struct ana *a, enum ana_lock_op op, int64_t ts, uint32_t lock, con
 				}
 			}
 		} else {
-			if (!fresh && (e->used & F_ACQ))
-				l->never_released++;
 			l->acquires_without_request++; /* e.g. a trylock, or the request was cut off */
 		}
-		e->used = 1 | F_ACQ;
-		e->t[1] = (uint64_t)ts;
-		l->holder = vtid;
-		l->holder_valid = 1;
+		if (l->nheld >= MAX_HOLDERS) {
+			memmove(&l->held[0], &l->held[1], (l->nheld - 1) * sizeof(*l->held));
+			l->nheld--;
+			l->holders_dropped++;
+		}
+		if (grow((void **)&l->held, &l->held_cap, l->nheld, sizeof(*l->held)) < 0) {
+			a->oom = 1;
+			return;
+		}
+		l->held[l->nheld].vtid = vtid;
+		l->held[l->nheld].t = ts;
+		l->nheld++;
 		break;
 	case ANA_LOCK_RELEASE:
 		l->releases++;
-		e = pt_find(&a->locks, &k);
-		if (e && (e->used & F_ACQ)) {
-			lock_hold_done(a, l, e, ts);
-			break;
-		}
-		/* released by another thread than the acquirer (a semaphore handed over) */
-		if (l->holder_valid) {
-			struct pt_key hk = { .a = (uint64_t)l->holder, .b = lock, .c = kid };
-			struct pt_entry *h = pt_find(&a->locks, &hk);
-			if (h && (h->used & F_ACQ)) {
-				l->cross_thread_releases++;
-				lock_hold_done(a, l, h, ts);
-				break;
+		for (size_t i = l->nheld; i-- > 0;) {
+			if (l->held[i].vtid == vtid) {
+				lock_hold_done(a, l, i, ts);
+				return;
 			}
+		}
+		if (l->nheld) {
+			l->cross_thread_releases++;
+			lock_hold_done(a, l, 0, ts);
+			return;
 		}
 		l->releases_without_acquire++;
 		break;
@@ -999,28 +1021,42 @@ void ana_race(struct ana *a, int is_write, int64_t ts, uint32_t worker, uint64_t
 
 /* ---------------------------------------------------------------- tasks */
 
-static void task_row(struct ana *a, const struct pt_entry *e, int64_t reaped)
+static void task_row(struct ana *a, const struct pt_entry *e)
 {
 	if (!a->tsv_tasks)
 		return;
 	if (!a->tsv_tasks_hdr++)
-		tsv_origin_header(a, a->tsv_tasks, "task timelines (spawn -> start -> exit -> reaped); -1: not seen",
-				  "seq\tpid\tspawn\tstart\texit\treaped");
-	int64_t v[3];
-	for (int i = 0; i < 3; i++)
-		v[i] = (e->used & (F_SPAWN << i)) ? (int64_t)e->t[i] - a->t_first : -1;
-	(void)fprintf(a->tsv_tasks, "%" PRIu64 "\t%" PRIu32 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\n",
-		      e->k.a, e->aux, v[0], v[1], v[2], reaped >= 0 ? reaped - a->t_first : -1);
+		tsv_origin_header(a, a->tsv_tasks,
+				  "task timelines (spawn -> start -> exit -> reaped); -1: not seen, or a proxy's time",
+				  "seq\ttid\tspawn\tstart\texit\treaped\tproxy");
+	int64_t v[4];
+	for (int i = 0; i < 4; i++) {
+		int seen = (e->used & (F_SPAWN << i)) && !(i == 1 && (e->used & F_PSTART)) &&
+			   !(i == 2 && (e->used & F_PEXIT));
+		v[i] = seen ? (int64_t)e->t[i] - a->t_first : -1;
+	}
+	(void)fprintf(a->tsv_tasks, "%" PRIu64 "\t%" PRIu32 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%d\n",
+		      e->k.a, e->aux, v[0], v[1], v[2], v[3], (e->used & (F_PSTART | F_PEXIT)) ? 1 : 0);
 }
 
-/* Adds (tb - the entry's timestamp ia) to h if that stage (flag fa) was seen. */
-static void stage(struct il_hist *h, const struct pt_entry *e, uint32_t fa, int ia, int64_t tb)
+/* Adds (tb - the entry's timestamp ia) to h if that stage (flag fa) was seen and was not
+ * a proxy (flag pa). */
+static void stage(struct il_hist *h, const struct pt_entry *e, uint32_t fa, uint32_t pa, int ia, int64_t tb)
 {
-	if ((e->used & fa) && tb >= (int64_t)e->t[ia])
+	if ((e->used & fa) && !(e->used & pa) && tb >= (int64_t)e->t[ia])
 		hist_add(h, (uint64_t)(tb - (int64_t)e->t[ia]));
 }
 
-void ana_task(struct ana *a, enum ana_task_stage st, int64_t ts, uint64_t seq, int64_t pid)
+/* A task whose four events were all seen: one complete timeline. */
+static void task_done(struct ana *a, struct pt_entry *e)
+{
+	if ((e->used & (F_SPAWN | F_START | F_EXIT | F_REAPED)) == (F_SPAWN | F_START | F_EXIT | F_REAPED))
+		a->completed++;
+	task_row(a, e);
+	pt_remove(&a->tasks, e);
+}
+
+void ana_task(struct ana *a, enum ana_task_stage st, int64_t ts, uint64_t seq, int64_t tid, int proxy)
 {
 	struct pt_key k = { .a = seq, .b = 0, .c = 0 };
 	int fresh;
@@ -1032,12 +1068,15 @@ void ana_task(struct ana *a, enum ana_task_stage st, int64_t ts, uint64_t seq, i
 			a->reaped_unknown++;
 			return;
 		}
-		stage(a->t_exit_reaped, e, F_EXIT, 2, ts);
-		stage(a->t_lifetime, e, F_SPAWN, 0, ts);
-		if ((e->used & (F_SPAWN | F_START | F_EXIT)) == (F_SPAWN | F_START | F_EXIT))
-			a->completed++;
-		task_row(a, e, ts);
-		pt_remove(&a->tasks, e);
+		stage(a->t_exit_reaped, e, F_EXIT, F_PEXIT, 2, ts);
+		stage(a->t_lifetime, e, F_SPAWN, 0, 0, ts);
+		e->used |= F_REAPED;
+		e->t[3] = (uint64_t)ts;
+		if (tid > 0)
+			e->aux = (uint32_t)tid;
+		/* else wait: a proxied task's start and exit are emitted after its reap */
+		if ((e->used & (F_START | F_EXIT)) == (F_START | F_EXIT))
+			task_done(a, e);
 		return;
 	}
 	e = pt_upsert(&a->tasks, &k, &fresh);
@@ -1045,31 +1084,40 @@ void ana_task(struct ana *a, enum ana_task_stage st, int64_t ts, uint64_t seq, i
 		a->oom = 1;
 		return;
 	}
-	uint32_t flag = F_SPAWN << st;
 	if (st == ANA_TASK_SPAWN) {
 		a->spawned++;
-		if (!fresh) { /* the previous task of this seq was never reaped */
+		if (!fresh) { /* the previous task of this seq never completed */
 			a->respawned++;
-			task_row(a, e, -1);
+			task_row(a, e);
 			memset(e->t, 0, sizeof(e->t));
 			e->aux = 0;
 			e->used = 1;
 		}
-	} else {
-		if (st == ANA_TASK_START) {
-			a->started++;
-			stage(a->t_spawn_start, e, F_SPAWN, 0, ts);
-		} else {
-			a->exited++;
-			stage(a->t_start_exit, e, F_START, 1, ts);
-		}
-		if (fresh)
-			a->without_spawn++;
+		e->used |= F_SPAWN;
+		e->t[0] = (uint64_t)ts;
+		return;
 	}
-	e->used |= flag;
-	e->t[st] = (uint64_t)ts;
-	if (pid > 0)
-		e->aux = (uint32_t)pid;
+	if (fresh)
+		a->without_spawn++;
+	if (proxy)
+		a->proxied++;
+	if (st == ANA_TASK_START) {
+		a->started++;
+		if (!proxy)
+			stage(a->t_spawn_start, e, F_SPAWN, 0, 0, ts);
+		e->used |= F_START | (proxy ? F_PSTART : 0);
+		e->t[1] = (uint64_t)ts;
+	} else {
+		a->exited++;
+		if (!proxy)
+			stage(a->t_start_exit, e, F_START, F_PSTART, 1, ts);
+		e->used |= F_EXIT | (proxy ? F_PEXIT : 0);
+		e->t[2] = (uint64_t)ts;
+	}
+	if (tid > 0)
+		e->aux = (uint32_t)tid;
+	if ((e->used & (F_START | F_EXIT | F_REAPED)) == (F_START | F_EXIT | F_REAPED))
+		task_done(a, e);
 }
 
 /* ---------------------------------------------------------------- output */
@@ -1103,22 +1151,9 @@ static void count_pending_sig(const struct pt_entry *e, void *arg)
 	sig_slot(a, (int64_t)e->k.b)->pending_sends++;
 }
 
-struct pending_locks {
-	uint64_t requested, held;
-};
-
-static void count_pending_lock(const struct pt_entry *e, void *arg)
-{
-	struct pending_locks *p = arg;
-	if (e->used & F_ACQ)
-		p->held++;
-	else
-		p->requested++;
-}
-
 static void flush_pending_task(const struct pt_entry *e, void *arg)
 {
-	task_row(arg, e, -1);
+	task_row(arg, e);
 }
 
 struct open_bus {
@@ -1197,6 +1232,8 @@ static json_t *messages_json(struct ana *a, FILE *tsv, FILE *hist)
 			struct chan *c = &a->chans[i];
 			if (c->tid != tid || (c->chan & 1) != dir)
 				continue;
+			if (c->lat)
+				il_hist_merge(dh->all, c->lat);
 			n[0] += c->sends, n[1] += c->recvs, n[2] += c->matched;
 			n[3] += c->pending_sends + c->dup_sends, n[4] += c->unmatched_recvs;
 		}
@@ -1274,8 +1311,9 @@ static json_t *signals_json(struct ana *a, FILE *tsv, FILE *hist)
 
 static json_t *locks_json(struct ana *a, FILE *tsv, FILE *ttsv)
 {
-	struct pending_locks p = { 0 };
-	pt_foreach(&a->locks, count_pending_lock, &p);
+	uint64_t held = 0;
+	for (size_t i = 0; i < a->nlk; i++)
+		held += a->lk[i].nheld;
 	json_t *locks = json_array(), *threads = json_array();
 	if (tsv) {
 		(void)fprintf(tsv, "# lock wait (request -> acquire) and hold (acquire -> release) per lock, ns\n"
@@ -1285,14 +1323,14 @@ static json_t *locks_json(struct ana *a, FILE *tsv, FILE *ttsv)
 	for (size_t i = 0; i < a->nlk; i++) {
 		struct lockstat *l = &a->lk[i];
 		(void)json_array_append_new(
-			locks, json_pack("{sI ss sI sI sI sI sI sI sI so so}", "lock", (json_int_t)l->lock, "kind",
+			locks, json_pack("{sI ss sI sI sI sI sI sI sI sI so so}", "lock", (json_int_t)l->lock, "kind",
 					 str_of(a, l->kind), "requests", (json_int_t)l->requests, "acquires",
 					 (json_int_t)l->acquires, "releases", (json_int_t)l->releases,
 					 "acquires_without_request", (json_int_t)l->acquires_without_request,
 					 "releases_without_acquire", (json_int_t)l->releases_without_acquire,
 					 "cross_thread_releases", (json_int_t)l->cross_thread_releases,
-					 "never_released", (json_int_t)l->never_released, "wait", jsum(l->wait), "hold",
-					 jsum(l->hold)));
+					 "requests_abandoned", (json_int_t)l->requests_abandoned, "still_held",
+					 (json_int_t)l->nheld, "wait", jsum(l->wait), "hold", jsum(l->hold)));
 		if (tsv) {
 			struct il_summary w, h;
 			il_hist_summary(l->wait, &w);
@@ -1322,8 +1360,8 @@ static json_t *locks_json(struct ana *a, FILE *tsv, FILE *ttsv)
 				      t->vtid, t->waits, t->wait_total, t->wait_max, t->holds, t->hold_total,
 				      t->hold_max);
 	}
-	return json_pack("{sI sI sI sI sI so so}", "pending_requests", (json_int_t)p.requested, "still_held",
-			 (json_int_t)p.held, "in_flight_peak", (json_int_t)a->locks.peak, "locks_dropped",
+	return json_pack("{sI sI sI sI sI so so}", "pending_requests", (json_int_t)a->locks.count, "still_held",
+			 (json_int_t)held, "in_flight_peak", (json_int_t)a->locks.peak, "locks_dropped",
 			 (json_int_t)a->locks_dropped, "threads_dropped", (json_int_t)a->threads_dropped, "locks",
 			 locks, "threads", threads);
 }
@@ -1363,9 +1401,10 @@ static json_t *tasks_json(struct ana *a)
 {
 	uint64_t pending = a->tasks.count;
 	pt_foreach(&a->tasks, flush_pending_task, a);
-	return json_pack("{sI sI sI sI sI sI sI sI sI sI so so so so}", "spawned", (json_int_t)a->spawned, "started",
+	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI so so so so}", "spawned", (json_int_t)a->spawned, "started",
 			 (json_int_t)a->started, "exited", (json_int_t)a->exited, "reaped", (json_int_t)a->reaped,
-			 "complete_timelines", (json_int_t)a->completed, "not_reaped", (json_int_t)pending,
+			 "complete_timelines", (json_int_t)a->completed, "incomplete", (json_int_t)pending,
+			 "proxied_events", (json_int_t)a->proxied,
 			 "respawned_before_reap", (json_int_t)a->respawned, "without_spawn",
 			 (json_int_t)a->without_spawn, "reaped_unknown", (json_int_t)a->reaped_unknown,
 			 "in_flight_peak", (json_int_t)a->tasks.peak, "spawn_to_start", jsum(a->t_spawn_start),
@@ -1461,13 +1500,20 @@ int ana_finish(struct ana *a, json_t *events, const char *json_path, char *err, 
 	json_t *tasks = tasks_json(a);
 	json_t *bus = bus_json(a, f_bus);
 	if (a->tsv_tasks && !a->tsv_tasks_hdr)
-		tsv_origin_header(a, a->tsv_tasks, "task timelines (spawn -> start -> exit -> reaped); -1: not seen",
-				  "seq\tpid\tspawn\tstart\texit\treaped");
+		tsv_origin_header(a, a->tsv_tasks,
+				  "task timelines (spawn -> start -> exit -> reaped); -1: not seen, or a proxy's time",
+				  "seq\ttid\tspawn\tstart\texit\treaped\tproxy");
 	if (a->tsv_bus && !a->tsv_bus_hdr)
 		tsv_origin_header(a, a->tsv_bus, "bus driver/conductor state intervals",
 				  "role\tvpid\tstate\tbegin\tend\tduration");
 	if (a->oom)
 		ana_warn(a, "out of memory during the analysis: some results are missing");
+	if (a->chans_dropped)
+		ana_warn(a, "%" PRIu64 " messages on channels beyond the first %d not analysed", a->chans_dropped,
+			 MAX_CHANS);
+	if (a->locks_dropped)
+		ana_warn(a, "%" PRIu64 " lock events on locks beyond the first %d not analysed", a->locks_dropped,
+			 MAX_LOCKS);
 	json_t *range = a->have_time ? json_pack("{sI sI sI}", "begin_ns", (json_int_t)a->t_first, "end_ns",
 						  (json_int_t)a->t_last, "duration_ns",
 						  (json_int_t)(a->t_last - a->t_first))

@@ -28,7 +28,8 @@ struct ana;
 struct ana *ana_new(const char *tsv_dir, char *err, size_t errlen);
 void ana_free(struct ana *a);
 
-/* Every event (ipclab or not), with its time in ns from the clock origin (0 if none). */
+/* An event's time in ns from the clock origin (0 if none), in time order: at least the
+ * trace's first and last events (the time range), and every analysed event. */
 void ana_event_time(struct ana *a, int64_t ts);
 
 void ana_run_begin(struct ana *a, int64_t ts, int64_t vpid, const char *experiment, const char *variant,
@@ -49,8 +50,12 @@ void ana_lock(struct ana *a, enum ana_lock_op op, int64_t ts, uint32_t lock, con
 
 void ana_race(struct ana *a, int is_write, int64_t ts, uint32_t worker, uint64_t value);
 
+/* Task life cycle, paired by seq. tid: the task's (start, exit, reaped; 0 for spawn, whose
+ * fields name the creator). proxy: start/exit emitted by the creator after the reap for a
+ * task that cannot trace itself: its time is not the task's, so it completes the timeline
+ * but is left out of the stage durations. */
 enum ana_task_stage { ANA_TASK_SPAWN, ANA_TASK_START, ANA_TASK_EXIT, ANA_TASK_REAPED };
-void ana_task(struct ana *a, enum ana_task_stage st, int64_t ts, uint64_t seq, int64_t pid);
+void ana_task(struct ana *a, enum ana_task_stage st, int64_t ts, uint64_t seq, int64_t tid, int proxy);
 
 /* A discarded-events / discarded-packets message; count_known 0: the count is unavailable. */
 void ana_discarded_events(struct ana *a, uint64_t count, int count_known);

@@ -2,7 +2,7 @@
  * receive, a request waiting for its acquire...). Linear probing with backward-shift
  * deletion: no tombstones, so a table whose entries are removed as fast as they are
  * added stays at its peak size and never degrades. Keys are three integers (what a
- * namespace of pairings needs: e.g. transport, chan, seq); values are three timestamps
+ * namespace of pairings needs: e.g. transport, chan, seq); values are four timestamps
  * and two small integers. No allocation except when the table grows. */
 #ifndef IPCLAB_PAIRTAB_H
 #define IPCLAB_PAIRTAB_H
@@ -18,7 +18,7 @@ struct pt_key {
 
 struct pt_entry {
 	struct pt_key k;
-	uint64_t t[3];   /* timestamps (ns from origin) */
+	uint64_t t[4];   /* timestamps (ns from origin) */
 	uint32_t aux;    /* e.g. channel index */
 	uint32_t used;   /* 0: empty slot; else flags (bit 0 always set) */
 };

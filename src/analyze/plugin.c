@@ -89,10 +89,10 @@ static const struct spec {
 	{ "ipclab_lock:lock_release", K_LOCK_RELEASE, { "lock|lock_id|id", "$kind" } },
 	{ "ipclab_lock:race_read", K_RACE_READ, { "worker", "value" } },
 	{ "ipclab_lock:race_write", K_RACE_WRITE, { "worker", "value" } },
-	{ "ipclab_task:task_spawn", K_TASK_SPAWN, { "seq", "?pid|tid" } },
-	{ "ipclab_task:task_start", K_TASK_START, { "seq", "?pid|tid" } },
-	{ "ipclab_task:task_exit", K_TASK_EXIT, { "seq", "?pid|tid" } },
-	{ "ipclab_task:task_reaped", K_TASK_REAPED, { "seq", "?pid|tid" } },
+	{ "ipclab_task:task_spawn", K_TASK_SPAWN, { "seq" } },
+	{ "ipclab_task:task_start", K_TASK_START, { "seq", "?tid|pid", "?proxy" } },
+	{ "ipclab_task:task_exit", K_TASK_EXIT, { "seq", "?tid|pid", "?proxy" } },
+	{ "ipclab_task:task_reaped", K_TASK_REAPED, { "seq", "?tid|pid" } },
 };
 
 enum ftype { T_ABSENT = 0, T_UNSIGNED, T_SIGNED, T_STRING };
@@ -123,6 +123,7 @@ struct comp {
 	struct evc *evc;
 	size_t nevc, evc_cap;
 	struct evc *cache[CACHE_SLOTS]; /* direct-mapped by class address */
+	int timed; /* the first event's time was recorded */
 	int done;
 };
 
@@ -241,6 +242,12 @@ static struct evc *evc_get(struct comp *c, const bt_event_class *cls)
 			e->f[i] = resolve(payload, specs[s].fields[i], &ok);
 		if (ok) {
 			e->kind = specs[s].kind;
+			if (e->kind >= K_LOCK_REQUEST && e->kind <= K_LOCK_RELEASE && e->vtid.type == T_ABSENT)
+				ana_warn(c->ana, "event %s has no vtid context: its per-thread lock statistics "
+					 "are merged (record with scripts/ipclab-trace)", e->name);
+			if (e->kind == K_BUS_STATE && e->vpid.type == T_ABSENT)
+				ana_warn(c->ana, "event %s has no vpid context: bus roles of different runs are merged",
+					 e->name);
 		} else {
 			ana_warn(c->ana, "event %s does not have the fields this analysis expects: not analysed",
 				 e->name);
@@ -253,6 +260,30 @@ static struct evc *evc_get(struct comp *c, const bt_event_class *cls)
 
 /* ---------------------------------------------------------------- messages */
 
+/* The event's time in ns from its clock's origin (0 without a clock). */
+static inline int64_t event_time(const struct evc *e, const bt_message *msg)
+{
+	int64_t ts = 0;
+	if (e->has_clock)
+		(void)bt_clock_snapshot_get_ns_from_origin(bt_message_event_borrow_default_clock_snapshot_const(msg),
+							   &ts);
+	return ts;
+}
+
+/* Times the last event message of a batch (messages come in time order): with the first
+ * event's time, the trace's time range, without a clock read per unanalysed event. */
+static void time_batch_end(struct comp *c, bt_message_array_const msgs, uint64_t n)
+{
+	for (uint64_t i = n; i-- > 0;) {
+		if (bt_message_get_type(msgs[i]) != BT_MESSAGE_TYPE_EVENT)
+			continue;
+		struct evc *e = evc_get(c, bt_event_borrow_class_const(bt_message_event_borrow_event_const(msgs[i])));
+		if (e)
+			ana_event_time(c->ana, event_time(e, msgs[i]));
+		return;
+	}
+}
+
 static void handle_event(struct comp *c, const bt_message *msg)
 {
 	const bt_event *ev = bt_message_event_borrow_event_const(msg);
@@ -260,13 +291,18 @@ static void handle_event(struct comp *c, const bt_message *msg)
 	if (!e)
 		return;
 	e->count++;
-	int64_t ts = 0;
-	if (e->has_clock)
-		(void)bt_clock_snapshot_get_ns_from_origin(bt_message_event_borrow_default_clock_snapshot_const(msg),
-							   &ts);
-	ana_event_time(c->ana, ts);
-	if (e->kind == K_OTHER || e->kind == K_PROBE)
+	if (e->kind == K_OTHER || e->kind == K_PROBE) {
+		/* not analysed: its time matters only as the trace's first (the last event of
+		 * each batch is timed by the caller) */
+		if (!c->timed) {
+			c->timed = 1;
+			ana_event_time(c->ana, event_time(e, msg));
+		}
 		return;
+	}
+	int64_t ts = event_time(e, msg);
+	c->timed = 1;
+	ana_event_time(c->ana, ts);
 	const bt_field *p = bt_event_borrow_payload_field_const(ev);
 	const bt_field *cx = (e->vpid.type || e->vtid.type) ? bt_event_borrow_common_context_field_const(ev) : NULL;
 	const struct slot *f = e->f;
@@ -313,7 +349,7 @@ static void handle_event(struct comp *c, const bt_message *msg)
 	case K_TASK_EXIT:
 	case K_TASK_REAPED:
 		ana_task(a, (enum ana_task_stage)(e->kind - K_TASK_SPAWN), ts, (uint64_t)get_int(p, &f[0]),
-			 get_int(p, &f[1]));
+			 get_int(p, &f[1]), get_int(p, &f[2]) != 0);
 		break;
 	default:
 		break;
@@ -394,10 +430,11 @@ static bt_component_class_sink_consume_method_status analyze_consume(bt_self_com
 			c->self, "ipclab analysis: reading the trace failed (truncated or corrupt trace?); no result written");
 		return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_ERROR;
 	}
-	for (uint64_t i = 0; i < n; i++) {
+	for (uint64_t i = 0; i < n; i++)
 		handle(c, msgs[i]);
+	time_batch_end(c, msgs, n);
+	for (uint64_t i = 0; i < n; i++)
 		bt_message_put_ref(msgs[i]);
-	}
 	return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_OK;
 }
 
@@ -414,22 +451,23 @@ static bt_component_class_sink_graph_is_configured_method_status analyze_configu
 }
 
 struct param_check {
-	bt_self_component *self;
-	int bad;
+	char key[128];
+	int bad; /* 1: unknown key, 2: not a string */
 };
 
+/* Notes the first bad parameter (no error cause here: a foreach callback returning
+ * OK must leave the thread's error empty), interrupting the iteration. */
 static bt_value_map_foreach_entry_const_func_status check_param(const char *key, const bt_value *v, void *arg)
 {
 	struct param_check *pc = arg;
-	if (strcmp(key, "output") != 0 && strcmp(key, "tsv-dir") != 0) {
-		BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
-			pc->self, "unknown parameter '%s' (known: output, tsv-dir)", key);
+	if (strcmp(key, "output") != 0 && strcmp(key, "tsv-dir") != 0)
 		pc->bad = 1;
-	} else if (!bt_value_is_string(v)) {
-		BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(pc->self, "parameter '%s' must be a string", key);
-		pc->bad = 1;
-	}
-	return BT_VALUE_MAP_FOREACH_ENTRY_CONST_FUNC_STATUS_OK;
+	else if (!bt_value_is_string(v))
+		pc->bad = 2;
+	else
+		return BT_VALUE_MAP_FOREACH_ENTRY_CONST_FUNC_STATUS_OK;
+	(void)snprintf(pc->key, sizeof(pc->key), "%s", key);
+	return BT_VALUE_MAP_FOREACH_ENTRY_CONST_FUNC_STATUS_INTERRUPT;
 }
 
 static void comp_free(struct comp *c)
@@ -454,12 +492,18 @@ static bt_component_class_initialize_method_status analyze_init(bt_self_componen
 	(void)config;
 	(void)init_data;
 	bt_self_component *sc = bt_self_component_sink_as_self_component(self);
-	struct param_check pc = { sc, 0 };
+	struct param_check pc = { "", 0 };
 	const char *tsv = NULL;
 	char err[512];
 
 	if (params && bt_value_is_map(params)) {
 		(void)bt_value_map_foreach_entry_const(params, check_param, &pc);
+		if (pc.bad == 1)
+			BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
+				sc, "unknown parameter '%s' (known: output, tsv-dir)", pc.key);
+		else if (pc.bad == 2)
+			BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(sc, "parameter '%s' must be a string",
+									    pc.key);
 		if (pc.bad)
 			return BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_ERROR;
 	}

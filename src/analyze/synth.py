@@ -14,8 +14,8 @@ component written in Python, then either
 
   --expect         prints the answers the analysis must find, as JSON, and exits.
 
-The scenario's event and field names are those of trace/ipclab_*.h (ipclab_task is
-provisional until that provider exists). Exit: 0 ok, 1 graph failure, 2 usage.
+The scenario's event and field names are those of trace/ipclab_*.h.
+Exit: 0 ok, 1 graph failure, 2 usage.
 """
 
 import argparse
@@ -41,10 +41,14 @@ EVENTS = {
     "ipclab_lock:lock_release": [("lock", "u32"), ("kind", "s")],
     "ipclab_lock:race_read": [("worker", "u32"), ("value", "u64")],
     "ipclab_lock:race_write": [("worker", "u32"), ("value", "u64")],
-    "ipclab_task:task_spawn": [("pid", "s32"), ("seq", "u64")],
-    "ipclab_task:task_start": [("pid", "s32"), ("seq", "u64")],
-    "ipclab_task:task_exit": [("pid", "s32"), ("seq", "u64")],
-    "ipclab_task:task_reaped": [("pid", "s32"), ("seq", "u64")],
+    "ipclab_task:task_spawn": [("method", "s"), ("seq", "u64"), ("pid", "s32"), ("tid", "s32")],
+    "ipclab_task:task_start": [("seq", "u64"), ("pid", "s32"), ("tid", "s32"), ("t_start", "u64"),
+                               ("proxy", "s32")],
+    "ipclab_task:task_exit": [("seq", "u64"), ("pid", "s32"), ("tid", "s32"), ("status", "s32"),
+                              ("proxy", "s32")],
+    "ipclab_task:task_reaped": [("seq", "u64"), ("pid", "s32"), ("tid", "s32"), ("status", "s32"),
+                                ("latency_ns", "u64")],
+    "demo_app:tick": [("value", "u64")],  # --foreign: not ours
 }
 
 MAIN, RESP = 100, 101  # vpids
@@ -123,19 +127,29 @@ def scenario(probes=0):
     add(t + 60, "ipclab_lock:race_write", dict(worker=0, value=2), MAIN, 21)
     add(t + 100, "ipclab_run:run_end", dict(experiment="sync race", variant="none", repeat=0, status=0))
 
-    # tasks: seq 0 spawn -> start 200 -> exit +1000 -> reaped +300; seq 1 never reaped
+    # tasks: seq 0 spawn -> start 200 -> exit +1000 -> reaped +300; seq 1 never reaped; seq 2
+    # cannot trace itself: its creator emits start and exit (proxy = 1) after the reap
     t = 500_000
-    add(t, "ipclab_task:task_spawn", dict(pid=0, seq=0))
-    add(t + 200, "ipclab_task:task_start", dict(pid=300, seq=0), 300)
-    add(t + 1200, "ipclab_task:task_exit", dict(pid=300, seq=0), 300)
-    add(t + 1500, "ipclab_task:task_reaped", dict(pid=300, seq=0))
-    add(t + 2000, "ipclab_task:task_spawn", dict(pid=0, seq=1))
-    add(t + 2100, "ipclab_task:task_start", dict(pid=301, seq=1), 301)
+    add(t, "ipclab_task:task_spawn", dict(method="fork", seq=0, pid=MAIN, tid=MAIN))
+    add(t + 200, "ipclab_task:task_start", dict(seq=0, pid=300, tid=300, t_start=0, proxy=0), 300)
+    add(t + 1200, "ipclab_task:task_exit", dict(seq=0, pid=300, tid=300, status=0, proxy=0), 300)
+    add(t + 1500, "ipclab_task:task_reaped", dict(seq=0, pid=300, tid=300, status=0, latency_ns=1500))
+    add(t + 2000, "ipclab_task:task_spawn", dict(method="fork", seq=1, pid=MAIN, tid=MAIN))
+    add(t + 2100, "ipclab_task:task_start", dict(seq=1, pid=301, tid=301, t_start=0, proxy=0), 301)
+    add(t + 3000, "ipclab_task:task_spawn", dict(method="vfork", seq=2, pid=MAIN, tid=MAIN))
+    add(t + 3800, "ipclab_task:task_reaped", dict(seq=2, pid=302, tid=302, status=0, latency_ns=800))
+    add(t + 3810, "ipclab_task:task_start", dict(seq=2, pid=302, tid=302, t_start=0, proxy=1))
+    add(t + 3820, "ipclab_task:task_exit", dict(seq=2, pid=302, tid=302, status=0, proxy=1))
 
     for i in range(probes):
         add(600_000 + i, "ipclab_run:probe", dict(value=i))
     ev.sort(key=lambda e: e[0])
     return ev
+
+
+def scenario_foreign():
+    """A trace without ipclab events: ten demo_app:tick events."""
+    return [(1000 * i, "demo_app:tick", MAIN, MAIN, {"value": i}) for i in range(10)]
 
 
 def summary(values):
@@ -166,9 +180,10 @@ def expect():
                   "threads": {"11": {"waits": 1, "holds": 1}, "12": {"waits": 1, "holds": 1},
                               "13": {"waits": 1, "holds": 1}}},
         "races": {"increments": 3, "initial": 0, "final": 2, "lost_updates": 1, "overlapping_windows": 1},
-        "tasks": {"spawned": 2, "started": 2, "exited": 1, "reaped": 1, "complete_timelines": 1,
-                  "not_reaped": 1, "spawn_to_start": summary([200, 100]), "start_to_exit": summary([1000]),
-                  "exit_to_reaped": summary([300]), "spawn_to_reaped": summary([1500])},
+        "tasks": {"spawned": 3, "started": 3, "exited": 2, "reaped": 2, "complete_timelines": 2,
+                  "incomplete": 1, "proxied_events": 2, "spawn_to_start": summary([200, 100]),
+                  "start_to_exit": summary([1000]), "exit_to_reaped": summary([300]),
+                  "spawn_to_reaped": summary([1500, 800])},
     }
 
 
@@ -235,7 +250,10 @@ def make_source(bt2, events, discarded_events, discarded_packets):
                 supports_discarded_packets=with_discards,
                 discarded_packets_have_default_clock_snapshots=with_discards)
             ecs = {}
+            used = {e[1] for e in events}
             for name, fields in EVENTS.items():
+                if name not in used:
+                    continue
                 payload = tc.create_structure_field_class()
                 for fname, kind in fields:
                     if kind == "s":
@@ -261,6 +279,7 @@ def main():
     ap.add_argument("--discarded-events", type=int, default=0, metavar="N")
     ap.add_argument("--discarded-packets", type=int, default=0, metavar="N")
     ap.add_argument("--probes", type=int, default=0, metavar="N", help="add N ipclab_run:probe events")
+    ap.add_argument("--foreign", action="store_true", help="only non-ipclab events (demo_app:tick)")
     ap.add_argument("--expect", action="store_true", help="print the expected answers (JSON) and exit")
     args = ap.parse_args()
     if args.expect:
@@ -275,7 +294,8 @@ def main():
         ap.error("discard records only with --analyze")
     import bt2  # pylint: disable=import-outside-toplevel
 
-    src_cls = make_source(bt2, scenario(args.probes), args.discarded_events, args.discarded_packets)
+    events = scenario_foreign() if args.foreign else scenario(args.probes)
+    src_cls = make_source(bt2, events, args.discarded_events, args.discarded_packets)
     graph = bt2.Graph()
     src = graph.add_component(src_cls, "src")
     if args.ctf:
