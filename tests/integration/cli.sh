@@ -125,6 +125,20 @@ case_json_hist_stdout() {
 	expect_usage_error "$IPCLAB" ipc latency --hist --json --iterations 10
 }
 
+# zero cost when untraced: the binary links no liblttng-ust (tracepoints use dynamic
+# linkage); the provider .so does, and only it defines our probes
+case_no_lttng_link() {
+	local so
+	so="$(dirname "$IPCLAB")/../lib/libipclab-tp.so"
+	ldd "$IPCLAB" | grep -q lttng && fail "ipclab links LTTng: $(ldd "$IPCLAB" | grep lttng | paste -sd' ' -)"
+	[ -f "$so" ] || fail "no provider library at $so"
+	ldd "$so" | grep -q 'liblttng-ust\.so' || fail "the provider does not link liblttng-ust"
+	run "$IPCLAB" core overhead --iterations 1000 --repeat 3 --json
+	expect_rc 0 "core overhead"
+	jcheck "$T/out" "d['results']['traced'] is False" "d['results']['tracepoint_events'] == 0"
+}
+
+run_case cli_no_lttng_link case_no_lttng_link
 run_case cli_list case_list
 run_case cli_top_usage case_top_usage
 while read -r g e; do
