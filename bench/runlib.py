@@ -5,6 +5,12 @@
   runlib.py add MANIFEST KEY=VALUE... -- ARGV   append one run record (ARGV: its command)
   runlib.py finish MANIFEST KEY=VALUE...        set the closing fields, print the counts
   runlib.py perf OUT KEY=VALUE... -- STDOUT...  parse 'perf bench sched pipe' outputs into OUT
+  runlib.py rt OUT KEY=VALUE... -- JSON...      read rt-tests --json files (sigwaittest, pmqtest,
+                                                svsematest, ptsematest: one per repeat) into OUT
+  runlib.py recheck MANIFEST                    at the end of the matrix: move the leftovers
+                                                that are gone by now (another program's objects
+                                                seen mid-run on a shared machine) to
+                                                leftovers_transient; print those still there
   runlib.py check-json FILE                     exit 0 if FILE parses as a JSON object
 
 Values that look like integers or floats are stored as numbers, "true"/"false" as
@@ -161,6 +167,134 @@ def cmd_perf(path, args):
     save(path, doc)
 
 
+RT_WHAT = {
+    "sigwaittest": ("signal", "sender gettimeofday(), kill()/pthread_kill(SIGUSR2) -> receiver "
+                    "returns from sigwait() and reads gettimeofday()"),
+    "pmqtest": ("posix-mq", "sender gettimeofday(), mq_send() of 7 bytes -> receiver returns from "
+                "mq_receive() and reads gettimeofday()"),
+    "svsematest": ("sysv-sem", "sender gettimeofday(), semop() up -> receiver returns from its "
+                   "semop() down and reads gettimeofday()"),
+    "ptsematest": ("mutex", "sender gettimeofday(), pthread_mutex_unlock() -> receiver returns "
+                   "from pthread_mutex_lock() and reads gettimeofday()"),
+}
+
+
+def cmd_rt(path, args):
+    """One small JSON for an rt-tests reference run: the receiver's one-way latency
+    (min/avg/max, whole microseconds from gettimeofday) of every repeat, read from the
+    tool's own --json file, with the mean over repeats and its relative stddev."""
+    fields, files = split_argv(args)
+    p = kv(fields)
+    tool = p.get("tool")
+    if tool not in RT_WHAT:
+        die("unknown rt-tests tool %r" % tool)
+    per = []
+    for f in files:
+        try:
+            doc = load(f)
+        except (OSError, ValueError) as e:
+            die("%s: %s" % (f, e), 1)
+        threads = doc.get("thread") or {}
+        t = threads.get("0") if isinstance(threads, dict) else None
+        if not isinstance(t, dict) or not isinstance(t.get("receiver"), dict):
+            die("%s: no thread 0 receiver results" % f, 1)
+        r, s = t["receiver"], t.get("sender") or {}
+        if doc.get("return_code") not in (0, None):
+            die("%s: return_code %r" % (f, doc.get("return_code")), 1)
+        samples = s.get("samples")
+        if not isinstance(samples, int) or samples <= 0:
+            die("%s: no samples" % f, 1)
+        per.append({"min_us": r.get("min"), "avg_us": r.get("avg"), "max_us": r.get("max"),
+                    "samples": samples, "cpu_receiver": r.get("cpu"), "cpu_sender": s.get("cpu"),
+                    "priority": r.get("priority")})
+    if not per:
+        die("no %s output to parse" % tool, 1)
+    avgs = [float(x["avg_us"]) for x in per]
+    mean_us = statistics.fmean(avgs)
+    rsd = statistics.stdev(avgs) / mean_us if len(avgs) > 1 and mean_us > 0 else 0.0
+    cpu = p.get("cpu")
+    fork = p.get("fork") is True
+    if cpu is not None:
+        placement = "same-cpu"
+        note = "both peers pinned to CPU %s (-a %s)" % (cpu, cpu)
+    else:
+        placement = "unpinned"
+        note = "unpinned (no -a)"
+    what, how = RT_WHAT[tool]
+    doc = {
+        "schema": "ipclab-rt-ref/1",
+        "experiment": "rt-tests " + tool,
+        "id": p.get("id"),
+        "cmdline": shlex.split(p.get("command") or ""),
+        "start_time": p.get("start_time"),
+        "end_time": p.get("end_time"),
+        "tool_version": p.get("version"),
+        "params": {
+            "tool": tool,
+            "mechanism": what,
+            "mode": "process" if fork else "thread",
+            "cpu": cpu,
+            "placement": placement,
+            "placement_note": note,
+            "loops": p.get("loops"),
+            "interval_us": p.get("interval_us"),
+            "repeat": len(per),
+            "compare": p.get("compare"),
+        },
+        "results": {
+            "repeats": per,
+            "oneway_mean_ns": mean_us * 1000.0,
+            "oneway_min_ns": min(float(x["min_us"]) for x in per) * 1000.0,
+            "oneway_max_ns": max(float(x["max_us"]) for x in per) * 1000.0,
+            "repeat_rel_stddev_mean": rsd,
+            "resolution_ns": 1000,
+            "what": how,
+            "note": "one-way latency, whole microseconds (gettimeofday) per sample: min and max "
+                    "are quantised to 1 us; the mean of many samples is not",
+        },
+        "exit_code": 0,
+    }
+    save(path, doc)
+
+
+SYSV_RE = re.compile(r"^SysV (semaphore|message queue|shared memory) id ([0-9]+) ")
+SYSV_PROC = {"semaphore": "/proc/sysvipc/sem", "message queue": "/proc/sysvipc/msg",
+             "shared memory": "/proc/sysvipc/shm"}
+
+
+def still_there(entry):
+    """True if a leftover recorded by bench/run ('/dev/shm/NAME', 'SysV semaphore id N key K',
+    'LTTng session S') still exists; sessions are assumed to (bench/run cannot tell)."""
+    if entry.startswith("/dev/"):
+        return os.path.exists(entry)
+    m = SYSV_RE.match(entry)
+    if m:
+        try:
+            with open(SYSV_PROC[m.group(1)]) as f:
+                next(f, None)
+                ids = {line.split()[1] for line in f if len(line.split()) > 1}
+        except OSError:
+            return True
+        return m.group(2) in ids
+    return True
+
+
+def cmd_recheck(path):
+    doc = load(path)
+    left = []
+    for r in doc.get("runs", []):
+        keep, gone = [], []
+        for e in r.get("leftovers") or []:
+            (keep if still_there(e) else gone).append(e)
+        r["leftovers"] = keep
+        if gone:
+            r["leftovers_transient"] = gone
+        left += ["%s: %s" % (r.get("id"), e) for e in keep]
+    save(path, doc)
+    for line in left:
+        print(line)
+
+
 def cmd_check_json(path):
     try:
         doc = load(path)
@@ -172,7 +306,7 @@ def cmd_check_json(path):
 
 def main(argv):
     if len(argv) < 3:
-        die("usage: runlib.py init|add|finish|perf|check-json FILE [KEY=VALUE...] [-- ARGS...]")
+        die("usage: runlib.py init|add|finish|perf|rt|recheck|check-json FILE [KEY=VALUE...] [-- ARGS...]")
     cmd, path, rest = argv[1], argv[2], argv[3:]
     if cmd == "init":
         cmd_init(path, rest)
@@ -182,6 +316,10 @@ def main(argv):
         cmd_finish(path, rest)
     elif cmd == "perf":
         cmd_perf(path, rest)
+    elif cmd == "rt":
+        cmd_rt(path, rest)
+    elif cmd == "recheck":
+        cmd_recheck(path)
     elif cmd == "check-json":
         cmd_check_json(path)
     else:

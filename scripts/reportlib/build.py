@@ -1,0 +1,395 @@
+"""build.py - scripts/report's main work: read a results directory, convert every JSON
+result into data/*.tsv (sections by area), draw the figures from those files and write
+report.html: warnings first, then signals, IPC, sync, tasks, references, tracing cost,
+the runs, noisy rows, the environment."""
+
+import glob
+import os
+
+from . import ipc, refs, signals, sync, tasks
+from .common import (NOISY, Ctx, Figures, Page, Results, esc, fmt_g, fmt_ns, fmt_pct, fmt_us, link, n, num,
+                     us, write_tsv)
+from .core import latency_rows, overhead_rows, perf_rows, status_rows, trace_rows, tracing_rows
+
+# the headline number of a traced/untraced pair, per experiment: (what, getter from results)
+HEADLINE = {
+    "ipc latency": ("round trip p50 (ns)", lambda r: (r.get("rtt") or {}).get("p50")),
+    "signal latency": ("round trip p50 (ns)", lambda r: (r.get("rtt") or {}).get("p50")),
+    "sync handoff": ("round trip p50 (ns)", lambda r: (r.get("rtt") or {}).get("p50")),
+    "task spawn": ("creation to start p50 (ns)", lambda r: (r.get("to_start") or {}).get("p50")),
+    "core overhead": ("tracepoint call site (ns)", lambda r: r.get("tracepoint_ns")),
+    "sync race": ("ns per increment", lambda r: r.get("ns_per_increment")),
+    "sync event": ("wake latency p50 (ns)", lambda r: (r.get("wake_latency") or {}).get("p50")),
+}
+
+
+def traced_pairs(res):
+    """Every run with an untraced result and a traced twin: its headline number both ways."""
+    rows = []
+    for rid in res.order():
+        u, t = res.runs.get((rid, "untraced")), res.runs.get((rid, "traced"))
+        if not u or not t:
+            continue
+        exp = u.get("experiment")
+        what, get = HEADLINE.get(exp, (None, lambda r: None))
+        uv, tv = get(u.get("results") or {}), get(t.get("results") or {})
+        trace = res.traces.get(rid) or {}
+        ev = trace.get("events") if isinstance(trace.get("events"), dict) else {}
+        rows.append({"id": rid, "experiment": exp, "metric": what, "untraced": uv, "traced": tv,
+                     "delta": tv - uv if num(tv) and num(uv) else None,
+                     # a relative change of a near-zero quantity (an untraced tracepoint) means nothing
+                     "delta_rel": (tv - uv) / uv if num(tv) and num(uv) and abs(uv) >= 1.0 else None,
+                     "events": ev.get("total"), "discarded": ev.get("discarded_events"),
+                     "traced_really": bool(trace.get("traced")) and (t.get("results") or {}).get("traced") is not False})
+    return rows
+
+
+def tracing_section(ctx, lat, trc, ovh, trs, pairs):
+    """Harness overhead, tracing cost (per message and per traced pair), the traces."""
+    d = ctx.dir
+    pg = Page()
+    pg.h(2, "Tracing cost", "tracing")
+    pg.p("Untraced runs give every number in this report. The matrix traces one or two runs per area "
+         "(lines of KIND <code>ipclab</code>; <code>ipclab:untraced</code> lines are never traced): each traced "
+         "twin runs the same command right after the untraced one, through <code>scripts/ipclab-trace</code>.",
+         "note")
+    pg.h(3, "Harness overhead", "overhead")
+    if ovh:
+        rows, cls = [], []
+        for o in ovh:
+            rows.append([esc(o["id"]), esc(o["quantity"]),
+                         n(o["untraced"], lambda v: fmt_ns(v, 2) + " ns"), n(o["untraced_rsd"], fmt_pct),
+                         n(o["traced"], lambda v: fmt_ns(v, 2) + " ns"), n(o["traced_rsd"], fmt_pct)])
+            cls.append("warn" if o["traced"] is not None and not o["traced_really"] else None)
+        pg.table(["run", "quantity", "untraced", "rel. stddev", "traced", "rel. stddev"], rows, cls)
+        for o in [o for o in ovh if o["key"] == "tracepoint_ns" and num(o["traced"]) and num(o["untraced"])]:
+            pg.p("Tracepoint call site: %s ns untraced (a load and a not-taken branch), %s ns traced "
+                 "(%s events recorded): one recorded event costs <b>%s ns</b> in a tight loop."
+                 % (fmt_ns(o["untraced"], 2), fmt_ns(o["traced"], 2), esc(o["events"]),
+                    fmt_ns(o["traced"] - o["untraced"], 1)))
+    else:
+        pg.p("No <code>core overhead</code> run in this directory.", "note")
+
+    pg.h(3, "Traced vs untraced, per traced run", "traced-pairs")
+    if pairs:
+        write_tsv(ctx.tsv("traced_pairs.tsv"), ["id", "experiment", "metric", "untraced", "traced", "delta",
+                                                 "delta_rel", "events", "discarded"], pairs,
+                  "every run traced too: its headline number untraced and traced, and the trace's event counts")
+        body, cls = [], []
+        for p in pairs:
+            body.append([esc(p["id"]), esc(p["experiment"]), esc(p["metric"] or "–"), n(p["untraced"], fmt_g),
+                         n(p["traced"], fmt_g), n(p["delta"], fmt_g), n(p["delta_rel"], fmt_pct),
+                         n(p["events"], fmt_g), n(p["discarded"], str),
+                         "" if p["traced_really"] else '<span class="flag">not traced</span>'])
+            cls.append(None if p["traced_really"] else "warn")
+        pg.table(["run", "experiment", "headline", "untraced", "traced", "Δ", "Δ %", "events recorded",
+                  "discarded", ""], body, cls)
+        pg.p("One pair is one sample of a noisy machine: a Δ smaller than the run's repeat-to-repeat spread "
+             "says nothing. The per-message cost below divides the difference by the events each round trip "
+             "records. A traced <code>fork</code> is not a small tax: the trace runner preloads "
+             "<code>liblttng-ust-fork.so</code>, so every forked child registers with the session daemon before "
+             "it runs (milliseconds), which is why task creation is measured untraced.", "note")
+    else:
+        pg.p("No traced/untraced pair (bench/run --untraced, or no line of KIND ipclab).", "note")
+
+    pg.h(3, "Tracing cost per message (ipc latency)", "tracing-msg")
+    if trc:
+        traced_fig = []
+        for t in trc:
+            traced_fig.append({"x": len(traced_fig) + 1, "label": t["label"],
+                               "u_p50": us(t["untraced_p50_ns"]), "u_p99": us(t["untraced_p99_ns"]),
+                               "u_mean": us(t["untraced_mean_ns"]), "t_p50": us(t["traced_p50_ns"]),
+                               "t_p99": us(t["traced_p99_ns"]), "t_mean": us(t["traced_mean_ns"]), "id": t["id"]})
+        traced_tsv = ctx.tsv("traced.tsv")
+        write_tsv(traced_tsv, ["x", "label", "u_p50", "u_p99", "u_mean", "t_p50", "t_p99", "t_mean", "id"],
+                  traced_fig, "figure: round trip untraced vs traced (µs)")
+        rows, cls = [], []
+        for t in trc:
+            bad = not t["traced_really"] or t["events_per_rtt_ok"] is False
+            below = (num(t["cost_per_event_mean_ns"]) and num(t["noise_per_event_ns"])
+                     and abs(t["cost_per_event_mean_ns"]) < t["noise_per_event_ns"])
+            rows.append([esc(t["id"]), esc(t["mode"]), esc(t["placement_text"]),
+                         n(t["untraced_mean_ns"], fmt_us), n(t["traced_mean_ns"], fmt_us),
+                         n(t["delta_mean_ns"], lambda v: fmt_ns(v, 0)),
+                         ("%.3f" % t["events_per_rtt"], "n" if t["events_per_rtt_ok"] is not False else "n flag"),
+                         n(t["cost_per_event_mean_ns"], lambda v: "<b>%s</b>" % fmt_ns(v, 1)),
+                         n(t["delta_p50_ns"], lambda v: fmt_ns(v, 0)),
+                         n(t["cost_per_event_p50_ns"], lambda v: fmt_ns(v, 1)),
+                         (fmt_ns(t["noise_per_event_ns"], 1), "n flag" if below else "n"),
+                         '<span class="flag">trace not recorded</span>' if not t["traced_really"]
+                         else esc(t["events_per_rtt_source"])])
+            cls.append("warn" if bad else None)
+        pg.table(["run", "mode", "placement", "untraced mean (µs)", "traced mean (µs)", "Δ mean (ns)",
+                  "events / round trip", "cost per event, mean (ns)", "Δ p50 (ns)", "cost per event, p50 (ns)",
+                  "noise (ns/event)", "events per round trip from"], rows, cls)
+        pg.p("Cost per event = (traced − untraced) / events per round trip, the events counted in the trace "
+             "(<code>ipc latency</code> promises 4: a send and a receive on each side). <i>Noise</i> = the larger "
+             "repeat-to-repeat stddev of the two means, per event: a cost below it (red) cannot be told apart "
+             "from drift.", "note")
+        ctx.figure(pg, "traced.gp", traced_tsv, "traced",
+                   "ipc latency round trip, untraced vs traced (4 ipclab\\_msg events per round trip)",
+                   "Round trip untraced vs traced — p50 bars, whiskers to p99, means as diamonds")
+    else:
+        pg.p("No traced <code>ipc latency</code> run.", "note")
+
+    pg.h(3, "Traces", "traces")
+    if trs:
+        rows, cls = [], []
+        for t in trs:
+            rows.append([esc(t["id"]), link(t["dir"], d) if t["dir"] else "–",
+                         "yes" if t["traced"] else ('<span class="flag">no</span>' if t["traced"] is False else "–"),
+                         n(t["events_total"], str), esc(t["events_by_name"] or "–"),
+                         n(t["discarded_events"], str), n(t["discarded_packets"], str),
+                         ('<b>WARNING:</b> %s' % esc(t["warning"])) if t["warning"] else "ok"])
+            cls.append("warn" if t["warning"] else None)
+        pg.table(["run", "trace folder", "traced", "events", "by name", "discarded events",
+                  "discarded packets", "status"], rows, cls)
+        pg.p("Open a trace with <code>babeltrace2 traces/ID</code> or in Trace Compass (File → Open Trace…, "
+             "type LTTng UST Trace).", "note")
+    else:
+        pg.p("No traced runs (bench/run --untraced).", "note")
+    clk = sorted({r["clock_read_ns"] for r in lat if r["variant"] == "untraced" and num(r["clock_read_ns"])})
+    if clk:
+        pg.p("Clock read (CLOCK_MONOTONIC) measured inside the latency runs: %s ns. Each round trip carries two "
+             "clock reads and one histogram record per side." % "–".join(sorted({fmt_ns(clk[0], 0), fmt_ns(clk[-1], 0)})),
+             "note")
+    return pg
+
+
+def runs_section(ctx, sts):
+    d = ctx.dir
+    pg = Page()
+    pg.h(2, "Runs: skipped, failed, left behind", "skipped")
+    bad = [s for s in sts if s["status"] != "ok" or s["leftovers"]]
+    if bad:
+        rows, cls = [], []
+        for s in bad:
+            rows.append([n(s["index"], str), esc(s["id"]), esc(s["kind"]), esc(s["variant"]),
+                         ('<span class="flag">%s</span>' % esc(s["status"])) if s["status"] == "failed"
+                         else esc(s["status"]),
+                         n(s["exit_code"], str), esc(s["reason"] or ""),
+                         esc(s["leftovers"]) if s["leftovers"] else "",
+                         link(s["stderr"], d, "stderr") if s["stderr"] and os.path.exists(s["stderr"]) else "–"])
+            cls.append("warn" if s["status"] == "failed" or s["leftovers"] else None)
+        pg.table(["#", "run", "kind", "variant", "status", "exit", "reason", "left behind", "log"], rows, cls)
+    elif sts:
+        pg.p('<span class="ok">Every run succeeded and left nothing behind.</span>')
+    else:
+        pg.p("No matrix.json: run statuses unknown.", "note")
+    trans = [s for s in sts if s.get("leftovers_transient")]
+    if trans:
+        pg.p("Seen during a run but gone by the end of the matrix (objects of other programs running on this "
+             "machine at the same time, not left behind): " +
+             "; ".join("%s: %s" % (esc(s["id"]), esc(s["leftovers_transient"])) for s in trans) + ".", "note")
+    pg.p("Exit codes: 3 = no resource, 4 = unsupported (skipped, the matrix goes on); anything else non-zero "
+         "is a failure. A skipped run's JSON is still read when it holds results (a throughput sweep that "
+         "stopped at a queue's size limit).", "note")
+    body = [[n(s["index"], str), esc(s["id"]), esc(s["kind"]), esc(s["variant"]), esc(s["status"]),
+             n(s["elapsed_s"], lambda v: "%.1f" % v)] for s in sts]
+    sub = Page()
+    sub.table(["#", "run", "kind", "variant", "status", "seconds"], body)
+    total = sum(s["elapsed_s"] for s in sts if num(s["elapsed_s"]))
+    pg.add("<details><summary>All %d runs of the matrix (%.0f s of commands)</summary>%s</details>\n"
+           % (len(sts), total, "".join(sub.parts)))
+    return pg
+
+
+def noisy_section(ctx, ovh):
+    pg = Page()
+    pg.h(2, "Noisy rows", "noisy")
+    # a relative stddev of a near-zero quantity (the untraced tracepoint: a not-taken branch) means nothing
+    for o in ovh:
+        for rsd, v, var in ((o["untraced_rsd"], o["untraced"], "untraced"), (o["traced_rsd"], o["traced"], "traced")):
+            if num(v) and abs(v) >= 1.0:
+                ctx.flag_noisy("core", o["id"], "%s, %s" % (o["quantity"], var), rsd)
+    if ctx.noisy:
+        pg.p("Repeat-to-repeat relative standard deviation above %s: read these numbers with care (2 shared "
+             "CPUs; other work on the host moves them). Flagged red where they appear." % fmt_pct(NOISY, 0))
+        rows = [[esc(x["area"]), esc(x["run"]), esc(x["what"]), n(x["rsd"], fmt_pct)] for x in ctx.noisy]
+        pg.table(["area", "run", "quantity", "rel. stddev"], rows, ["warn"] * len(rows))
+    else:
+        pg.p('<span class="ok">No row above %s repeat-to-repeat relative stddev.</span>' % fmt_pct(NOISY, 0))
+    return pg
+
+
+def env_section(ctx):
+    env = ctx.res.env
+    pg = Page()
+    pg.h(2, "Environment", "env")
+    si = env.get("sysinfo") or {}
+    rows = [[esc(k), esc(v)] for k, v in sorted(si.items())]
+    rows += [["cpus online", esc(env.get("cpus_online"))], ["git describe", esc(env.get("git"))],
+             ["branch", esc(env.get("git_branch"))], ["build", esc(env.get("build"))],
+             ["collected", esc(env.get("date"))],
+             ["kernel command line", "<code>%s</code>" % esc(env.get("kernel_cmdline"))]]
+    for k, v in sorted((env.get("limits") or {}).items()):
+        rows.append(["limit: " + esc(k), esc(v)])
+    for k, v in sorted((env.get("tools") or {}).items()):
+        rows.append(["tool: " + esc(k), esc(v) if v else '<span class="flag">not installed</span>'])
+    for k, v in sorted((env.get("packages") or {}).items()):
+        rows.append(["package: " + esc(k), esc(v)])
+    pg.table(["key", "value"], rows)
+    cmds = env.get("commands") or []
+    pg.add("<details><summary>%d command lines run by bench/run</summary><pre>%s</pre></details>\n"
+           % (len(cmds), esc("\n".join("[%s %s] %s" % (c.get("id"), c.get("variant"), c.get("command"))
+                                       for c in cmds))))
+    pg.p("Captured by <code>scripts/collect-env</code> into <a href=\"env.json\">env.json</a>; per-run details in "
+         "<a href=\"matrix.json\">matrix.json</a>.", "note")
+    return pg
+
+
+def warnings_block(ctx, sts, trs, lat, pairs):
+    """The warnings at the top: failures, skips, leftovers, traces, untraced runs, noisy rows."""
+    res = ctx.res
+    items = []
+    for w in res.warnings + ctx.figs.errors:
+        items.append(esc(w))
+    failed = [s for s in sts if s["status"] == "failed"]
+    skipped = [s for s in sts if s["status"] == "skipped"]
+    for s in failed:
+        items.append('<span class="flag">FAILED</span> %s (%s): %s' % (esc(s["id"]), esc(s["variant"]),
+                                                                      esc(s["reason"] or "exit %s" % s["exit_code"])))
+    for s in skipped:
+        items.append("skipped %s (%s): %s" % (esc(s["id"]), esc(s["variant"]), esc(s["reason"] or "")))
+    for s in sts:
+        if s["leftovers"]:
+            items.append('<span class="flag">left behind</span> by %s: %s' % (esc(s["id"]), esc(s["leftovers"])))
+    for t in trs:
+        if t["warning"]:
+            items.append("trace %s: %s" % (esc(t["id"]), esc(t["warning"])))
+    m = res.matrix
+    if m.get("interrupted"):
+        items.append('<span class="flag">the matrix was interrupted</span> after %s of %s runs'
+                     % (esc(m.get("runs_done")), esc(m.get("total_runs"))))
+    unt = [r for r in res.manifest_runs() if r.get("variant") == "untraced"]
+    only = [r for r in unt if r.get("kind") == "ipclab:untraced"]
+    if m.get("tracing") == "untraced":
+        items.append("every run was untraced (bench/run --untraced): no trace, no tracing cost")
+    elif only:
+        items.append("%d of %d ipclab runs are untraced only (KIND ipclab:untraced in the matrix); %d have a "
+                     "traced twin: %s" % (len(only), len(unt), len(pairs),
+                                          esc(", ".join(p["id"] for p in pairs)) or "none"))
+    for p in pairs:
+        if not p["traced_really"]:
+            items.append('<span class="flag">traced twin of %s did not record a trace</span>' % esc(p["id"]))
+    mig = [r for r in lat if r["variant"] == "untraced" and r["migrated"]]
+    if mig:
+        items.append("%d latency run(s) ran on other CPUs than requested: %s"
+                     % (len(mig), esc(", ".join(r["id"] for r in mig))))
+    for area, text in ctx.warnings:
+        items.append("%s: %s" % (esc(area), text))
+    if ctx.noisy:
+        by = {}
+        for x in ctx.noisy:
+            by[x["area"]] = by.get(x["area"], 0) + 1
+        items.append('%d noisy row(s) (repeat rel. stddev &gt; %s): %s — see <a href="#noisy">noisy rows</a>'
+                     % (len(ctx.noisy), fmt_pct(NOISY, 0), esc(", ".join("%s %d" % kv for kv in sorted(by.items())))))
+    pg = Page()
+    pg.h(2, "Warnings", "warnings")
+    if items:
+        pg.add("<ul class=\"warnings\">\n%s</ul>\n" % "".join("<li>%s</li>\n" % i for i in items))
+    else:
+        pg.p('<span class="ok">No warnings.</span>')
+    return pg, failed, skipped
+
+
+NAV = [("warnings", "Warnings"), ("signals", "Signals"), ("ipc", "IPC"), ("sync", "Synchronisation"),
+       ("tasks", "Tasks"), ("refs", "References: rt-tests, perf bench"), ("tracing", "Tracing cost and traces"),
+       ("skipped", "Runs: skipped, failed"), ("noisy", "Noisy rows"), ("env", "Environment")]
+
+
+def build(d, figures_enabled):
+    res = Results(d)
+    figs = Figures(d, figures_enabled)
+    ctx = Ctx(res, figs)
+
+    lat = latency_rows(res)
+    perf = perf_rows(res, lat)
+    trc = tracing_rows(res, lat)
+    ovh = overhead_rows(res)
+    trs = trace_rows(res)
+    sts = status_rows(res)
+    pairs = traced_pairs(res)
+
+    # legacy whole-directory tables (every latency run, traced ones included)
+    lat_cols = ["id", "variant", "transport", "mode", "placement", "cpu_requested", "cpus_observed",
+                "size", "iterations", "warmup", "repeat", "count", "min_us", "p50_us", "p90_us",
+                "p99_us", "p999_us", "max_us", "mean_us", "stddev_us", "overflow",
+                "oneway_ab_p50_us", "oneway_ba_p50_us", "rsd_mean", "rsd_p50", "noisy"]
+    for r in lat:
+        for k in ("min", "p50", "p90", "p99", "p999", "max", "mean", "stddev", "oneway_ab_p50", "oneway_ba_p50"):
+            r[k + "_us"] = us(r[k + "_ns"])
+    write_tsv(ctx.tsv("latency.tsv"), lat_cols, lat,
+              "ipc latency: round-trip summary of every run (µs), from runs/ID[.traced].json")
+    for p in perf:
+        p["perf_mean_us"], p["ipclab_mean_us"], p["ipclab_p50_us"] = (
+            us(p["perf_mean_ns"]), us(p["ipclab_mean_ns"]), us(p["ipclab_p50_ns"]))
+    write_tsv(ctx.tsv("perf_compare.tsv"),
+              ["id", "ipclab_id", "mode", "placement", "cpus", "pinned", "loops", "repeat", "perf_mean_us", "perf_rsd",
+               "ipclab_mean_us", "ipclab_p50_us", "ipclab_rsd", "ratio_mean", "ratio_p50", "outside"], perf,
+              "ipclab round-trip mean / perf bench sched pipe usecs/op (one loop = one round trip)")
+    write_tsv(ctx.tsv("tracing_cost.tsv"),
+              ["id", "mode", "placement", "untraced_mean_ns", "traced_mean_ns", "delta_mean_ns", "untraced_p50_ns",
+               "traced_p50_ns", "delta_p50_ns", "events_per_rtt", "cost_per_event_mean_ns", "cost_per_event_p50_ns",
+               "noise_per_event_ns"], trc,
+              "tracing cost per event = (traced - untraced round trip) / events per round trip")
+    write_tsv(ctx.tsv("overhead.tsv"), ["id", "key", "untraced", "untraced_rsd", "traced", "traced_rsd", "events"], ovh,
+              "core overhead: harness costs in ns, untraced and traced")
+    write_tsv(ctx.tsv("traces.tsv"), ["id", "traced", "events_total", "discarded_events", "discarded_packets",
+                                      "warning"], trs, "traces: event and discard counts from traces/ID/ipclab-trace.json")
+    write_tsv(ctx.tsv("runs.tsv"), ["index", "id", "kind", "variant", "status", "exit_code", "elapsed_s", "reason",
+                                    "leftovers"], sts, "every run of the matrix, from matrix.json")
+    # unpinned latency rows are not in the rankings: flag them here
+    for r in lat:
+        if r["variant"] == "untraced" and r["placement"] not in ("same-cpu", "cross-cpu"):
+            ctx.flag_noisy("IPC", r["id"], "round trip p50, %s, %s, unpinned" % (r["transport"], r["mode"]), r["rsd_p50"])
+
+    sections = [signals.section(ctx), ipc.section(ctx, lat), sync.section(ctx), tasks.section(ctx),
+                refs.section(ctx, perf), tracing_section(ctx, lat, trc, ovh, trs, pairs), runs_section(ctx, sts)]
+    sections.append(noisy_section(ctx, ovh))
+    sections.append(env_section(ctx))
+    warn_pg, failed, skipped = warnings_block(ctx, sts, trs, lat, pairs)
+
+    # ---------------- HTML
+    m = res.matrix
+    counts = m.get("counts") or {}
+    pg = Page()
+    title = "ipclab report — %s" % os.path.basename(os.path.normpath(d))
+    pg.add("<h1>%s</h1>\n" % esc(title))
+    pg.p("Results directory <code>%s</code>; matrix <code>%s</code> (%s), tracing: %s; started %s, finished %s. "
+         "Generated by <code>scripts/report</code> from the JSON files of this directory; every table and figure "
+         "reads <a href=\"data/\">data/*.tsv</a>, which it wrote from them. Figures: click for the SVG."
+         % (esc(d), esc(m.get("matrix")), esc(m.get("matrix_name")), esc(m.get("tracing")),
+            esc(m.get("started")), esc(m.get("finished"))), "note")
+    problems = []
+    if failed:
+        problems.append("%d run(s) FAILED" % len(failed))
+    if m.get("interrupted"):
+        problems.append("the matrix was interrupted")
+    if [s for s in sts if s["leftovers"]]:
+        problems.append("some runs left IPC objects or sessions behind")
+    if [t for t in trs if t["warning"]]:
+        problems.append("traces with warnings")
+    summary = "%s runs: %d ok, %d skipped, %d failed." % (
+        len(sts) if sts else len(res.runs), counts.get("ok", len(res.runs)), counts.get("skipped", len(skipped)),
+        counts.get("failed", len(failed)))
+    if problems:
+        pg.add('<div class="banner bad">%s %s — see <a href="#warnings">warnings</a>.</div>\n'
+               % (esc(summary), esc("; ".join(problems))))
+    else:
+        pg.add('<div class="banner good">%s</div>\n' % esc(summary))
+    pg.add("<nav><ul>%s</ul></nav>\n" % "".join('<li><a href="#%s">%s</a></li>' % (a, esc(t)) for a, t in NAV))
+    pg.parts += warn_pg.parts
+    for s in sections:
+        pg.parts += s.parts
+    pg.h(2, "Files")
+    files = sorted(glob.glob(os.path.join(ctx.data, "*.tsv")))
+    pg.p("Data: " + ", ".join(link(f, d, os.path.basename(f)) for f in files) +
+         ". Results: " + ", ".join(link(res.run_files[k], d, os.path.basename(res.run_files[k]))
+                                   for k in sorted(res.run_files)) + ".", "note")
+    out = os.path.join(d, "report.html")
+    with open(out + ".tmp", "w") as f:
+        f.write(pg.html(title))
+    os.replace(out + ".tmp", out)
+    return out, figs.errors
+
