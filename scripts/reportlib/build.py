@@ -4,6 +4,7 @@ report.html: warnings first, then signals, IPC, sync, tasks, references, tracing
 the runs, noisy rows, the environment."""
 
 import glob
+import json
 import os
 
 from . import ipc, refs, signals, sync, tasks
@@ -212,6 +213,41 @@ def noisy_section(ctx, ovh):
     return pg
 
 
+def compare_section(ctx, d):
+    """The comparison with the previous results folder, from compare.json (scripts/ipclab-compare)."""
+    path = os.path.join(d, "compare.json")
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path) as f:
+            cmp = json.load(f)
+    except (OSError, ValueError) as e:
+        pg = Page()
+        pg.h(2, "Compared with the previous results", "compare")
+        pg.p('<span class="flag">compare.json unreadable: %s</span>' % esc(str(e)))
+        return pg
+    pg = Page()
+    pg.h(2, "Compared with the previous results", "compare")
+    pg.p("From <code>scripts/ipclab-compare %s %s</code> (<a href=\"compare.json\">compare.json</a>): the median "
+         "change of every latency summary and throughput the two folders share, with a 95 %% interval and a "
+         "verdict; a verdict the per-repeat medians do not back is reported as no change." %
+         (esc(os.path.basename(str(cmp.get("a", "A")).rstrip("/"))), esc(os.path.basename(str(cmp.get("b", "B")).rstrip("/")))),
+         "note")
+    rows, cls = [], []
+    for r in cmp.get("rows") or []:
+        ci = r.get("ci_pct")
+        rows.append([esc(r.get("id")), esc(r.get("metric")), esc(r.get("method")),
+                     n(r.get("change_pct"), lambda v: "%+.1f %%" % v),
+                     esc("[%+.1f %%, %+.1f %%]" % tuple(ci)) if ci else "",
+                     esc(r.get("verdict")), esc(r.get("note") or "")])
+        cls.append("warn" if r.get("verdict") in ("slower",) else "")
+    if rows:
+        pg.table(["run", "metric", "method", "change", "95 % CI", "verdict", "note"], rows, cls)
+    else:
+        pg.p("No common runs.")
+    return pg
+
+
 def env_section(ctx):
     env = ctx.res.env
     pg = Page()
@@ -347,6 +383,9 @@ def build(d, figures_enabled):
     sections = [signals.section(ctx), ipc.section(ctx, lat), sync.section(ctx), tasks.section(ctx),
                 refs.section(ctx, perf), tracing_section(ctx, lat, trc, ovh, trs, pairs), runs_section(ctx, sts)]
     sections.append(noisy_section(ctx, ovh))
+    cmp_pg = compare_section(ctx, d)
+    if cmp_pg:
+        sections.append(cmp_pg)
     sections.append(env_section(ctx))
     warn_pg, failed, skipped = warnings_block(ctx, sts, trs, lat, pairs)
 
