@@ -611,8 +611,18 @@ static int throughput_run(int argc, char **argv)
 				(void)json_array_append_new(skipped, json_integer((json_int_t)s));
 				continue;
 			}
+			size_t before = json_array_size(points);
 			rc = run_point(&x, t, s, &o, &run_no, points);
 			o.inject = INJ_NONE; /* the fault goes into the first point only */
+			if (rc == IL_NORES || rc == IL_UNSUP) {
+				/* A size the kernel's limits refuse (the message said which sysctl):
+				 * a skipped size in a sweep, not a zero point nor the end of it. */
+				while (json_array_size(points) > before)
+					(void)json_array_remove(points, json_array_size(points) - 1);
+				(void)json_array_append_new(skipped, json_integer((json_int_t)s));
+				il_ctx_warn(&x, "size %" PRIu64 " skipped: over a limit of %s (see the message above)", s, t->name);
+				rc = IL_OK;
+			}
 		}
 	}
 	il_guard_disarm();

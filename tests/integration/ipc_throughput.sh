@@ -173,6 +173,9 @@ done
 run_case throughput_table case_table
 run_case throughput_sweep_pipe case_sweep pipe
 run_case throughput_sweep_shm-spin case_sweep shm-spin
+# queues refuse the larger sizes here (msgsize_max, msgmax): those are skipped sizes, not zero points
+run_case throughput_sweep_posix-mq case_sweep posix-mq
+run_case throughput_sweep_sysv-msg case_sweep sysv-msg
 run_case throughput_bytes_repeat case_bytes_repeat
 for t in pipe shm-posix-sem shm-sysv-sem shm-condvar shm-spin; do
 	for m in process thread; do
