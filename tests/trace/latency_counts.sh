@@ -123,10 +123,38 @@ case_exit_status() {
 	jcheck "$dir/ipclab-trace.json" 'd["exit_code"] == 2'
 }
 
+# case_all_transports MODE: every transport, traced in one session (one ipclab run each,
+# in sequence): for each, exactly N+W messages per direction sent, received and paired by
+# the analysis plugin from the trace alone, none unmatched, nothing discarded.
+case_all_transports() {
+	local mode=$1 n=40 w=5 dir ts tl
+	ts=$("$IPCLAB" ipc transports --json | "$PY" -c 'import json,sys; print(" ".join(t["name"] for t in json.load(sys.stdin)["results"]["transports"] if t["supported"]))')
+	[ -n "$ts" ] || { fail "no supported transport listed"; return; }
+	read -ra tl <<<"$ts"
+	# shellcheck disable=SC2016
+	traced dir bash -c 'ipclab=$1 mode=$2 n=$3 w=$4; shift 4
+		for t in "$@"; do "$ipclab" ipc latency --transport "$t" --mode "$mode" --iterations "$n" \
+			--warmup "$w" --quiet >/dev/null || exit 1; done' all "$IPCLAB" "$mode" "$n" "$w" "${tl[@]}" || return
+	expect_rc 0 "traced latency over every transport" || return
+	count_events "$dir" || return
+	local nt=${#tl[@]}
+	jcheck "$T/count.json" "d['by_name'].get('ipclab_msg:msg_send') == 2 * $((n + w)) * $nt" \
+		"d['by_name'].get('ipclab_msg:msg_recv') == 2 * $((n + w)) * $nt" "d['discarded_events'] == 0"
+	if ! "$REPO/scripts/ipclab-analyze" "$dir" --json "$T/ana.json" --quiet \
+		--plugin-path "$TL_BUILD/lib/babeltrace2/plugins" 2>"$T/ana.err"; then
+		fail "ipclab-analyze failed: $(head -n 1 "$T/ana.err")"
+		return
+	fi
+	jcheck "$T/ana.json" "sorted({x['transport'] for x in d['messages']['by_direction']}) == sorted('$ts'.split())" \
+		"all(x['sends'] == x['recvs'] == x['matched'] == $((n + w)) and x['unmatched_sends'] == 0 for x in d['messages']['by_direction'])"
+}
+
 run_case trace_latency_process_r1 case_latency process 500 50 1
 run_case trace_latency_process_r3 case_latency process 300 30 3
 run_case trace_latency_thread_r2 case_latency thread 400 40 2
 run_case trace_overhead_traced case_overhead_traced
 run_case trace_overhead_untraced case_overhead_untraced
 run_case trace_exit_status case_exit_status
+run_case trace_all_transports_process case_all_transports process
+run_case trace_all_transports_thread case_all_transports thread
 finish
