@@ -60,6 +60,9 @@ int il_parse(const char *usage_name, const char *summary, unsigned common_mask,
 void il_print_help(const char *usage_name, const char *summary, unsigned common_mask,
 		   const struct il_opt *extra, const struct il_common *defaults);
 
+/* The placement --cpu asked for, for human output: "unpinned", "same CPU" or "cross-CPU". */
+const char *il_placement_text(const struct il_common *c);
+
 /* Strict number parsing: no sign, no blanks, no trailing text, no overflow, range-checked.
  * Return 0 or -1 (errno EINVAL/ERANGE). */
 int il_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);

@@ -5,6 +5,7 @@
 #include "tp.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <gnu/libc-version.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -110,6 +111,20 @@ void il_ctx_common_params(struct il_ctx *x, unsigned mask)
 			json_string(c->cpu[0] < 0 ? "unpinned" : c->cpu[0] == c->cpu[1] ? "same-cpu" : "cross-cpu"));
 	}
 	il_jset(x->params, "timeout_s", json_integer((json_int_t)c->timeout_s));
+}
+
+void il_print_summary_header(void)
+{
+	printf("%-14s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n", "ns", "count", "min", "mean", "stddev",
+	       "p50", "p90", "p99", "p99.9", "max");
+}
+
+void il_print_summary_row(const char *label, const struct il_hist *h)
+{
+	struct il_summary s;
+	il_hist_summary(h, &s);
+	printf("%-14s %9" PRIu64 " %9" PRIu64 " %9.0f %9.0f %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 "\n",
+	       label, s.count, s.min, s.mean, s.stddev, s.p50, s.p90, s.p99, s.p999, s.max);
 }
 
 json_t *il_json_summary(const struct il_hist *h)

@@ -38,6 +38,11 @@ void il_ctx_common_params(struct il_ctx *x, unsigned mask);
  * (IL_FAIL if the JSON could not be written). */
 int il_ctx_finish(struct il_ctx *x, int exit_code);
 
+/* The human latency table every experiment prints: a header line and one row per
+ * summary (ns), same columns as the JSON summary. */
+void il_print_summary_header(void);
+void il_print_summary_row(const char *label, const struct il_hist *h);
+
 /* {count min mean stddev p50 p90 p99 p999 max overflow} in ns. */
 json_t *il_json_summary(const struct il_hist *h);
 /* The environment: kernel, cpu model, nproc, clocksource, libc, tracing state. */

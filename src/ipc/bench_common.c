@@ -136,17 +136,3 @@ void il_pair_fini(struct il_pair *p)
 	il_shared_free(p->ps, sizeof(*p->ps));
 	p->ps = NULL;
 }
-
-void il_bench_row_header(void)
-{
-	printf("%-14s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n", "ns", "count", "min", "mean", "stddev",
-	       "p50", "p90", "p99", "p99.9", "max");
-}
-
-void il_bench_row(const char *label, const struct il_hist *h)
-{
-	struct il_summary s;
-	il_hist_summary(h, &s);
-	printf("%-14s %9" PRIu64 " %9" PRIu64 " %9.0f %9.0f %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 "\n",
-	       label, s.count, s.min, s.mean, s.stddev, s.p50, s.p90, s.p99, s.p999, s.max);
-}

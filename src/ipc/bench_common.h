@@ -1,7 +1,7 @@
 /* bench_common.h - what the experiments that drive a transport between two peers share:
  * the transport checks, one repeat's life cycle around an il_link (start barrier,
  * pinning, spawn, attach, body on both sides, detach, join, run_begin/run_end events),
- * and the human summary row of a latency table. */
+ * (the human summary table is il_print_summary_* in core). */
 #ifndef IPCLAB_BENCH_COMMON_H
 #define IPCLAB_BENCH_COMMON_H
 
@@ -55,8 +55,6 @@ void il_pair_why(struct il_pair *p, int fail, const char *fmt, ...) __attribute_
 /* Releases what il_pair_run keeps between repeats. */
 void il_pair_fini(struct il_pair *p);
 
-/* Human latency table: the header line and one summary row (ns). */
-void il_bench_row_header(void);
-void il_bench_row(const char *label, const struct il_hist *h);
+
 
 #endif

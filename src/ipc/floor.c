@@ -325,10 +325,10 @@ static int floor_run(int argc, char **argv)
 			printf(" (%d,%d)", c->cpu[0], c->cpu[1]);
 		printf(", %" PRIu64 " iterations x %" PRIu64 " repeats (+%" PRIu64 " warm-up)\n", c->iterations,
 		       c->repeat, c->warmup);
-		il_bench_row_header();
-		il_bench_row("cache line", &rtt[0]);
+		il_print_summary_header();
+		il_print_summary_row("cache line", &rtt[0]);
 		if (t)
-			il_bench_row(t->name, &rtt[1]);
+			il_print_summary_row(t->name, &rtt[1]);
 		printf("untimed (median of %u-round-trip batch means): cache line %.1f ns", BATCH, untimed_med[0]);
 		if (t)
 			printf(", %s %.1f ns; ratio %s/floor: p50 %.2f, untimed %.2f", t->name, untimed_med[1], t->name,

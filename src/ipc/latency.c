@@ -249,16 +249,16 @@ static int latency_run(int argc, char **argv)
 		il_ctx_warn(&x, "%" PRIu64 " round trips above %llu ns were counted as overflow", rtt->overflow, HIST_MAX_NS);
 
 	if (!c->json || c->json_file) {
-		const char *pl = c->cpu[0] < 0 ? "unpinned" : c->cpu[0] == c->cpu[1] ? "same CPU" : "cross-CPU";
+		const char *pl = il_placement_text(c);
 		printf("ipc latency: %s, %s mode, %s", t->name, c->mode == IL_MODE_THREAD ? "thread" : "process", pl);
 		if (c->cpu[0] >= 0)
 			printf(" (%d,%d)", c->cpu[0], c->cpu[1]);
 		printf(", %" PRIu64 " B, %" PRIu64 " iterations x %" PRIu64 " repeats (+%" PRIu64 " warm-up)%s\n",
 		       size, c->iterations, c->repeat, c->warmup, il_trace_loaded() ? ", traced" : "");
-		il_bench_row_header();
-		il_bench_row("round trip", rtt);
-		il_bench_row("one-way A->B", ab);
-		il_bench_row("one-way B->A", ba);
+		il_print_summary_header();
+		il_print_summary_row("round trip", rtt);
+		il_print_summary_row("one-way A->B", ab);
+		il_print_summary_row("one-way B->A", ba);
 		printf("clock read %" PRIu64 " ns; repeat-to-repeat rel. stddev: p50 %.1f %%, mean %.1f %%\n",
 		       clock_cost, 100 * rsd_p50, 100 * rsd_mean);
 	}

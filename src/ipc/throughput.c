@@ -590,7 +590,7 @@ static int throughput_run(int argc, char **argv)
 
 	il_guard_install((unsigned)c->timeout_s);
 	if (!c->json || c->json_file) {
-		const char *pl = c->cpu[0] < 0 ? "unpinned" : c->cpu[0] == c->cpu[1] ? "same CPU" : "cross-CPU";
+		const char *pl = il_placement_text(c);
 		printf("ipc throughput: %s, %s mode, %s", t->name, c->mode == IL_MODE_THREAD ? "thread" : "process", pl);
 		if (c->cpu[0] >= 0)
 			printf(" (%d,%d)", c->cpu[0], c->cpu[1]);

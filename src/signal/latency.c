@@ -480,15 +480,6 @@ static json_t *cpu_pair(int a, int b)
 	return json_pack("[ii]", a, b);
 }
 
-/* Prints one summary row of the human table. */
-static void row(const char *label, const struct il_hist *h)
-{
-	struct il_summary s;
-	il_hist_summary(h, &s);
-	printf("%-14s %9" PRIu64 " %9" PRIu64 " %9.0f %9.0f %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 "\n",
-	       label, s.count, s.min, s.mean, s.stddev, s.p50, s.p90, s.p99, s.p999, s.max);
-}
-
 static int write_hists(const char *file, const struct il_hist *const h[4], const char *const names[4])
 {
 	FILE *f = file ? fopen(file, "we") : stdout;
@@ -624,7 +615,7 @@ static int latency_run(int argc, char **argv)
 		il_ctx_warn(&x, "%" PRIu64 " round trips above %llu ns were counted as overflow", rtt->overflow, HIST_MAX_NS);
 
 	if (!c->json || c->json_file) {
-		const char *pl = c->cpu[0] < 0 ? "unpinned" : c->cpu[0] == c->cpu[1] ? "same CPU" : "cross-CPU";
+		const char *pl = il_placement_text(c);
 		printf("signal latency: %s, %s signals (%s/%s by %s), %s mode, %s", method_names[method],
 		       signal_kinds[kind], n1, n2, sigu_send_call(c->mode, rt),
 		       c->mode == IL_MODE_THREAD ? "thread" : "process", pl);
@@ -632,12 +623,11 @@ static int latency_run(int argc, char **argv)
 			printf(" (%d,%d)", c->cpu[0], c->cpu[1]);
 		printf(", %" PRIu64 " iterations x %" PRIu64 " repeats (+%" PRIu64 " warm-up)%s\n",
 		       c->iterations, c->repeat, c->warmup, il_trace_loaded() ? ", traced" : "");
-		printf("%-14s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n", "ns", "count", "min", "mean", "stddev",
-		       "p50", "p90", "p99", "p99.9", "max");
-		row("round trip", rtt);
-		row("one-way", ow);
-		row("one-way A->B", ab);
-		row("one-way B->A", ba);
+		il_print_summary_header();
+		il_print_summary_row("round trip", rtt);
+		il_print_summary_row("one-way", ow);
+		il_print_summary_row("one-way A->B", ab);
+		il_print_summary_row("one-way B->A", ba);
 		printf("clock read %" PRIu64 " ns; repeat-to-repeat rel. stddev: p50 %.1f %%, mean %.1f %%\n",
 		       clock_cost, 100 * rsd_p50, 100 * rsd_mean);
 	}
