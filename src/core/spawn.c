@@ -126,6 +126,7 @@ int il_join(struct il_peer *p, char *how, size_t howlen)
 		il_errno("waitpid(%d) failed", (int)p->pid);
 		return IL_FAIL;
 	}
+	p->wstatus = st;
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
 	if (how && howlen)

@@ -19,6 +19,7 @@ struct il_peer {
 	void *arg;
 	int cpu;           /* -1: unpinned */
 	int ret;           /* thread mode: worker's return value */
+	int wstatus;       /* process mode: the raw waitpid status, after il_join */
 };
 
 /* Anonymous MAP_SHARED memory (nothing named, nothing to leak); zeroed. NULL on error. */

@@ -126,34 +126,15 @@ int sigu_sigq(long *pending, long *limit)
 
 int sigu_run_child(int cpu, int (*fn)(void *), void *arg, int *wstatus)
 {
-	pid_t parent = getpid();
-	(void)fflush(NULL); /* no duplicated stdio buffers in the child */
-	pid_t pid = fork();
-	if (pid < 0) {
-		il_errno("fork failed");
-		return il_exit_for_errno(errno);
-	}
-	if (pid == 0) {
-		il_guard_child();
-		if (getppid() != parent) /* the parent died before PDEATHSIG was set */
-			_exit(IL_FAIL);
-		int e = il_pin_self(cpu);
-		if (e) {
-			errno = -e;
-			il_errno("cannot pin process to CPU %d", cpu);
-			_exit(IL_NORES);
-		}
-		_exit(fn(arg));
-	}
-	il_peer_track(pid);
-	pid_t r;
-	while ((r = waitpid(pid, wstatus, 0)) < 0 && errno == EINTR)
-		;
-	il_peer_untrack(pid);
-	if (r < 0) {
-		il_errno("waitpid(%d) failed", (int)pid);
-		return IL_FAIL;
-	}
+	struct il_peer p;
+	int rc = il_spawn(&p, IL_MODE_PROCESS, cpu, fn, arg);
+	if (rc)
+		return rc;
+	char how[8];
+	rc = il_join(&p, how, sizeof(how));
+	if (rc == IL_FAIL && !p.wstatus && !how[0])
+		return IL_FAIL; /* waitpid itself failed (message printed) */
+	*wstatus = p.wstatus;
 	return 0;
 }
 
