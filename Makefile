@@ -51,7 +51,7 @@ all: $(IPCLAB) $(TPLIB)
 help:
 	@echo "make            build $(IPCLAB) and the tracepoint provider $(TPLIB)"
 	@echo "make check      install missing packages, build with WERROR=1, run every test"
-	@echo "make bench      benchmark matrix (FULL=1 for the full one) into results/<UTC timestamp>/"
+	@echo "make bench      matrix (FULL=1: the full one) + trace-analysis speed + report, results/<UTC timestamp>/"
 	@echo "make report     deps + build + quick matrix traced + figures + report.html"
 	@echo "make lint       cppcheck, clang-tidy (if installed) and shellcheck"
 	@echo "make clean      remove $(BUILD)/"
@@ -113,9 +113,9 @@ integration: all
 trace-tests: all
 	$(Q)tests/run-all --only trace $(BUILD)
 
-bench: all
-	$(Q)scripts/deps --bench
-	$(Q)bench/run $(if $(FULL),--full,--quick)
+# make bench: the matrix (FULL=1: the full one) traced, the trace-analysis speed, the report.
+bench: deps
+	$(Q)scripts/make-report --speed $(if $(FULL),--full)
 
 report: deps
 	$(Q)$(MAKE) --no-print-directory all

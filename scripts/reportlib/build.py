@@ -248,6 +248,46 @@ def compare_section(ctx, d):
     return pg
 
 
+def speed_section(ctx, d):
+    """Trace-analysis speed (bench/analyze-speed, make bench): the plugin vs babeltrace2's sinks."""
+    path = os.path.join(d, "analyze-speed.json")
+    if not os.path.exists(path):
+        return None
+    pg = Page()
+    pg.h(2, "Trace analysis speed", "speed")
+    try:
+        with open(path) as f:
+            sp = json.load(f)
+        runs, ratios, targets = sp["runs"], sp["ratios"], sp["targets"]
+    except (OSError, ValueError, KeyError) as e:
+        pg.p('<span class="flag">analyze-speed.json unreadable: %s</span>' % esc(str(e)))
+        return pg
+    tr = sp.get("trace") or {}
+    pg.p("From <code>bench/analyze-speed</code> (<a href=\"analyze-speed.json\">analyze-speed.json</a>): one trace "
+         "of %s events (%s), read %s times by each command, interleaved; median CPU time." %
+         (esc(tr.get("events")), esc(tr.get("source")), esc(sp.get("rounds"))), "note")
+    rows = []
+    for name, what in (("counter", "babeltrace2 TRACE -c sink.utils.counter"),
+                       ("plugin", "babeltrace2 TRACE -c sink.ipclab.analyze"),
+                       ("text", "babeltrace2 TRACE &gt; /dev/null")):
+        r = runs.get(name) or {}
+        rows.append(["<code>%s</code>" % what, n(r.get("median_cpu_s"), lambda v: "%.2f s" % v),
+                     n(r.get("events_per_s"), lambda v: "%.2f M/s" % (v / 1e6)),
+                     n(r.get("max_rss_kb"), lambda v: "%.1f MiB" % (v / 1024))])
+    pg.table(["command", "CPU time", "events/s", "peak RSS"], rows)
+    rows, cls = [], []
+    for k, label in (("plugin_vs_counter", "plugin speed / counter speed"),
+                     ("plugin_vs_text", "plugin speed / text output speed"),
+                     ("counter_vs_text", "counter speed / text output speed (the plugin's ceiling)")):
+        v, t = ratios.get(k), targets.get(k)
+        ok = t is None or (v is not None and v >= t)
+        rows.append([esc(label), n(v, lambda x: "%.2f" % x), "&ge; %.1f" % t if t else "",
+                     "" if t is None else ("met" if ok else "NOT met")])
+        cls.append("" if ok else "warn")
+    pg.table(["ratio", "measured", "target", ""], rows, cls)
+    return pg
+
+
 def env_section(ctx):
     env = ctx.res.env
     pg = Page()
@@ -383,6 +423,9 @@ def build(d, figures_enabled):
     sections = [signals.section(ctx), ipc.section(ctx, lat), sync.section(ctx), tasks.section(ctx),
                 refs.section(ctx, perf), tracing_section(ctx, lat, trc, ovh, trs, pairs), runs_section(ctx, sts)]
     sections.append(noisy_section(ctx, ovh))
+    for extra in (speed_section(ctx, d), ):
+        if extra:
+            sections.append(extra)
     cmp_pg = compare_section(ctx, d)
     if cmp_pg:
         sections.append(cmp_pg)
