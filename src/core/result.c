@@ -127,6 +127,43 @@ void il_print_summary_row(const char *label, const struct il_hist *h)
 	       label, s.count, s.min, s.mean, s.stddev, s.p50, s.p90, s.p99, s.p999, s.max);
 }
 
+void il_ctx_pingpong_results(struct il_ctx *x, const struct il_hist *rtt, const struct il_hist *ab,
+			     const struct il_hist *ba, uint64_t clock_cost, const double *p50s,
+			     const double *means, double *rsd_p50, double *rsd_mean)
+{
+	*rsd_p50 = il_rel_stddev(p50s, x->c.repeat);
+	*rsd_mean = il_rel_stddev(means, x->c.repeat);
+	il_jset(x->results, "rtt", il_json_summary(rtt));
+	il_jset(x->results, "oneway_ab", il_json_summary(ab));
+	il_jset(x->results, "oneway_ba", il_json_summary(ba));
+	il_jset(x->results, "clock_read_ns", json_integer((json_int_t)clock_cost));
+	il_jset(x->results, "repeat_rel_stddev_p50", json_real(*rsd_p50));
+	il_jset(x->results, "repeat_rel_stddev_mean", json_real(*rsd_mean));
+	il_jset(x->results, "traced", json_boolean(il_trace_loaded()));
+	if (rtt->overflow)
+		il_ctx_warn(x, "%" PRIu64 " round trips above %" PRIu64 " ns were counted as overflow", rtt->overflow,
+			    rtt->max_ns);
+}
+
+int il_write_hists(const char *file, size_t n, const struct il_hist *const h[], const char *const names[])
+{
+	FILE *f = file ? fopen(file, "we") : stdout;
+	if (!f) {
+		il_errno("cannot open '%s'", file);
+		return IL_FAIL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			(void)fputs("\n\n", f);
+		(void)il_hist_write_tsv(h[i], names[i], f);
+	}
+	if (f == stdout ? fflush(f) != 0 : fclose(f) != 0) {
+		il_errno("cannot write '%s'", file ? file : "standard output");
+		return IL_FAIL;
+	}
+	return IL_OK;
+}
+
 json_t *il_json_summary(const struct il_hist *h)
 {
 	struct il_summary s;

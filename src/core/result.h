@@ -43,6 +43,19 @@ int il_ctx_finish(struct il_ctx *x, int exit_code);
 void il_print_summary_header(void);
 void il_print_summary_row(const char *label, const struct il_hist *h);
 
+/* What every ping-pong experiment reports (ipc latency, signal latency): the rtt,
+ * oneway_ab and oneway_ba summaries, the clock read cost, the repeat-to-repeat relative
+ * stddev of the per-repeat p50s and means (returned for the human table), whether the
+ * run was traced; a warning when round trips overflowed the histogram. */
+void il_ctx_pingpong_results(struct il_ctx *x, const struct il_hist *rtt, const struct il_hist *ab,
+			     const struct il_hist *ba, uint64_t clock_cost, const double *p50s,
+			     const double *means, double *rsd_p50, double *rsd_mean);
+
+/* --hist[=FILE]: writes n histograms as gnuplot blocks (il_hist_write_tsv, separated by
+ * two blank lines: "plot FILE index i") to file, or stdout when file is NULL.
+ * IL_OK, or IL_FAIL after a message. */
+int il_write_hists(const char *file, size_t n, const struct il_hist *const h[], const char *const names[]);
+
 /* {count min mean stddev p50 p90 p99 p999 max overflow} in ns. */
 json_t *il_json_summary(const struct il_hist *h);
 /* The environment: kernel, cpu model, nproc, clocksource, libc, tracing state. */

@@ -337,21 +337,10 @@ static int floor_run(int argc, char **argv)
 		       100 * rsd_p50[0]);
 	}
 	if (c->hist) {
-		FILE *f = c->hist_file ? fopen(c->hist_file, "we") : stdout;
-		if (!f) {
-			il_errno("cannot open '%s'", c->hist_file);
+		const struct il_hist *hs[] = { &rtt[0], &rtt[1] };
+		const char *hnames[] = { "rtt", t ? t->name : NULL };
+		if (il_write_hists(c->hist_file, t ? 2 : 1, hs, hnames) != IL_OK)
 			rc = IL_FAIL;
-		} else {
-			(void)il_hist_write_tsv(&rtt[0], "rtt", f);
-			if (t) {
-				(void)fputs("\n\n", f);
-				(void)il_hist_write_tsv(&rtt[1], t->name, f);
-			}
-			if (f != stdout && fclose(f) != 0) {
-				il_errno("cannot write '%s'", c->hist_file);
-				rc = IL_FAIL;
-			}
-		}
 	}
 out:
 	il_shared_free(sh, sizeof(*sh));

@@ -236,17 +236,9 @@ static int latency_run(int argc, char **argv)
 	if (rc != IL_OK)
 		goto out;
 
-	double rsd_p50 = il_rel_stddev(p50s, c->repeat), rsd_mean = il_rel_stddev(means, c->repeat);
-	il_jset(x.results, "rtt", il_json_summary(rtt));
-	il_jset(x.results, "oneway_ab", il_json_summary(ab));
-	il_jset(x.results, "oneway_ba", il_json_summary(ba));
-	il_jset(x.results, "clock_read_ns", json_integer((json_int_t)clock_cost));
-	il_jset(x.results, "repeat_rel_stddev_p50", json_real(rsd_p50));
-	il_jset(x.results, "repeat_rel_stddev_mean", json_real(rsd_mean));
+	double rsd_p50, rsd_mean;
+	il_ctx_pingpong_results(&x, rtt, ab, ba, clock_cost, p50s, means, &rsd_p50, &rsd_mean);
 	il_jset(x.results, "messages_per_repeat", json_integer((json_int_t)(2 * (c->warmup + c->iterations))));
-	il_jset(x.results, "traced", json_boolean(il_trace_loaded()));
-	if (rtt->overflow)
-		il_ctx_warn(&x, "%" PRIu64 " round trips above %llu ns were counted as overflow", rtt->overflow, HIST_MAX_NS);
 
 	if (!c->json || c->json_file) {
 		const char *pl = il_placement_text(c);
@@ -263,21 +255,10 @@ static int latency_run(int argc, char **argv)
 		       clock_cost, 100 * rsd_p50, 100 * rsd_mean);
 	}
 	if (c->hist) {
-		FILE *f = c->hist_file ? fopen(c->hist_file, "we") : stdout;
-		if (!f) {
-			il_errno("cannot open '%s'", c->hist_file);
+		const struct il_hist *hs[] = { rtt, ab, ba };
+		static const char *const names[] = { "rtt", "oneway_ab", "oneway_ba" };
+		if (il_write_hists(c->hist_file, 3, hs, names) != IL_OK)
 			rc = IL_FAIL;
-		} else {
-			(void)il_hist_write_tsv(rtt, "rtt", f);
-			(void)fputs("\n\n", f);
-			(void)il_hist_write_tsv(ab, "oneway_ab", f);
-			(void)fputs("\n\n", f);
-			(void)il_hist_write_tsv(ba, "oneway_ba", f);
-			if (f != stdout && fclose(f) != 0) {
-				il_errno("cannot write '%s'", c->hist_file);
-				rc = IL_FAIL;
-			}
-		}
 	}
 out:
 	il_pair_fini(&pair);

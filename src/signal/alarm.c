@@ -468,23 +468,8 @@ static int alarm_run(int argc, char **argv)
 		for (int k = 0; k < N_TIMERS; k++)
 			row(timer_names[k], late[k], overruns[k]);
 	}
-	if (c->hist) {
-		FILE *f = c->hist_file ? fopen(c->hist_file, "we") : stdout;
-		if (!f) {
-			il_errno("cannot open '%s'", c->hist_file);
-			rc = IL_FAIL;
-		} else {
-			for (int k = 0; k < N_TIMERS; k++) {
-				if (k)
-					(void)fputs("\n\n", f);
-				(void)il_hist_write_tsv(late[k], timer_names[k], f);
-			}
-			if (f != stdout && fclose(f) != 0) {
-				il_errno("cannot write '%s'", c->hist_file);
-				rc = IL_FAIL;
-			}
-		}
-	}
+	if (c->hist && il_write_hists(c->hist_file, N_TIMERS, (const struct il_hist *const *)late, timer_names) != IL_OK)
+		rc = IL_FAIL;
 	if (failed && rc == IL_OK)
 		rc = IL_FAIL;
 out:

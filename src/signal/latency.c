@@ -480,25 +480,6 @@ static json_t *cpu_pair(int a, int b)
 	return json_pack("[ii]", a, b);
 }
 
-static int write_hists(const char *file, const struct il_hist *const h[4], const char *const names[4])
-{
-	FILE *f = file ? fopen(file, "we") : stdout;
-	if (!f) {
-		il_errno("cannot open '%s'", file);
-		return IL_FAIL;
-	}
-	for (int i = 0; i < 4; i++) {
-		if (i)
-			(void)fputs("\n\n", f);
-		(void)il_hist_write_tsv(h[i], names[i], f);
-	}
-	if (f != stdout && fclose(f) != 0) {
-		il_errno("cannot write '%s'", file);
-		return IL_FAIL;
-	}
-	return IL_OK;
-}
-
 static int latency_run(int argc, char **argv)
 {
 	int method = M_SIGWAITINFO, kind = 0;
@@ -601,18 +582,10 @@ static int latency_run(int argc, char **argv)
 
 	il_hist_merge(ow, ab);
 	il_hist_merge(ow, ba);
-	double rsd_p50 = il_rel_stddev(p50s, c->repeat), rsd_mean = il_rel_stddev(means, c->repeat);
-	il_jset(x.results, "rtt", il_json_summary(rtt));
+	double rsd_p50, rsd_mean;
+	il_ctx_pingpong_results(&x, rtt, ab, ba, clock_cost, p50s, means, &rsd_p50, &rsd_mean);
 	il_jset(x.results, "oneway", il_json_summary(ow));
-	il_jset(x.results, "oneway_ab", il_json_summary(ab));
-	il_jset(x.results, "oneway_ba", il_json_summary(ba));
-	il_jset(x.results, "clock_read_ns", json_integer((json_int_t)clock_cost));
-	il_jset(x.results, "repeat_rel_stddev_p50", json_real(rsd_p50));
-	il_jset(x.results, "repeat_rel_stddev_mean", json_real(rsd_mean));
 	il_jset(x.results, "signals_per_repeat", json_integer((json_int_t)(2 * (c->warmup + c->iterations))));
-	il_jset(x.results, "traced", json_boolean(il_trace_loaded()));
-	if (rtt->overflow)
-		il_ctx_warn(&x, "%" PRIu64 " round trips above %llu ns were counted as overflow", rtt->overflow, HIST_MAX_NS);
 
 	if (!c->json || c->json_file) {
 		const char *pl = il_placement_text(c);
@@ -634,7 +607,7 @@ static int latency_run(int argc, char **argv)
 	if (c->hist) {
 		const struct il_hist *hs[4] = { rtt, ow, ab, ba };
 		static const char *const names[4] = { "rtt", "oneway", "oneway_ab", "oneway_ba" };
-		rc = write_hists(c->hist_file, hs, names);
+		rc = il_write_hists(c->hist_file, 4, hs, names);
 	}
 out:
 	il_jset(x.results, "repeats", reps);

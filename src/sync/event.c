@@ -309,19 +309,10 @@ out_run:
 		       PRIu64 " max %" PRIu64 "\n", wait_us, timed_out, nwaits, l.p50, l.max);
 	}
 	if (c->hist) {
-		FILE *f = c->hist_file ? fopen(c->hist_file, "we") : stdout;
-		if (!f) {
-			il_errno("cannot open '%s'", c->hist_file);
+		const struct il_hist *hs[] = { &sh->wake, late };
+		static const char *const names[] = { "wake_latency", "timed_wait_lateness" };
+		if (il_write_hists(c->hist_file, 2, hs, names) != IL_OK)
 			rc = IL_FAIL;
-		} else {
-			(void)il_hist_write_tsv(&sh->wake, "wake_latency", f);
-			(void)fputs("\n\n", f);
-			(void)il_hist_write_tsv(late, "timed_wait_lateness", f);
-			if (f != stdout && fclose(f) != 0) {
-				il_errno("cannot write '%s'", c->hist_file);
-				rc = IL_FAIL;
-			}
-		}
 	}
 out:
 	if (procfd >= 0)

@@ -285,19 +285,10 @@ static int handoff_run(int argc, char **argv)
 		row("one way", &sh->oneway);
 	}
 	if (c->hist) {
-		FILE *f = c->hist_file ? fopen(c->hist_file, "we") : stdout;
-		if (!f) {
-			il_errno("cannot open '%s'", c->hist_file);
+		const struct il_hist *hs[] = { rtt, &sh->oneway };
+		static const char *const names[] = { "rtt", "oneway" };
+		if (il_write_hists(c->hist_file, 2, hs, names) != IL_OK)
 			rc = IL_FAIL;
-		} else {
-			(void)il_hist_write_tsv(rtt, "rtt", f);
-			(void)fputs("\n\n", f);
-			(void)il_hist_write_tsv(&sh->oneway, "oneway", f);
-			if (f != stdout && fclose(f) != 0) {
-				il_errno("cannot write '%s'", c->hist_file);
-				rc = IL_FAIL;
-			}
-		}
 	}
 out_attach:
 	sl_detach(&h[0]);
