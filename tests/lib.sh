@@ -423,3 +423,49 @@ with_orphan_check() {
 	new=$(comm -13 "$T/orphans.before" "$T/orphans.after" | paste -sd, -)
 	[ -z "$new" ] || fail "ipclab orphans/zombies left: $new"
 }
+
+# mid_run PID: true once PID's forked responder (RESP) is ping-ponging (blocked 100 times,
+# or 2 ticks of CPU for a busy-polling one); also true, with RESP empty, if PID ended first
+mid_run() {
+	local c st v ticks
+	RESP=
+	running "$1" || return 0
+	c=$(children "$1" | head -n 1)
+	[ -n "$c" ] || return 1
+	v=$(awk '/^voluntary_ctxt_switches:/ { print $2 }' "/proc/$c/status" 2>/dev/null)
+	{ read -r st <"/proc/$c/stat"; } 2>/dev/null || return 1
+	# utime and stime: fields 14 and 15, i.e. 12 and 13 after "comm)"
+	ticks=$(awk '{ print $12 + $13 }' <<<"${st##*) }")
+	[ "${v:-0}" -ge 100 ] || [ "${ticks:-0}" -ge 2 ] || return 1
+	RESP=$c
+}
+
+# case_kill_responder T [MQDIR]: SIGKILL the responder of a long process-mode latency run
+# over transport T: exit 1 within 2 s, the failure reported, nothing left (objects named
+# after the PID in /dev/shm and MQDIR, a FIFO directory, SysV queues it used, a zombie)
+case_kill_responder() {
+	local t=$1 mqdir=${2:-} pid t0 ms left
+	RESP=
+	bg_start pid "$T/kout" "$T/kerr" "$IPCLAB" ipc latency --transport "$t" --mode process --size 64 \
+		--iterations 100000000 --warmup 0 --timeout 60 --quiet
+	if ! poll_until 20 mid_run "$pid" || [ -z "$RESP" ]; then
+		fail "the responder of $pid never got going: $(head -n 2 "$T/kerr" | paste -sd' ' -)"
+		return
+	fi
+	t0=${EPOCHREALTIME/./}
+	kill -KILL "$RESP"
+	wait_exit "$pid" 5
+	ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
+	[ "$RC" = 1 ] || fail "exit $RC after the responder was killed, want 1 ($(head -n 2 "$T/kerr" | paste -sd' ' -))"
+	[ "$ms" -le 2000 ] || fail "noticed the dead responder after $ms ms, want <= 2000"
+	grep -q -E 'went away|killed by signal 9' "$T/kerr" || fail "no dead-peer message: $(head -n 2 "$T/kerr")"
+	[ -z "$(proc_state "$RESP")" ] || fail "responder $RESP still exists (state $(proc_state "$RESP"))"
+	left=$(compgen -G "/dev/shm/*-$pid-*") && fail "left in /dev/shm: $left"
+	[ -n "$mqdir" ] && left=$(compgen -G "$mqdir/*-$pid-*") && fail "left in $mqdir: $left"
+	left=$(compgen -G "/tmp/ipclab-fifo-$pid-*") && fail "FIFO directory left: $left"
+	# SysV queues this run used: last sender or receiver is the initiator or the responder
+	ipcs -q -p 2>/dev/null | awk -v a="$pid" -v b="$RESP" '$2 ~ /^[0-9]+$/ && ($4 == a || $4 == b || $5 == a || $5 == b) { f = 1 } END { exit !f }' &&
+		fail "SysV queue left: $(ipcs -q -p | awk -v a="$pid" -v b="$RESP" '$4 == a || $4 == b || $5 == a || $5 == b' | paste -sd' ' -)"
+	rm -f "$T/kout" "$T/kerr"
+	return 0
+}

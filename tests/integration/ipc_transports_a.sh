@@ -158,49 +158,6 @@ case_limit_message() {
 	no_leftovers
 }
 
-# mid_run PID: true once PID's forked responder (RESP) has blocked 100 times, i.e. it is
-# ping-ponging; also true, with RESP empty, if PID ended first
-mid_run() {
-	local c v
-	RESP=
-	running "$1" || return 0
-	c=$(children "$1" | head -n 1)
-	[ -n "$c" ] || return 1
-	v=$(awk '/^voluntary_ctxt_switches:/ { print $2 }' "/proc/$c/status" 2>/dev/null)
-	[ "${v:-0}" -ge 100 ] || return 1
-	RESP=$c
-}
-
-# case_kill_peer T: SIGKILL the responder of a long process-mode run: exit 1 within 2 s,
-# the failure reported, nothing left (objects named after the PID, queues it used, zombie)
-case_kill_peer() {
-	local t=$1 pid t0 ms
-	RESP=
-	bg_start pid "$T/kout" "$T/kerr" "$IPCLAB" ipc latency --transport "$t" --mode process --size 64 \
-		--iterations 100000000 --warmup 0 --timeout 60 --quiet
-	if ! poll_until 20 mid_run "$pid" || [ -z "$RESP" ]; then
-		fail "the responder of $pid never got going: $(head -n 2 "$T/kerr" | paste -sd' ' -)"
-		return
-	fi
-	t0=${EPOCHREALTIME/./}
-	kill -KILL "$RESP"
-	wait_exit "$pid" 5
-	ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
-	[ "$RC" = 1 ] || fail "exit $RC after the responder was killed, want 1 ($(head -n 2 "$T/kerr" | paste -sd' ' -))"
-	[ "$ms" -le 2000 ] || fail "noticed the dead responder after $ms ms, want <= 2000"
-	grep -q -E 'went away|killed by signal 9' "$T/kerr" || fail "no dead-peer message: $(head -n 2 "$T/kerr")"
-	[ -z "$(proc_state "$RESP")" ] || fail "responder $RESP still exists (state $(proc_state "$RESP"))"
-	local left
-	left=$(compgen -G "/dev/shm/*-$pid-*") && fail "left in /dev/shm: $left"
-	[ -n "$MQDIR" ] && left=$(compgen -G "$MQDIR/*-$pid-*") && fail "left in $MQDIR: $left"
-	left=$(compgen -G "/tmp/ipclab-fifo-$pid-*") && fail "FIFO directory left: $left"
-	# SysV queues this run used: last sender or receiver is the initiator or the responder
-	ipcs -q -p 2>/dev/null | awk -v a="$pid" -v b="$RESP" '$2 ~ /^[0-9]+$/ && ($4 == a || $4 == b || $5 == a || $5 == b) { f = 1 } END { exit !f }' &&
-		fail "SysV queue left: $(ipcs -q -p | awk -v a="$pid" -v b="$RESP" '$4 == a || $4 == b || $5 == a || $5 == b' | paste -sd' ' -)"
-	no_leftovers
-	rm -f "$T/kout" "$T/kerr"
-}
-
 # case_sigint T: SIGINT mid-run removes the named objects and the process dies of SIGINT
 case_sigint() {
 	local t=$1 pid
@@ -217,6 +174,13 @@ case_sigint() {
 	[ -z "$(proc_state "$RESP")" ] || fail "responder $RESP still exists"
 	no_leftovers
 	rm -f "$T/kout" "$T/kerr"
+}
+
+# case_kill_peer T: the shared killed-responder case (tests/lib.sh), then no named
+# object of a dead ipclab run left anywhere
+case_kill_peer() {
+	case_kill_responder "$1" "$MQDIR"
+	no_leftovers
 }
 
 for t in "${TRANSPORTS[@]}"; do

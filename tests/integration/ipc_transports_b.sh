@@ -74,46 +74,6 @@ case_floor_transport() {
 		"d['results']['ratio_p50'] > 0" "d['results']['ratio_untimed'] > 0"
 }
 
-# mid_run PID: true once PID's forked responder (RESP) is past the start barrier: it has
-# blocked 100 times (semaphores, condvars) or used 20 ms of CPU (busy polling). Also true,
-# with RESP empty, if PID ended first.
-mid_run() {
-	local c st v ticks
-	RESP=
-	running "$1" || return 0
-	c=$(children "$1" | head -n 1)
-	[ -n "$c" ] || return 1
-	v=$(awk '/^voluntary_ctxt_switches:/ { print $2 }' "/proc/$c/status" 2>/dev/null)
-	{ read -r st <"/proc/$c/stat"; } 2>/dev/null || return 1
-	# utime and stime: fields 14 and 15, i.e. 12 and 13 after "comm)"
-	ticks=$(awk '{ print $12 + $13 }' <<<"${st##*) }")
-	[ "${v:-0}" -ge 100 ] || [ "${ticks:-0}" -ge 2 ] || return 1
-	RESP=$c
-}
-
-# case_kill_peer T: SIGKILL the responder of a long process-mode run (the initiator then
-# waits in recv): exit 1 within 2 s, the failure reported, nothing left behind
-case_kill_peer() {
-	local t=$1 pid t0 ms left
-	RESP=
-	bg_start pid "$T/kout" "$T/kerr" "$IPCLAB" ipc latency --transport "$t" --mode process --size 64 \
-		--iterations 100000000 --warmup 0 --timeout 60 --quiet
-	if ! poll_until 20 mid_run "$pid" || [ -z "$RESP" ]; then
-		fail "the responder of $pid never got going: $(head -n 2 "$T/kerr" | paste -sd' ' -)"
-		return
-	fi
-	t0=${EPOCHREALTIME/./}
-	kill -KILL "$RESP"
-	wait_exit "$pid" 5
-	ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
-	[ "$RC" = 1 ] || fail "exit $RC after the responder was killed, want 1 ($(head -n 2 "$T/kerr" | paste -sd' ' -))"
-	[ "$ms" -le 2000 ] || fail "noticed the dead responder after $ms ms, want <= 2000"
-	grep -q -E 'went away|killed by signal 9' "$T/kerr" || fail "no dead-peer message: $(head -n 2 "$T/kerr")"
-	[ -z "$(proc_state "$RESP")" ] || fail "responder $RESP still exists (state $(proc_state "$RESP"))"
-	left=$(compgen -G "/dev/shm/*-$pid-*") && fail "left in /dev/shm: $left"
-	rm -f "$T/kout" "$T/kerr"
-}
-
 # case_signal T MODE SIG WANT: SIG to a long run; it dies of SIG (exit WANT) and the
 # guard removed the SysV semaphore set (run_case's snapshot checks ipcs -s)
 case_signal() {
@@ -163,7 +123,7 @@ if [ "$NCPU" -ge 2 ]; then
 	run_case transports_b_floor_shm-spin_cross_cpu case_floor_transport shm-spin 0,1
 fi
 for t in "${TRANSPORTS[@]}"; do
-	run_case "transports_b_${t}_killed_peer" case_kill_peer "$t"
+	run_case "transports_b_${t}_killed_peer" case_kill_responder "$t"
 done
 run_case transports_b_shm-sysv-sem_thread_sigterm case_signal shm-sysv-sem thread TERM 143
 run_case transports_b_shm-sysv-sem_process_sigint case_signal shm-sysv-sem process INT 130
