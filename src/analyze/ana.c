@@ -233,8 +233,13 @@ static uint32_t intern(struct ana *a, const char *s)
 	struct strtab *t = &a->str;
 	if (!s)
 		return 0;
-	if (t->last && strcmp(t->s[t->last], s) == 0)
-		return t->last;
+	if (t->last) { /* the common case (one transport at a time): no call */
+		const char *x = t->s[t->last], *y = s;
+		while (*x && *x == *y)
+			x++, y++;
+		if (*x == *y)
+			return t->last;
+	}
 	for (uint32_t i = 1; i < t->n; i++)
 		if (strcmp(t->s[i], s) == 0)
 			return t->last = i;

@@ -7,6 +7,9 @@
  * allocates nothing: each event class is resolved once (kind, payload member indexes,
  * context member indexes, clock) and cached by its address; a reference on the class
  * keeps the address from being reused while the graph runs.
+ * Inputs: one time-ordered port (the CLI's muxer in front), or any number of ports
+ * (every stream of source.ctf.fs, as scripts/ipclab-analyze connects them) which the
+ * sink merges by event time itself, reading each event's clock once.
  * Discarded-events and discarded-packets messages are counted: the result then says
  * "complete": false. An upstream error (truncated or corrupt trace) makes the sink fail
  * with a cause on the error chain: babeltrace2 prints it and exits non-zero, and no
@@ -15,6 +18,7 @@
 
 #include "ana.h"
 
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +31,9 @@ static bt_component_class_initialize_method_status analyze_init(bt_self_componen
 								  const bt_value *params, void *init_data);
 static void analyze_finalize(bt_self_component_sink *self);
 static bt_component_class_sink_graph_is_configured_method_status analyze_configured(bt_self_component_sink *self);
+static bt_component_class_port_connected_method_status analyze_port_connected(bt_self_component_sink *self,
+									      bt_self_component_port_input *port,
+									      const bt_port_output *other);
 
 BT_PLUGIN_MODULE();
 BT_PLUGIN(ipclab);
@@ -115,9 +122,22 @@ struct evc {
 
 #define CACHE_SLOTS 256u
 
+/* One connected input port: its iterator, the batch it returned and, when several
+ * inputs are merged, the time of the next message. */
+struct input {
+	bt_message_iterator *it;
+	bt_message_array_const msgs;
+	uint64_t n, pos; /* batch size and next message (pos == n: batch used up) */
+	int ended;
+	int head_timed; /* the next message has a time: head_ts */
+	int64_t head_ts;
+	struct evc *head_evc; /* its event class, for an event message */
+};
+
 struct comp {
 	bt_self_component *self;
-	bt_message_iterator *it;
+	struct input *in; /* one per connected input port */
+	size_t nin;
 	struct ana *ana;
 	char *output;
 	struct evc *evc;
@@ -284,6 +304,9 @@ static void time_batch_end(struct comp *c, bt_message_array_const msgs, uint64_t
 	}
 }
 
+/* Analyses one event of class e at time ts (analysed kinds only). */
+static void analyse_event(struct comp *c, const bt_event *ev, const struct evc *e, int64_t ts);
+
 static void handle_event(struct comp *c, const bt_message *msg)
 {
 	const bt_event *ev = bt_message_event_borrow_event_const(msg);
@@ -303,6 +326,11 @@ static void handle_event(struct comp *c, const bt_message *msg)
 	int64_t ts = event_time(e, msg);
 	c->timed = 1;
 	ana_event_time(c->ana, ts);
+	analyse_event(c, ev, e, ts);
+}
+
+static void analyse_event(struct comp *c, const bt_event *ev, const struct evc *e, int64_t ts)
+{
 	const bt_field *p = bt_event_borrow_payload_field_const(ev);
 	const bt_field *cx = (e->vpid.type || e->vtid.type) ? bt_event_borrow_common_context_field_const(ev) : NULL;
 	const struct slot *f = e->f;
@@ -356,37 +384,51 @@ static void handle_event(struct comp *c, const bt_message *msg)
 	}
 }
 
-static void handle(struct comp *c, const bt_message *msg)
+/* Counts a discarded-events or discarded-packets message; other non-event messages
+ * carry nothing the analyses use. */
+static void handle_other(struct comp *c, const bt_message *msg, bt_message_type type)
 {
 	uint64_t n = 0;
-	switch (bt_message_get_type(msg)) {
-	case BT_MESSAGE_TYPE_EVENT:
-		handle_event(c, msg);
-		break;
-	case BT_MESSAGE_TYPE_DISCARDED_EVENTS: {
+	if (type == BT_MESSAGE_TYPE_DISCARDED_EVENTS) {
 		bt_property_availability av = bt_message_discarded_events_get_count(msg, &n);
 		ana_discarded_events(c->ana, n, av == BT_PROPERTY_AVAILABILITY_AVAILABLE);
-		break;
-	}
-	case BT_MESSAGE_TYPE_DISCARDED_PACKETS: {
+	} else if (type == BT_MESSAGE_TYPE_DISCARDED_PACKETS) {
 		bt_property_availability av = bt_message_discarded_packets_get_count(msg, &n);
 		ana_discarded_packets(c->ana, n, av == BT_PROPERTY_AVAILABILITY_AVAILABLE);
-		break;
-	}
-	default:
-		break;
 	}
 }
 
-/* The {"total", "ipclab", "by_name"} object: event counts per name over all classes. */
+static void handle(struct comp *c, const bt_message *msg)
+{
+	bt_message_type type = bt_message_get_type(msg);
+	if (type == BT_MESSAGE_TYPE_EVENT)
+		handle_event(c, msg);
+	else
+		handle_other(c, msg, type);
+}
+
+static int evc_by_name(const void *x, const void *y)
+{
+	return strcmp((*(const struct evc *const *)x)->name, (*(const struct evc *const *)y)->name);
+}
+
+/* The {"total", "ipclab", "by_name"} object: event counts per name over all classes,
+ * names in order (not in the order classes were met, which depends on the graph). */
 static json_t *event_counts(struct comp *c)
 {
 	json_t *by = json_object();
 	json_int_t total = 0, ours = 0;
-	if (!by)
+	struct evc **order = malloc((c->nevc ? c->nevc : 1) * sizeof(*order));
+	if (!by || !order) {
+		json_decref(by);
+		free(order);
 		return NULL;
+	}
+	for (size_t i = 0; i < c->nevc; i++)
+		order[i] = &c->evc[i];
+	qsort(order, c->nevc, sizeof(*order), evc_by_name);
 	for (size_t i = 0; i < c->nevc; i++) {
-		struct evc *e = &c->evc[i];
+		struct evc *e = order[i];
 		json_int_t n = (json_int_t)e->count;
 		if (n == 0)
 			continue;
@@ -396,55 +438,274 @@ static json_t *event_counts(struct comp *c)
 		if (strncmp(e->name, "ipclab_", 7) == 0)
 			ours += n;
 	}
+	free(order);
 	return json_pack("{sI sI so}", "total", total, "ipclab", ours, "by_name", by);
 }
 
 /* ---------------------------------------------------------------- methods */
 
+/* Status of pulling the next batch of an input. */
+enum pull { PULL_OK, PULL_END, PULL_AGAIN, PULL_MEMORY, PULL_ERROR };
+
+static enum pull pull(struct comp *c, struct input *in)
+{
+	switch (bt_message_iterator_next(in->it, &in->msgs, &in->n)) {
+	case BT_MESSAGE_ITERATOR_NEXT_STATUS_OK:
+		in->pos = 0;
+		return PULL_OK;
+	case BT_MESSAGE_ITERATOR_NEXT_STATUS_END:
+		in->ended = 1;
+		in->n = in->pos = 0;
+		return PULL_END;
+	case BT_MESSAGE_ITERATOR_NEXT_STATUS_AGAIN:
+		in->n = in->pos = 0;
+		return PULL_AGAIN;
+	case BT_MESSAGE_ITERATOR_NEXT_STATUS_MEMORY_ERROR:
+		in->n = in->pos = 0;
+		return PULL_MEMORY;
+	default:
+		in->n = in->pos = 0;
+		BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
+			c->self, "ipclab analysis: reading the trace failed (truncated or corrupt trace?); no result written");
+		return PULL_ERROR;
+	}
+}
+
+static bt_component_class_sink_consume_method_status pull_status(enum pull p)
+{
+	switch (p) {
+	case PULL_AGAIN:
+		return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_AGAIN;
+	case PULL_MEMORY:
+		return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_MEMORY_ERROR;
+	case PULL_ERROR:
+		return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_ERROR;
+	default:
+		return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_OK;
+	}
+}
+
+/* All inputs ended: the result. */
+static bt_component_class_sink_consume_method_status finish(struct comp *c)
+{
+	char err[512];
+	json_t *events = event_counts(c);
+	c->done = 1;
+	if (!events || ana_finish(c->ana, events, c->output, err, sizeof(err)) < 0) {
+		BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(c->self, "ipclab analysis: %s",
+								    events ? err : "out of memory");
+		return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_ERROR;
+	}
+	return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_END;
+}
+
+/* One input (the CLI's muxer in front, or a single stream): messages arrive in time
+ * order, so they are analysed as they come. */
+static bt_component_class_sink_consume_method_status consume_one(struct comp *c)
+{
+	struct input *in = &c->in[0];
+	enum pull p = pull(c, in);
+	if (p == PULL_END)
+		return finish(c);
+	if (p != PULL_OK)
+		return pull_status(p);
+	for (uint64_t i = 0; i < in->n; i++)
+		handle(c, in->msgs[i]);
+	time_batch_end(c, in->msgs, in->n);
+	for (uint64_t i = 0; i < in->n; i++)
+		bt_message_put_ref(in->msgs[i]);
+	in->n = 0;
+	return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_OK;
+}
+
+/* Reads the time of in's next message into its head (event messages only: the other
+ * kinds carry nothing order-dependent and are handled as soon as they are next). */
+static inline void head_time(struct comp *c, struct input *in)
+{
+	const bt_message *m = in->msgs[in->pos];
+	in->head_timed = 0;
+	in->head_ts = 0;
+	in->head_evc = NULL;
+	if (bt_message_get_type(m) != BT_MESSAGE_TYPE_EVENT)
+		return;
+	struct evc *e = evc_get(c, bt_event_borrow_class_const(bt_message_event_borrow_event_const(m)));
+	in->head_evc = e;
+	if (e && e->has_clock) {
+		in->head_ts = event_time(e, m);
+		in->head_timed = 1;
+	}
+}
+
+/* Analyses in's next message (its head) and drops it. */
+static inline void take_head(struct comp *c, struct input *in)
+{
+	const bt_message *m = in->msgs[in->pos];
+	struct evc *e = in->head_evc;
+	if (e) {
+		e->count++;
+		if (in->head_timed) {
+			ana_event_time(c->ana, in->head_ts);
+			c->timed = 1;
+		}
+		if (e->kind != K_OTHER && e->kind != K_PROBE)
+			analyse_event(c, bt_message_event_borrow_event_const(m), e, in->head_ts);
+	} else if (bt_message_get_type(m) != BT_MESSAGE_TYPE_EVENT) {
+		handle_other(c, m, bt_message_get_type(m));
+	}
+	bt_message_put_ref(m);
+	in->pos++;
+}
+
+#define MERGE_BUDGET 8192u /* messages per consume call: the graph's loop costs little */
+
+static const bt_stream *head_stream(const struct input *in)
+{
+	return bt_event_borrow_stream_const(bt_message_event_borrow_event_const(in->msgs[in->pos]));
+}
+
+/* <0 if x's messages go before y's at equal times, the order filter.utils.muxer
+ * gives two streams (so both graphs analyse the same sequence): by trace UUID, then
+ * trace name (a present one first), then stream class id, then stream id. */
+static int stream_order(const bt_stream *x, const bt_stream *y)
+{
+	if (x == y)
+		return 0;
+	const bt_trace *tx = bt_stream_borrow_trace_const(x), *ty = bt_stream_borrow_trace_const(y);
+	if (tx != ty) {
+		bt_uuid ux = bt_trace_get_uuid(tx), uy = bt_trace_get_uuid(ty);
+		if (!ux != !uy)
+			return ux ? -1 : 1;
+		int d = ux ? memcmp(ux, uy, 16) : 0; /* a bt_uuid: 16 bytes */
+		if (d)
+			return d;
+		const char *nx = bt_trace_get_name(tx), *ny = bt_trace_get_name(ty);
+		if (!nx != !ny)
+			return nx ? -1 : 1;
+		if (nx && (d = strcmp(nx, ny)) != 0)
+			return d;
+	}
+	uint64_t cx = bt_stream_class_get_id(bt_stream_borrow_class_const(x));
+	uint64_t cy = bt_stream_class_get_id(bt_stream_borrow_class_const(y));
+	if (cx != cy)
+		return cx < cy ? -1 : 1;
+	uint64_t ix = bt_stream_get_id(x), iy = bt_stream_get_id(y);
+	return ix == iy ? 0 : ix < iy ? -1 : 1;
+}
+
+/* True if a's next (timed event) message goes strictly before b's. */
+static inline int before(const struct input *a, const struct input *b)
+{
+	if (a->head_ts != b->head_ts)
+		return a->head_ts < b->head_ts;
+	return stream_order(head_stream(a), head_stream(b)) < 0;
+}
+
+/* Several inputs (babeltrace2 run connecting each stream port of source.ctf.fs here,
+ * as scripts/ipclab-analyze does): merged by event time as filter.utils.muxer does,
+ * equal times included (stream_order), but each event's clock is read once, for the
+ * order and for the analyses. Untimed messages go as soon as they are next. */
+static bt_component_class_sink_consume_method_status consume_merge(struct comp *c)
+{
+	unsigned done = 0;
+	while (done < MERGE_BUDGET) {
+		struct input *best = NULL, *next = NULL; /* the first and second in order */
+		int live = 0, untimed = 0;
+		for (size_t i = 0; i < c->nin; i++) {
+			struct input *in = &c->in[i];
+			if (in->ended)
+				continue;
+			if (in->pos == in->n) {
+				enum pull p = pull(c, in);
+				if (p == PULL_END)
+					continue;
+				if (p != PULL_OK)
+					return pull_status(p);
+				head_time(c, in);
+			}
+			live++;
+			if (!in->head_timed) { /* untimed: take it now */
+				best = in;
+				untimed = 1;
+				break;
+			}
+			if (!best || before(in, best)) {
+				next = best;
+				best = in;
+			} else if (!next || before(in, next)) {
+				next = in;
+			}
+		}
+		if (!live)
+			return finish(c);
+		if (untimed) {
+			take_head(c, best);
+			done++;
+			if (best->pos < best->n)
+				head_time(c, best);
+			continue;
+		}
+		/* best's messages while they go before next's, or up to an untimed one */
+		do {
+			take_head(c, best);
+			done++;
+			if (best->pos == best->n)
+				break; /* refilled (or ended) by the next scan */
+			head_time(c, best);
+		} while (best->head_timed && (!next || before(best, next)));
+	}
+	return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_OK;
+}
+
 static bt_component_class_sink_consume_method_status analyze_consume(bt_self_component_sink *self)
 {
 	struct comp *c = bt_self_component_get_data(bt_self_component_sink_as_self_component(self));
-	bt_message_array_const msgs;
-	uint64_t n = 0;
-	char err[512];
+	return c->nin == 1 ? consume_one(c) : consume_merge(c);
+}
 
-	switch (bt_message_iterator_next(c->it, &msgs, &n)) {
-	case BT_MESSAGE_ITERATOR_NEXT_STATUS_OK:
-		break;
-	case BT_MESSAGE_ITERATOR_NEXT_STATUS_END: {
-		json_t *events = event_counts(c);
-		c->done = 1;
-		if (!events || ana_finish(c->ana, events, c->output, err, sizeof(err)) < 0) {
-			BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(c->self, "ipclab analysis: %s",
-									    events ? err : "out of memory");
-			return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_ERROR;
-		}
-		return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_END;
-	}
-	case BT_MESSAGE_ITERATOR_NEXT_STATUS_AGAIN:
-		return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_AGAIN;
-	case BT_MESSAGE_ITERATOR_NEXT_STATUS_MEMORY_ERROR:
-		return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_MEMORY_ERROR;
+/* Each connected input port gets a successor ("in", then "in1", "in2"...), so any number
+ * of upstream ports (one per stream of source.ctf.fs) can be connected, as with
+ * filter.utils.muxer. */
+static bt_component_class_port_connected_method_status analyze_port_connected(bt_self_component_sink *self,
+									      bt_self_component_port_input *port,
+									      const bt_port_output *other)
+{
+	(void)port;
+	(void)other;
+	char name[32];
+	(void)snprintf(name, sizeof(name), "in%" PRIu64, bt_component_sink_get_input_port_count(
+								 bt_self_component_sink_as_component_sink(self)));
+	switch (bt_self_component_sink_add_input_port(self, name, NULL, NULL)) {
+	case BT_SELF_COMPONENT_ADD_PORT_STATUS_OK:
+		return BT_COMPONENT_CLASS_PORT_CONNECTED_METHOD_STATUS_OK;
+	case BT_SELF_COMPONENT_ADD_PORT_STATUS_MEMORY_ERROR:
+		return BT_COMPONENT_CLASS_PORT_CONNECTED_METHOD_STATUS_MEMORY_ERROR;
 	default:
-		BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
-			c->self, "ipclab analysis: reading the trace failed (truncated or corrupt trace?); no result written");
-		return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_ERROR;
+		return BT_COMPONENT_CLASS_PORT_CONNECTED_METHOD_STATUS_ERROR;
 	}
-	for (uint64_t i = 0; i < n; i++)
-		handle(c, msgs[i]);
-	time_batch_end(c, msgs, n);
-	for (uint64_t i = 0; i < n; i++)
-		bt_message_put_ref(msgs[i]);
-	return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_OK;
 }
 
 static bt_component_class_sink_graph_is_configured_method_status analyze_configured(bt_self_component_sink *self)
 {
 	struct comp *c = bt_self_component_get_data(bt_self_component_sink_as_self_component(self));
-	bt_self_component_port_input *port = bt_self_component_sink_borrow_input_port_by_index(self, 0);
-	if (bt_message_iterator_create_from_sink_component(self, port, &c->it) !=
-	    BT_MESSAGE_ITERATOR_CREATE_FROM_SINK_COMPONENT_STATUS_OK) {
-		BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(c->self, "cannot create the input message iterator");
+	uint64_t nports = bt_component_sink_get_input_port_count(bt_self_component_sink_as_component_sink(self));
+	c->in = calloc(nports ? nports : 1, sizeof(*c->in));
+	if (!c->in)
+		return BT_COMPONENT_CLASS_SINK_GRAPH_IS_CONFIGURED_METHOD_STATUS_MEMORY_ERROR;
+	for (uint64_t i = 0; i < nports; i++) {
+		bt_self_component_port_input *port = bt_self_component_sink_borrow_input_port_by_index(self, i);
+		if (!bt_port_is_connected(bt_port_input_as_port_const(
+			    bt_self_component_port_input_as_port_input(port))))
+			continue; /* the spare port */
+		if (bt_message_iterator_create_from_sink_component(self, port, &c->in[c->nin].it) !=
+		    BT_MESSAGE_ITERATOR_CREATE_FROM_SINK_COMPONENT_STATUS_OK) {
+			BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(c->self,
+									    "cannot create the input message iterator");
+			return BT_COMPONENT_CLASS_SINK_GRAPH_IS_CONFIGURED_METHOD_STATUS_ERROR;
+		}
+		c->nin++;
+	}
+	if (c->nin == 0) {
+		BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(c->self, "no input port is connected");
 		return BT_COMPONENT_CLASS_SINK_GRAPH_IS_CONFIGURED_METHOD_STATUS_ERROR;
 	}
 	return BT_COMPONENT_CLASS_SINK_GRAPH_IS_CONFIGURED_METHOD_STATUS_OK;
@@ -474,7 +735,13 @@ static void comp_free(struct comp *c)
 {
 	if (!c)
 		return;
-	bt_message_iterator_put_ref(c->it);
+	for (size_t i = 0; i < c->nin; i++) {
+		struct input *in = &c->in[i];
+		for (uint64_t j = in->pos; j < in->n; j++)
+			bt_message_put_ref(in->msgs[j]); /* a batch left unread (error, interruption) */
+		bt_message_iterator_put_ref(in->it);
+	}
+	free(c->in);
 	for (size_t i = 0; i < c->nevc; i++) {
 		bt_event_class_put_ref(c->evc[i].cls);
 		free(c->evc[i].name);
@@ -561,3 +828,4 @@ static void analyze_finalize(bt_self_component_sink *self)
 BT_PLUGIN_SINK_COMPONENT_CLASS_INITIALIZE_METHOD(analyze, analyze_init);
 BT_PLUGIN_SINK_COMPONENT_CLASS_FINALIZE_METHOD(analyze, analyze_finalize);
 BT_PLUGIN_SINK_COMPONENT_CLASS_GRAPH_IS_CONFIGURED_METHOD(analyze, analyze_configured);
+BT_PLUGIN_SINK_COMPONENT_CLASS_INPUT_PORT_CONNECTED_METHOD(analyze, analyze_port_connected);

@@ -12,6 +12,17 @@ component written in Python, then either
                    only this mode can add --discarded-events N / --discarded-packets N
                    records (a CTF writer only encodes discards at packet boundaries).
 
+  --streams N      spreads the events over N streams, one output port each (an event
+                   goes to stream vtid % N, as a pinned thread's events go to one
+                   per-CPU buffer): the sink then merges its N inputs by time itself
+                   (--analyze), or the CTF trace has N stream files (--ctf). The
+                   answers are the same (no two events share a timestamp).
+  --tick NS        rounds every timestamp down to a multiple of NS: events of different
+                   streams then share timestamps (for the tie order of merges; the
+                   answers change). Stream ids run against the port order.
+  --mux            with --analyze: filter.utils.muxer between the streams and the sink
+                   (the sink's own merge must give the same result, ties included)
+
   --expect         prints the answers the analysis must find, as JSON, and exits.
 
 The scenario's event and field names are those of trace/ipclab_*.h.
@@ -187,21 +198,31 @@ def expect():
     }
 
 
-def make_source(bt2, events, discarded_events, discarded_packets):
-    """A source component class emitting the scenario in one packet-less or packetised stream."""
+def make_source(bt2, events, discarded_events, discarded_packets, nstreams=1, tick=1):
+    """A source component class emitting the scenario in nstreams packetised streams, one
+    output port each ("out", "out1", ...); the discard records go to the first."""
 
     class Iter(bt2._UserMessageIterator):
         def __init__(self, config, port):
             src = port.user_data
+            index = src["index"]
+            mine = [e for e in events if e[3] % nstreams == index]
+            if index > 0:
+                discarded_here = (0, 0)
+            else:
+                discarded_here = (discarded_events, discarded_packets)
+            self._discards = discarded_here
             self._queue = []
-            stream = src["trace"].create_stream(src["sc"])
+            # stream ids run against the port order (port 0 has the highest id), so a
+            # merge that broke timestamp ties by port instead of stream id would show
+            stream = src["trace"].create_stream(src["sc"], id=nstreams - 1 - index)
             q = self._queue
             q.append(self._create_stream_beginning_message(stream))
             packet = stream.create_packet()
             q.append(self._create_packet_beginning_message(packet, T0))
             last = T0
-            for i, (t, name, vpid, vtid, fields) in enumerate(events):
-                ts = T0 + t
+            for i, (t, name, vpid, vtid, fields) in enumerate(mine):
+                ts = T0 + t - t % tick
                 msg = self._create_event_message(src["ecs"][name], packet, ts)
                 msg.event.common_context_field["vpid"] = vpid
                 msg.event.common_context_field["vtid"] = vtid
@@ -210,7 +231,7 @@ def make_source(bt2, events, discarded_events, discarded_packets):
                     msg.event.payload_field[k] = v
                 q.append(msg)
                 last = ts
-                if i == len(events) // 2 and (discarded_events or discarded_packets):
+                if i == len(mine) // 2 and any(discarded_here):
                     # only for --analyze: the sink counts these records
                     q.append(("discards", ts))
             q.append(self._create_packet_end_message(packet, last + 1))
@@ -224,10 +245,11 @@ def make_source(bt2, events, discarded_events, discarded_packets):
             if isinstance(m, tuple):  # built late: needs the iterator's stream
                 ts = m[1]
                 out = []
-                if discarded_events:
-                    out.append(self._create_discarded_events_message(self._stream, discarded_events, ts, ts))
-                if discarded_packets:
-                    out.append(self._create_discarded_packets_message(self._stream, discarded_packets, ts, ts))
+                devents, dpackets = self._discards
+                if devents:
+                    out.append(self._create_discarded_events_message(self._stream, devents, ts, ts))
+                if dpackets:
+                    out.append(self._create_discarded_packets_message(self._stream, dpackets, ts, ts))
                 self._queue[0:0] = out[1:]
                 return out[0]
             return m
@@ -242,6 +264,7 @@ def make_source(bt2, events, discarded_events, discarded_packets):
             ctx.append_member("procname", tc.create_string_field_class())
             with_discards = bool(discarded_events or discarded_packets)
             sc = tc.create_stream_class(
+                assigns_automatic_stream_id=False,
                 default_clock_class=cc, event_common_context_field_class=ctx, supports_packets=True,
                 packets_have_beginning_default_clock_snapshot=True,
                 packets_have_end_default_clock_snapshot=True,
@@ -265,7 +288,8 @@ def make_source(bt2, events, discarded_events, discarded_packets):
                     payload.append_member(fname, fc)
                 ecs[name] = sc.create_event_class(name=name, payload_field_class=payload)
             trace = tc(environment={"hostname": "synth", "domain": "ust", "tracer_name": "lttng-ust"})
-            self._add_output_port("out", {"trace": trace, "sc": sc, "ecs": ecs})
+            for i in range(nstreams):
+                self._add_output_port("out%s" % (i or ""), {"trace": trace, "sc": sc, "ecs": ecs, "index": i})
 
     return Source
 
@@ -280,6 +304,9 @@ def main():
     ap.add_argument("--discarded-packets", type=int, default=0, metavar="N")
     ap.add_argument("--probes", type=int, default=0, metavar="N", help="add N ipclab_run:probe events")
     ap.add_argument("--foreign", action="store_true", help="only non-ipclab events (demo_app:tick)")
+    ap.add_argument("--streams", type=int, default=1, metavar="N", help="spread the events over N streams (1..16)")
+    ap.add_argument("--mux", action="store_true", help="--analyze through filter.utils.muxer")
+    ap.add_argument("--tick", type=int, default=1, metavar="NS", help="round timestamps down to multiples of NS")
     ap.add_argument("--expect", action="store_true", help="print the expected answers (JSON) and exit")
     args = ap.parse_args()
     if args.expect:
@@ -292,10 +319,14 @@ def main():
         ap.error("--analyze needs --plugin-dir")
     if args.ctf and (args.discarded_events or args.discarded_packets):
         ap.error("discard records only with --analyze")
+    if not 1 <= args.streams <= 16:
+        ap.error("--streams takes 1..16")
+    if not 1 <= args.tick <= 1_000_000_000:
+        ap.error("--tick takes 1..1000000000 ns")
     import bt2  # pylint: disable=import-outside-toplevel
 
     events = scenario_foreign() if args.foreign else scenario(args.probes)
-    src_cls = make_source(bt2, events, args.discarded_events, args.discarded_packets)
+    src_cls = make_source(bt2, events, args.discarded_events, args.discarded_packets, args.streams, args.tick)
     graph = bt2.Graph()
     src = graph.add_component(src_cls, "src")
     if args.ctf:
@@ -311,7 +342,17 @@ def main():
         if args.tsv:
             params["tsv-dir"] = args.tsv
         sink = graph.add_component(mine[0].sink_component_classes["analyze"], "sink", params)
-    graph.connect_ports(src.output_ports["out"], sink.input_ports["in"])
+    if args.ctf or args.mux:
+        # a muxer in front: sink.ctf.fs has one input (it still writes one file per
+        # stream); with --mux the analysis sink gets the muxed sequence
+        mux = graph.add_component(bt2.find_plugin("utils").filter_component_classes["muxer"], "mux")
+        for i in range(args.streams):
+            graph.connect_ports(src.output_ports["out%s" % (i or "")], mux.input_ports["in%d" % i])
+        graph.connect_ports(mux.output_ports["out"], sink.input_ports["in"])
+    else:
+        for i in range(args.streams):
+            # the analysis sink adds an input port ("in1", "in2"...) each time one is connected
+            graph.connect_ports(src.output_ports["out%s" % (i or "")], sink.input_ports["in%s" % (i or "")])
     try:
         graph.run()
     except bt2._Error as exc:  # pylint: disable=protected-access

@@ -2,7 +2,8 @@
 # analyze_plugin.sh - the babeltrace2 sink.ipclab.analyze plugin on a synthetic trace
 # with known answers (src/analyze/synth.py): every analysis (message and signal pairing,
 # locks, lost updates, tasks, bus states) finds exactly what the scenario contains, both
-# fed in memory and read back from a CTF trace; discard records make the result
+# fed in memory and read back from a CTF trace, from one stream or merged by the sink
+# from several; discard records make the result
 # incomplete; TSV files; composition with babeltrace2's trimmer (run and convert forms);
 # parameter errors; state stays bounded. No LTTng needed.
 # Usage: tests/integration/analyze_plugin.sh BUILD_DIR
@@ -187,7 +188,59 @@ case_bounded() {
 		'd["locks"]["in_flight_peak"] <= 2' 'd["tasks"]["in_flight_peak"] <= 2'
 }
 
+# several inputs (one stream per port, events by vtid): the sink merges them by time
+# itself and finds exactly the same answers; discard records of one input still count
+case_merge_memory() {
+	need_plugin || return
+	local n
+	for n in 2 5; do
+		synth --analyze "$T/r$n.json" --plugin-dir "$PLUGIN_DIR" --streams "$n" || return
+		jcheck "$T/r$n.json" "${EXACT[@]}" "${SHAPE[@]}" || return
+	done
+	synth --analyze "$T/r.json" --plugin-dir "$PLUGIN_DIR" --streams 3 --discarded-events 5 --discarded-packets 2 || return
+	jcheck "$T/r.json" 'd["complete"] is False' 'd["discarded_events"] == 5' 'd["discarded_packets"] == 2' \
+		'd["messages"]["matched"] == 8'
+}
+
+# a CTF trace with 3 stream files: scripts/ipclab-analyze connects every stream port of
+# source.ctf.fs to the sink (no muxer) and gets the exact answers, the same bytes as the
+# CLI's muxer path; --print-command shows that graph
+case_merge_ctf() {
+	need_plugin || return
+	rm -rf "$T/ctf"
+	synth --ctf "$T/ctf" --streams 3 || return
+	[ "$(find "$T/ctf" -maxdepth 1 -type f -name 'stream*' | wc -l)" -eq 3 ] || fail "want 3 stream files"
+	run "$REPO/scripts/ipclab-analyze" --plugin-path "$PLUGIN_DIR" --print-command --json "$T/m.json" "$T/ctf"
+	expect_rc 0 "ipclab-analyze --print-command" || return
+	grep -q ' run -c src0:source.ctf.fs .* -x src0:sink -c sink:sink.ipclab.analyze' "$T/out" ||
+		fail "unexpected graph: $(head -c 300 "$T/out")"
+	run "$REPO/scripts/ipclab-analyze" --plugin-path "$PLUGIN_DIR" --quiet --json "$T/m.json" "$T/ctf"
+	expect_rc 0 "ipclab-analyze on 3 streams" || return
+	jcheck "$T/m.json" "${EXACT[@]}" "${SHAPE[@]}" || return
+	run babeltrace2 --plugin-path="$PLUGIN_DIR" "$T/ctf" -c sink.ipclab.analyze -p "output=\"$T/x.json\""
+	expect_rc 0 "babeltrace2 TRACE -c sink.ipclab.analyze" || return
+	cmp -s "$T/m.json" "$T/x.json" || fail "the sink's merge and the CLI's muxer give different results"
+	rm -rf "$T/ctf"
+}
+
+# equal timestamps across streams (timestamps rounded to 1 or 100 us; stream ids run
+# against the port order): the sink's merge takes them in filter.utils.muxer's order
+# (trace, stream class, stream id), so both give the same bytes
+case_merge_ties() {
+	need_plugin || return
+	local tick
+	for tick in 1000 100000; do
+		synth --analyze "$T/own.json" --plugin-dir "$PLUGIN_DIR" --streams 4 --tick "$tick" || return
+		synth --analyze "$T/mux.json" --plugin-dir "$PLUGIN_DIR" --streams 4 --tick "$tick" --mux || return
+		cmp -s "$T/own.json" "$T/mux.json" ||
+			fail "tick $tick ns: the sink's merge and the muxer differ: $(diff "$T/own.json" "$T/mux.json" | head -n 4 | paste -sd' ' -)"
+	done
+}
+
 run_case analyze_plugin_exact_memory case_exact_memory
+run_case analyze_plugin_merge_memory case_merge_memory
+run_case analyze_plugin_merge_ctf case_merge_ctf
+run_case analyze_plugin_merge_ties case_merge_ties
 run_case analyze_plugin_exact_ctf case_exact_ctf
 run_case analyze_plugin_stdout case_stdout
 run_case analyze_plugin_discards case_discards

@@ -70,12 +70,16 @@ for h in sorted(glob.glob(os.path.join(repo, "trace", "*.h"))):
 known = {}
 for ev, (how, v) in events.items():
     known[ev] = set(classes.get(v, set())) if how == "class" else set(v)
-# contexts recorded by scripts/ipclab-trace (add-context --type=...): Trace Compass names
-# them context._<type>
+# contexts scripts/ipclab-trace records by default (its "contexts=(...)" list, passed
+# to add-context --type=...; --procname adds one the XML must not rely on): Trace
+# Compass names them context._<type>
 ctx = set()
 trace_script = open(os.path.join(repo, "scripts", "ipclab-trace")).read()
-for t in re.findall(r"--type=(\w+)", trace_script):
+m = re.search(r"^contexts=\(([\w ]+)\)$", trace_script, re.M)
+for t in (m.group(1).split() if m else []):
     ctx.add("context._" + t)
+if not ctx:
+    print("no default contexts=(...) list found in scripts/ipclab-trace")
 if not known:
     print("no tracepoint events found in trace/*.h")
 

@@ -112,13 +112,25 @@ EOF
 	[ -s "$T/bus.check" ] && fail "$(paste -sd';' "$T/bus.check")"
 }
 
+# the sink's own merge of the per-CPU streams (what ipclab-analyze runs) and the CLI's
+# muxer in front of it give the same result, byte for byte, on this multi-process trace
+case_merge() {
+	local streams
+	streams=$(find "$T/trace" -type f -name 'ipclab_*' ! -path '*/index/*' | wc -l)
+	[ "$streams" -ge 2 ] || fail "want a trace with several streams, found $streams"
+	run babeltrace2 --plugin-path="$PLUGIN_DIR" "$T/trace" -c sink.ipclab.analyze -p "output=\"$T/mux.json\""
+	expect_rc 0 "babeltrace2 TRACE -c sink.ipclab.analyze" || return
+	cmp -s "$T/ana.json" "$T/mux.json" || fail "ipclab-analyze (the sink's merge) and the CLI's muxer differ: $(diff "$T/ana.json" "$T/mux.json" | head -n 4 | paste -sd' ' -)"
+}
+
 if run_case analyze_experiments_record record && [ "$TL_FAIL" -eq 0 ]; then
 	run_case analyze_experiments_races case_races
 	run_case analyze_experiments_locks case_locks
 	run_case analyze_experiments_tasks case_tasks
 	run_case analyze_experiments_bus case_bus
+	run_case analyze_experiments_merge case_merge
 else
-	for c in races locks tasks bus; do
+	for c in races locks tasks bus merge; do
 		notok_case "analyze_experiments_$c" "no traced session to analyse"
 	done
 fi

@@ -123,6 +123,30 @@ case_exit_status() {
 	jcheck "$dir/ipclab-trace.json" 'd["exit_code"] == 2'
 }
 
+# contexts: vpid and vtid on every event by default; --procname adds the thread name
+# (the main thread is "ipclab", the responder thread "ipclab-resp")
+case_contexts() {
+	local dir
+	traced dir "$IPCLAB" ipc latency --mode thread --iterations 5 --warmup 0 --quiet || return
+	expect_rc 0 "traced ipc latency" || return
+	jcheck "$dir/ipclab-trace.json" 'd["contexts"] == ["vpid", "vtid"]'
+	babeltrace2 "$dir" >"$T/text" 2>"$T/text.err" || fail "babeltrace2 failed: $(head -n 1 "$T/text.err")"
+	[ "$(grep -c 'ipclab_msg:msg_send: { cpu_id = [0-9]* }, { vpid = [0-9]*, vtid = [0-9]* }, {' "$T/text")" -eq 10 ] ||
+		fail "want 10 msg_send events with exactly the vpid and vtid contexts: $(grep -m1 msg_send "$T/text")"
+	dir=$T/trace-procname
+	RUN_TIMEOUT=$TRACE_TIMEOUT run "$TRACE" --out "$dir" --name ipclabtest --procname --quiet -- \
+		"$IPCLAB" ipc latency --mode thread --iterations 5 --warmup 0 --quiet
+	expect_rc 0 "ipclab-trace --procname" || return
+	jcheck "$dir/ipclab-trace.json" 'd["traced"] is True' 'd["contexts"] == ["vpid", "vtid", "procname"]' \
+		'd["events"]["by_name"]["ipclab_msg:msg_send"] == 10'
+	babeltrace2 "$dir" >"$T/text" 2>"$T/text.err" || fail "babeltrace2 failed: $(head -n 1 "$T/text.err")"
+	grep -q 'vtid = [0-9]*, procname = "ipclab" }, { transport = "pipe", chan = 0' "$T/text" ||
+		fail "no procname \"ipclab\" on the main thread's send"
+	grep -q 'procname = "ipclab-resp" }, { transport = "pipe", chan = 1' "$T/text" ||
+		fail "no procname \"ipclab-resp\" on the responder's send"
+	rm -rf "$dir" "$T/text"
+}
+
 # case_all_transports MODE: every transport, traced in one session (one ipclab run each,
 # in sequence): for each, exactly N+W messages per direction sent, received and paired by
 # the analysis plugin from the trace alone, none unmatched, nothing discarded.
@@ -155,6 +179,7 @@ run_case trace_latency_thread_r2 case_latency thread 400 40 2
 run_case trace_overhead_traced case_overhead_traced
 run_case trace_overhead_untraced case_overhead_untraced
 run_case trace_exit_status case_exit_status
+run_case trace_contexts case_contexts
 run_case trace_all_transports_process case_all_transports process
 run_case trace_all_transports_thread case_all_transports thread
 finish
