@@ -7,7 +7,7 @@ import glob
 import json
 import os
 
-from . import ipc, refs, signals, sync, tasks
+from . import ipc, refs, signals, sync, tasks, traceana
 from .common import (NOISY, Ctx, Figures, Page, Results, esc, fmt_g, fmt_ns, fmt_pct, fmt_us, link, n, num,
                      us, write_tsv)
 from .core import latency_rows, overhead_rows, perf_rows, status_rows, trace_rows, tracing_rows
@@ -386,10 +386,11 @@ def warnings_block(ctx, sts, trs, lat, pairs):
 
 NAV = [("warnings", "Warnings"), ("signals", "Signals"), ("ipc", "IPC"), ("sync", "Synchronisation"),
        ("tasks", "Tasks"), ("refs", "References: rt-tests, perf bench"), ("tracing", "Tracing cost and traces"),
-       ("skipped", "Runs: skipped, failed"), ("noisy", "Noisy rows"), ("env", "Environment")]
+       ("trace-analysis", "Trace analysis"), ("skipped", "Runs: skipped, failed"), ("noisy", "Noisy rows"), ("env", "Environment")]
 
 
 def build(d, figures_enabled):
+    traceana.ensure(d)  # analysis/ID.json for every trace not analysed yet
     res = Results(d)
     figs = Figures(d, figures_enabled)
     ctx = Ctx(res, figs)
@@ -436,7 +437,8 @@ def build(d, figures_enabled):
             ctx.flag_noisy("IPC", r["id"], "round trip p50, %s, %s, unpinned" % (r["transport"], r["mode"]), r["rsd_p50"])
 
     sections = [signals.section(ctx), ipc.section(ctx, lat), sync.section(ctx), tasks.section(ctx),
-                refs.section(ctx, perf), tracing_section(ctx, lat, trc, ovh, trs, pairs), runs_section(ctx, sts)]
+                refs.section(ctx, perf), tracing_section(ctx, lat, trc, ovh, trs, pairs), traceana.section(ctx),
+                runs_section(ctx, sts)]
     sections.append(noisy_section(ctx, ovh))
     for extra in (speed_section(ctx, d), ):
         if extra:

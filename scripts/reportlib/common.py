@@ -140,6 +140,19 @@ class Results:
             if os.path.isdir(t) and tid not in self.traces:
                 self.traces[tid] = {"error": "no ipclab-trace.json"}
 
+        # what scripts/ipclab-analyze found in each trace (make-report's step 4):
+        # id -> result JSON, or {"error": ...} from analysis/ID.err
+        self.analysis = {}
+        for p in sorted(glob.glob(os.path.join(d, "analysis", "*.json"))):
+            doc, err = try_json(p)
+            self.analysis[os.path.basename(p)[:-5]] = doc if isinstance(doc, dict) else {"error": err}
+        for p in sorted(glob.glob(os.path.join(d, "analysis", "*.err"))):
+            aid = os.path.basename(p)[:-4]
+            if aid not in self.analysis or "error" in self.analysis[aid]:
+                with open(p, errors="replace") as f:
+                    lines = [l.strip() for l in f if l.strip()]
+                self.analysis[aid] = {"error": lines[-1] if lines else "analysis failed"}
+
     def order(self):
         """IDs in matrix order (matrix.json), then any other IDs sorted."""
         ids = []

@@ -191,9 +191,10 @@ def ranking(ctx, pg, lat, floor, pl, ptitle, transports):
 
 def throughput_part(ctx, pg):
     pg.h(3, "Throughput vs message size", "ipc-throughput")
-    runs = ctx.res.find("ipc throughput")
+    # the --sweep runs (a single-size run, e.g. the traced one, has no curve to draw)
+    runs = [(rid, doc) for rid, doc in ctx.res.find("ipc throughput") if (doc.get("params") or {}).get("sweep")]
     if not runs:
-        pg.p("No <code>ipc throughput</code> runs in this directory.", "note")
+        pg.p("No <code>ipc throughput --sweep</code> runs in this directory.", "note")
         return
     combos = {(doc["params"].get("mode"), doc["params"].get("placement")) for _r, doc in runs}
     series, rows, tbl = [], [], []

@@ -2,7 +2,7 @@
 lock kind, counting-semaphore occupancy over time, Event wake-up latency, lock hand-off
 latency and the GIL speed-up curves."""
 
-from .common import (Page, check_cell, esc, fmt_g, fmt_pct, fmt_us, log_or_linear, n, num, us,
+from .common import (Page, check_cell, esc, fmt_g, fmt_pct, fmt_us, log_or_linear, n, num, rsd_cell, us,
                      write_bars, write_blocks, write_tsv)
 
 AREA = "sync"
@@ -193,7 +193,10 @@ def handoff_part(ctx, pg):
         rows[(p.get("lock"), p.get("mode"), p.get("placement"))] = {
             "id": rid, "lock": p.get("lock"), "mode": p.get("mode"), "placement": p.get("placement"),
             "impl": (r.get("lock") or {}).get("impl"), "ow_p50_ns": ow.get("p50"), "ow_p99_ns": ow.get("p99"),
-            "ow_mean_ns": ow.get("mean"), "rtt_p50_ns": rtt.get("p50"), "rtt_mean_ns": rtt.get("mean")}
+            "ow_mean_ns": ow.get("mean"), "rtt_p50_ns": rtt.get("p50"), "rtt_mean_ns": rtt.get("mean"),
+            "repeat": p.get("repeat"), "rsd_p50": r.get("repeat_rel_stddev_p50")}
+        ctx.flag_noisy("sync", rid, "hand-off round trip p50, %s, %s" % (p.get("lock"), p.get("mode")),
+                       r.get("repeat_rel_stddev_p50"))
     locks, places = [], []
     for k in rows:
         if k[0] not in locks:
@@ -216,10 +219,11 @@ def handoff_part(ctx, pg):
                "One-way hand-off latency by lock kind (ptsematest/svsematest style), p50 bars with whiskers to p99",
                "one-way (µs%s)" % (", log scale" if scale.startswith("logy") else ""), scale)
     body = [[esc(r["lock"]), esc(r["impl"]), esc(r["mode"]), esc(r["placement"]), n(r["ow_p50_ns"], fmt_us),
-             n(r["ow_p99_ns"], fmt_us), n(r["ow_mean_ns"], fmt_us), n(r["rtt_p50_ns"], fmt_us), esc(r["id"])]
+             n(r["ow_p99_ns"], fmt_us), n(r["ow_mean_ns"], fmt_us), n(r["rtt_p50_ns"], fmt_us),
+             n(r["repeat"], str), rsd_cell(r["rsd_p50"]), esc(r["id"])]
             for r in rows.values()]
     pg.table(["lock", "implementation", "mode", "placement", "one-way p50 (µs)", "p99", "mean", "round trip p50",
-              "run"], body)
+              "repeats", "p50 spread", "run"], body)
 
 
 def gil_part(ctx, pg):

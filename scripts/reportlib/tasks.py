@@ -128,7 +128,8 @@ def ctxsw_part(ctx, pg):
 
 
 def pool_part(ctx, pg):
-    runs = ctx.res.find("task pool")
+    # the latest --sweep run (a single-kind run, e.g. the traced one, has no crossover)
+    runs = [(rid, doc) for rid, doc in ctx.res.find("task pool") if (doc.get("params") or {}).get("sweep")]
     if not runs:
         return
     pg.h(3, "Worker pool vs a process per task", "task-pool")

@@ -38,6 +38,16 @@ int il_pin_self(int cpu)
 	return -e;
 }
 
+int il_pin_main(int cpu, const char *who)
+{
+	int e = il_pin_self(cpu);
+	if (!e)
+		return IL_OK;
+	errno = -e;
+	il_errno("cannot pin %s to CPU %d", who, cpu);
+	return IL_NORES;
+}
+
 int il_cpu_now(void)
 {
 	return sched_getcpu();

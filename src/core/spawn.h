@@ -38,6 +38,9 @@ void il_peer_abort(struct il_peer *p);
 
 /* Pins the calling thread to cpu (no-op for -1). Returns 0 or -errno. */
 int il_pin_self(int cpu);
+/* The same for an experiment's main thread: on failure prints "cannot pin WHO to CPU
+ * N: reason" and returns IL_NORES; IL_OK otherwise. */
+int il_pin_main(int cpu, const char *who);
 /* The CPU the caller runs on now (sched_getcpu), -1 if unknown. */
 int il_cpu_now(void);
 

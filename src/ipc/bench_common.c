@@ -91,13 +91,8 @@ int il_pair_run(struct il_pair *p, struct il_ctx *x, const struct il_transport *
 	}
 	if ((rc = il_link_init(&p->link, t, c->mode, size)) != 0)
 		goto out_barrier;
-	int e = il_pin_self(c->cpu[0]);
-	if (e) {
-		errno = -e;
-		il_errno("cannot pin side 0 to CPU %d", c->cpu[0]);
-		rc = IL_NORES;
+	if ((rc = il_pin_main(c->cpu[0], "side 0")) != IL_OK)
 		goto out_link;
-	}
 	lttng_ust_tracepoint(ipclab_run, run_begin, x->experiment, t->name, c->mode, rep, iterations, warmup);
 	if ((rc = il_spawn(&peer, c->mode, -1, side1_main, p)) != 0) {
 		lttng_ust_tracepoint(ipclab_run, run_end, x->experiment, t->name, rep, rc);

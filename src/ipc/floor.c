@@ -156,12 +156,7 @@ static int one_repeat(const struct il_common *c, const struct il_transport *t, s
 			goto out_barrier;
 		sh->link = &sh->lk;
 	}
-	int e = il_pin_self(c->cpu[0]);
-	if (e) {
-		errno = -e;
-		il_errno("cannot pin side 0 to CPU %d", c->cpu[0]);
-		sh->status[0] = IL_NORES;
-	}
+	sh->status[0] = il_pin_main(c->cpu[0], "side 0");
 	if ((rc = il_spawn(&peer, IL_MODE_THREAD, -1, echo_side, sh)) != 0)
 		goto out_link;
 	if (t && sh->status[0] == IL_OK)

@@ -389,10 +389,7 @@ static int one_repeat(struct il_ctx *x, uint32_t rep, struct shared *sh, struct 
 		il_err("cannot create the start barrier");
 		return IL_NORES;
 	}
-	int e = il_pin_self(c->cpu[0]);
-	if (e) {
-		errno = -e;
-		il_errno("cannot pin the initiator to CPU %d", c->cpu[0]);
+	if (il_pin_main(c->cpu[0], "the initiator") != IL_OK) {
 		il_barrier_destroy(&sh->start);
 		return IL_NORES;
 	}

@@ -8,7 +8,8 @@
  * asleep: its task state in /proc/<tid>/stat is S), the setter stamps CLOCK_MONOTONIC just
  * before set(), the waiter just after wait() returned; the waiter then checks is_set,
  * clears, and sets a second event of the same kind (the ack) so the next round starts
- * clean. Events: run_begin/run_end only. */
+ * clean. --cpu A[,B] pins the setter to A and the waiter to B. Events: run_begin/run_end
+ * only. */
 #include "event.h"
 #include "sync.h"
 #include "../core/cleanup.h"
@@ -29,7 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define COMMON (IL_C_ITER | IL_C_WARMUP | IL_C_MODE | IL_C_HIST)
+#define COMMON (IL_C_ITER | IL_C_WARMUP | IL_C_MODE | IL_C_CPU | IL_C_HIST)
 #define HIST_MAX_NS (10ull * 1000 * 1000 * 1000)
 #define IMMEDIATE_TIMEOUT_NS (1000ull * 1000 * 1000) /* "returns at once": well before 1 s */
 #define ASLEEP_MAX_NS (20ull * 1000 * 1000)           /* give up waiting for S after 20 ms */
@@ -47,6 +48,7 @@ struct shared {
 	volatile int done;          /* waiter finished */
 	uint64_t is_set_seen;       /* rounds where the waiter saw is_set true after waking */
 	int status;
+	int cpu_start, cpu_end;      /* the waiter's CPU at its start and end */
 	char why[160];
 };
 
@@ -62,6 +64,7 @@ static int waiter(void *arg)
 	struct shared *sh = r->sh;
 	const struct ev_ops *o = r->ops;
 	il_set_task_name("ipclab-evwait");
+	sh->cpu_start = il_cpu_now();
 	__atomic_store_n(&sh->tid, gettid(), __ATOMIC_RELEASE);
 	int rc = IL_OK;
 	for (uint64_t i = 0; i < r->total; i++) {
@@ -87,6 +90,7 @@ static int waiter(void *arg)
 		}
 	}
 	sh->status = rc;
+	sh->cpu_end = il_cpu_now();
 	__atomic_store_n(&sh->done, 1, __ATOMIC_RELEASE);
 	return rc;
 }
@@ -209,8 +213,13 @@ static int event_run(int argc, char **argv)
 	struct run r = { .sh = sh, .ops = o, .total = c->warmup + c->iterations, .warmup = c->warmup };
 	struct il_peer peer;
 	uint64_t asleep = 0, not_asleep = 0, rounds = 0;
+	int cpu_start = -1, cpu_end = -1;
 	char how[128] = "";
-	if ((rc = il_spawn(&peer, c->mode, -1, waiter, &r)) != 0)
+	sh->cpu_start = sh->cpu_end = -1;
+	if ((rc = il_pin_main(c->cpu[0], "the setter")) != IL_OK)
+		goto out_run;
+	cpu_start = il_cpu_now();
+	if ((rc = il_spawn(&peer, c->mode, c->cpu[1], waiter, &r)) != 0)
 		goto out_run;
 	for (uint64_t i = 0; i < r.total && rc == IL_OK; i++) {
 		/* wait for the waiter to be in wait() and asleep (state S) */
@@ -266,6 +275,7 @@ static int event_run(int argc, char **argv)
 		sh->stop = 1;
 		(void)o->set(&sh->ev);
 	}
+	cpu_end = il_cpu_now();
 	int jrc = il_join(&peer, how, sizeof(how));
 	if (*how)
 		il_fail("the waiter was %s", how);
@@ -286,6 +296,8 @@ out_run:
 	il_jset(x.results, "immediate_wait_ns", json_integer((json_int_t)immediate));
 	il_jset(x.results, "wake_latency", il_json_summary(&sh->wake));
 	il_jset(x.results, "rounds", json_integer((json_int_t)rounds));
+	il_jset(x.results, "cpu", json_pack("{s[ii] s[ii]}", "setter", cpu_start, cpu_end, "waiter", sh->cpu_start,
+		sh->cpu_end));
 	il_jset(x.results, "waiter_asleep", json_pack("{sI sI ss}", "asleep_before_set", (json_int_t)asleep,
 		"not_asleep", (json_int_t)not_asleep, "basis", "task state S in /proc/<tid>/stat before set()"));
 	il_jset(x.results, "timed_wait", json_pack("{sI sI sI sI so}", "timeout_ns", (json_int_t)tmo,
@@ -297,8 +309,11 @@ out_run:
 		struct il_summary s, l;
 		il_hist_summary(&sh->wake, &s);
 		il_hist_summary(late, &l);
-		printf("sync event: %s (%s), %s mode, %" PRIu64 " rounds (+%" PRIu64 " warm-up)%s\n", o->name, o->how,
-		       c->mode == IL_MODE_THREAD ? "thread" : "process", c->iterations, c->warmup,
+		printf("sync event: %s (%s), %s mode, %s", o->name, o->how, c->mode == IL_MODE_THREAD ? "thread" : "process",
+		       il_placement_text(c));
+		if (c->cpu[0] >= 0)
+			printf(" (%d,%d)", c->cpu[0], c->cpu[1]);
+		printf(", %" PRIu64 " rounds (+%" PRIu64 " warm-up)%s\n", c->iterations, c->warmup,
 		       il_trace_loaded() ? ", traced" : "");
 		printf("  checks: %s; wait on a set event returned in %" PRIu64 " ns\n", ok ? "all passed" : "FAILED",
 		       immediate);

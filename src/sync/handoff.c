@@ -10,7 +10,10 @@
  * (semget IPC_PRIVATE 0600, registered for cleanup).
  * A dead responder is noticed (process mode: a watcher thread blocked in waitid raises
  * the abort flag; the initiator's lock wait gives up); --kill-holder tests that.
- * Events (ipclab_lock.h): 6 per round trip, warm-up included. */
+ * --repeat N runs N rounds of spawn/barrier/round trips/join, the locks reused: totals,
+ * per-repeat p50s and their spread, as ipc latency reports them.
+ * Events (ipclab_lock.h): 6 per round trip, warm-up included (run_begin/run_end per
+ * repeat). */
 #include "sync.h"
 #include "../core/cleanup.h"
 #include "../core/clock.h"
@@ -29,7 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define COMMON (IL_C_ITER | IL_C_WARMUP | IL_C_MODE | IL_C_CPU | IL_C_HIST)
+#define COMMON (IL_C_ITER | IL_C_WARMUP | IL_C_REPEAT | IL_C_MODE | IL_C_CPU | IL_C_HIST)
 #define HIST_MAX_NS (10ull * 1000 * 1000 * 1000)
 
 static const char *const handoff_kinds[] = { "mutex", "spin", "sem", "sysvsem", NULL };
@@ -120,12 +123,102 @@ static void *watcher(void *arg)
 	return NULL;
 }
 
-static void row(const char *label, const struct il_hist *h)
+/* One repeat's outcome, for the totals and the "repeats" array. */
+struct rep_out {
+	uint64_t rounds;
+	int cpu_start, cpu_end;
+	char killed[512];
+};
+
+/* One repeat: spawn the responder (and, in process mode, its watcher), meet it at the
+ * start barrier, run the rounds into rtt (the responder fills sh->oneway), join. After
+ * a full repeat both locks are held again, as at the start (lock 0 by the initiator's
+ * last acquisition, lock 1 by the responder's), so the next repeat reuses them. */
+static int one_repeat(struct il_ctx *x, struct run *r, uint32_t rep, struct sl_handle h[2], struct il_hist *rtt,
+		      json_t *checks, struct rep_out *o)
 {
-	struct il_summary s;
-	il_hist_summary(h, &s);
-	printf("  %-12s %9" PRIu64 " %9" PRIu64 " %9.0f %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 "\n", label,
-	       s.count, s.min, s.mean, s.p50, s.p90, s.p99, s.max);
+	const struct il_common *c = &x->c;
+	struct shared *sh = r->sh;
+	struct il_peer peer;
+	struct watch w = { sh, 0 };
+	pthread_t wt;
+	bool watching = false;
+	int rc;
+	sh->peer_rounds = 0;
+	sh->peer_done = 0;
+	sh->peer_status = IL_OK;
+	sh->why[0] = 0;
+	sh->cpu_start = sh->cpu_end = -1;
+	il_hist_init(&sh->oneway, HIST_MAX_NS);
+	o->rounds = 0;
+	o->cpu_start = o->cpu_end = -1;
+	o->killed[0] = 0;
+	lttng_ust_tracepoint(ipclab_run, run_begin, x->experiment, r->kname, c->mode, rep, c->iterations, c->warmup);
+	if ((rc = il_spawn(&peer, c->mode, c->cpu[1], responder, r)) != 0) {
+		lttng_ust_tracepoint(ipclab_run, run_end, x->experiment, r->kname, rep, rc);
+		return rc;
+	}
+	if (c->mode == IL_MODE_PROCESS) {
+		w.pid = peer.pid;
+		watching = pthread_create(&wt, NULL, watcher, &w) == 0;
+		if (!watching)
+			il_warn("cannot start the watcher thread: a dead responder is caught by the watchdog only");
+	}
+	o->cpu_start = il_cpu_now();
+	il_barrier_wait(&sh->start);
+	for (uint64_t i = 0; i < r->total && !sl_aborted(&sh->abort); i++) {
+		lttng_ust_tracepoint(ipclab_lock, lock_release, 1, r->kname);
+		uint64_t t0 = il_now_ns();
+		sh->t_release = t0;
+		if (sl_unlock(&h[1]) < 0) {
+			il_errno("unlock of lock 1 failed in round %" PRIu64, i);
+			rc = IL_FAIL;
+			sl_raise_abort(&sh->abort);
+			break;
+		}
+		lttng_ust_tracepoint(ipclab_lock, lock_request, 0, r->kname);
+		int lr = sl_lock(&h[0]);
+		if (lr != SL_OK) {
+			if (lr == SL_ERROR)
+				il_errno("lock 0 failed in round %" PRIu64, i);
+			rc = IL_FAIL;
+			sl_raise_abort(&sh->abort);
+			break;
+		}
+		uint64_t t1 = il_now_ns();
+		lttng_ust_tracepoint(ipclab_lock, lock_acquire, 0, r->kname);
+		if (i >= r->warmup)
+			il_hist_add(rtt, t1 - t0);
+		o->rounds = i + 1;
+	}
+	o->cpu_end = il_cpu_now();
+	char how[128];
+	if (watching)
+		(void)pthread_join(wt, NULL);
+	int jrc = il_join(&peer, how, sizeof(how));
+	if (*how) {
+		(void)snprintf(o->killed, sizeof(o->killed), "the responder (pid %d) was %s in round %" PRIu64
+			       " holding lock 1; the watcher saw it exit and raised the abort flag, the initiator "
+			       "stopped waiting for lock 0", (int)peer.pid, how, sh->peer_rounds - 1);
+		il_fail("%s", o->killed);
+		il_jset(checks, "responder_alive", json_false());
+		rc = IL_FAIL;
+	} else if (jrc && sh->why[0]) {
+		il_err("%s", sh->why);
+	}
+	if (rc == IL_OK)
+		rc = jrc;
+	if (rc == IL_OK) {
+		bool counts = o->rounds == r->total && sh->peer_rounds == r->total;
+		il_jset(checks, "counts_match", json_boolean(counts));
+		if (!counts) {
+			il_fail("repeat %u: %" PRIu64 " round trips, %" PRIu64 " responder rounds, want %" PRIu64, rep,
+				o->rounds, sh->peer_rounds, r->total);
+			rc = IL_FAIL;
+		}
+	}
+	lttng_ust_tracepoint(ipclab_run, run_end, x->experiment, r->kname, rep, rc);
+	return rc;
 }
 
 static int handoff_run(int argc, char **argv)
@@ -156,16 +249,17 @@ static int handoff_run(int argc, char **argv)
 		return il_ctx_finish(&x, IL_USAGE);
 	}
 	struct shared *sh = il_shared_alloc(sizeof(*sh));
-	struct il_hist *rtt = malloc(sizeof(*rtt));
+	struct il_hist *rtt = malloc(sizeof(*rtt)), *rep_rtt = malloc(sizeof(*rep_rtt)), *oneway = malloc(sizeof(*oneway));
+	double *p50s = calloc(c->repeat, sizeof(double)), *means = calloc(c->repeat, sizeof(double));
 	int rc = IL_OK, nlocks = 0;
 	bool barrier = false;
-	if (!sh || !rtt) {
+	if (!sh || !rtt || !rep_rtt || !oneway || !p50s || !means) {
 		il_err("out of memory");
 		rc = IL_NORES;
 		goto out;
 	}
 	il_hist_init(rtt, HIST_MAX_NS);
-	il_hist_init(&sh->oneway, HIST_MAX_NS);
+	il_hist_init(oneway, HIST_MAX_NS);
 	il_guard_install((unsigned)c->timeout_s);
 	for (; nlocks < 2; nlocks++)
 		if ((rc = sl_init(&sh->l[nlocks], handoff_sl[kidx], c->mode, SL_F_HELD, &sh->abort)) != 0)
@@ -176,13 +270,8 @@ static int handoff_run(int argc, char **argv)
 		goto out_locks;
 	}
 	barrier = true;
-	int e = il_pin_self(c->cpu[0]);
-	if (e) {
-		errno = -e;
-		il_errno("cannot pin the initiator to CPU %d", c->cpu[0]);
-		rc = IL_NORES;
+	if ((rc = il_pin_main(c->cpu[0], "the initiator")) != IL_OK)
 		goto out_locks;
-	}
 	struct sl_handle h[2];
 	if (sl_attach(&h[0], &sh->l[0]) < 0 || sl_attach(&h[1], &sh->l[1]) < 0) {
 		il_errno("cannot attach to the locks");
@@ -191,106 +280,62 @@ static int handoff_run(int argc, char **argv)
 	}
 	struct run r = { .sh = sh, .kname = kname, .total = c->warmup + c->iterations, .warmup = c->warmup,
 			 .kill_holder = kill_holder };
-	struct il_peer peer;
-	struct watch w = { sh, 0 };
-	pthread_t wt;
-	bool watching = false;
-	uint64_t rounds = 0;
-	int cpu_start = -1, cpu_end = -1;
-	lttng_ust_tracepoint(ipclab_run, run_begin, x.experiment, kname, c->mode, 0, c->iterations, c->warmup);
-	if ((rc = il_spawn(&peer, c->mode, c->cpu[1], responder, &r)) != 0)
-		goto out_attach;
-	if (c->mode == IL_MODE_PROCESS) {
-		w.pid = peer.pid;
-		watching = pthread_create(&wt, NULL, watcher, &w) == 0;
-		if (!watching)
-			il_warn("cannot start the watcher thread: a dead responder is caught by the watchdog only");
-	}
-	cpu_start = il_cpu_now();
-	il_barrier_wait(&sh->start);
-	for (uint64_t i = 0; i < r.total && !sl_aborted(&sh->abort); i++) {
-		lttng_ust_tracepoint(ipclab_lock, lock_release, 1, kname);
-		uint64_t t0 = il_now_ns();
-		sh->t_release = t0;
-		if (sl_unlock(&h[1]) < 0) {
-			il_errno("unlock of lock 1 failed in round %" PRIu64, i);
-			rc = IL_FAIL;
-			sl_raise_abort(&sh->abort);
+	json_t *checks = json_object(), *reps = json_array();
+	struct rep_out o = { 0 };
+	uint64_t rounds = 0, peer_rounds = 0;
+	uint32_t done = 0;
+	for (uint32_t rep = 0; rep < c->repeat && rc == IL_OK; rep++) {
+		il_info("%s %s: repeat %u/%" PRIu64, kname, c->mode == IL_MODE_THREAD ? "thread" : "process", rep + 1,
+			c->repeat);
+		il_hist_init(rep_rtt, HIST_MAX_NS);
+		rc = one_repeat(&x, &r, rep, h, rep_rtt, checks, &o);
+		rounds += o.rounds;
+		peer_rounds += sh->peer_rounds;
+		if (rc != IL_OK)
 			break;
-		}
-		lttng_ust_tracepoint(ipclab_lock, lock_request, 0, kname);
-		int lr = sl_lock(&h[0]);
-		if (lr != SL_OK) {
-			if (lr == SL_ERROR)
-				il_errno("lock 0 failed in round %" PRIu64, i);
-			rc = IL_FAIL;
-			sl_raise_abort(&sh->abort);
-			break;
-		}
-		uint64_t t1 = il_now_ns();
-		lttng_ust_tracepoint(ipclab_lock, lock_acquire, 0, kname);
-		if (i >= c->warmup)
-			il_hist_add(rtt, t1 - t0);
-		rounds = i + 1;
+		il_hist_merge(rtt, rep_rtt);
+		il_hist_merge(oneway, &sh->oneway);
+		p50s[rep] = (double)il_hist_percentile(rep_rtt, 50);
+		means[rep] = il_hist_mean(rep_rtt);
+		(void)json_array_append_new(reps, json_pack("{sI sf sI sI s{s[ii] s[ii]}}", "repeat", (json_int_t)rep,
+			"rtt_mean", means[rep], "rtt_p50", (json_int_t)p50s[rep], "oneway_p50",
+			(json_int_t)il_hist_percentile(&sh->oneway, 50), "cpu", "initiator", o.cpu_start, o.cpu_end,
+			"responder", sh->cpu_start, sh->cpu_end));
+		done++;
 	}
-	cpu_end = il_cpu_now();
-	char how[128];
-	int jrc;
-	if (watching) {
-		(void)pthread_join(wt, NULL);
-	}
-	jrc = il_join(&peer, how, sizeof(how));
-	json_t *checks = json_object();
-	char killed[512] = "";
-	if (*how) {
-		(void)snprintf(killed, sizeof(killed), "the responder (pid %d) was %s in round %" PRIu64 " holding lock 1; "
-			       "the watcher saw it exit and raised the abort flag, the initiator stopped waiting for lock 0",
-			       (int)peer.pid, how, sh->peer_rounds - 1);
-		il_fail("%s", killed);
-		il_jset(checks, "responder_alive", json_false());
-		rc = IL_FAIL;
-	} else if (jrc && sh->why[0]) {
-		il_err("%s", sh->why);
-	}
-	if (rc == IL_OK)
-		rc = jrc;
-	if (rc == IL_OK) {
-		bool counts = rounds == r.total && sh->peer_rounds == r.total;
-		il_jset(checks, "counts_match", json_boolean(counts));
-		if (!counts) {
-			il_fail("%" PRIu64 " round trips, %" PRIu64 " responder rounds, want %" PRIu64, rounds,
-				sh->peer_rounds, r.total);
-			rc = IL_FAIL;
-		}
-	}
-	lttng_ust_tracepoint(ipclab_run, run_end, x.experiment, kname, 0, rc);
+	double rsd_p50 = il_rel_stddev(p50s, done), rsd_mean = il_rel_stddev(means, done);
 
 	il_jset(x.results, "lock", json_pack("{ss ss}", "kind", kname, "impl", sh->l[0].desc));
 	il_jset(x.results, "round_trips", json_integer((json_int_t)rounds));
-	il_jset(x.results, "peer_rounds", json_integer((json_int_t)sh->peer_rounds));
+	il_jset(x.results, "peer_rounds", json_integer((json_int_t)peer_rounds));
 	il_jset(x.results, "rtt", il_json_summary(rtt));
-	il_jset(x.results, "oneway", il_json_summary(&sh->oneway));
-	il_jset(x.results, "cpu", json_pack("{s[ii] s[ii]}", "initiator", cpu_start, cpu_end, "responder",
-		sh->cpu_start, sh->cpu_end));
+	il_jset(x.results, "oneway", il_json_summary(oneway));
+	il_jset(x.results, "repeats", reps);
+	il_jset(x.results, "repeat_rel_stddev_p50", json_real(rsd_p50));
+	il_jset(x.results, "repeat_rel_stddev_mean", json_real(rsd_mean));
 	il_jset(x.results, "checks", checks);
-	il_jset(x.results, "killed", *killed ? json_string(killed) : json_null());
+	il_jset(x.results, "killed", *o.killed ? json_string(o.killed) : json_null());
 	il_jset(x.results, "events_per_round_trip", json_integer(6));
 	il_jset(x.results, "traced", json_boolean(il_trace_loaded()));
 	if (!c->json || c->json_file) {
-		printf("sync handoff: %s (%s), %s mode, %" PRIu64 " round trips (+%" PRIu64 " warm-up)%s\n", kname,
-		       sh->l[0].desc, c->mode == IL_MODE_THREAD ? "thread" : "process", c->iterations, c->warmup,
-		       il_trace_loaded() ? ", traced" : "");
-		printf("  %-12s %9s %9s %9s %9s %9s %9s %9s\n", "ns", "count", "min", "mean", "p50", "p90", "p99", "max");
-		row("round trip", rtt);
-		row("one way", &sh->oneway);
+		printf("sync handoff: %s (%s), %s mode, %s", kname, sh->l[0].desc,
+		       c->mode == IL_MODE_THREAD ? "thread" : "process", il_placement_text(c));
+		if (c->cpu[0] >= 0)
+			printf(" (%d,%d)", c->cpu[0], c->cpu[1]);
+		printf(", %" PRIu64 " round trips x %" PRIu64 " repeats (+%" PRIu64 " warm-up)%s\n", c->iterations,
+		       c->repeat, c->warmup, il_trace_loaded() ? ", traced" : "");
+		il_print_summary_header();
+		il_print_summary_row("round trip", rtt);
+		il_print_summary_row("one way", oneway);
+		if (done > 1)
+			printf("repeat-to-repeat rel. stddev: p50 %.1f %%, mean %.1f %%\n", 100 * rsd_p50, 100 * rsd_mean);
 	}
-	if (c->hist) {
-		const struct il_hist *hs[] = { rtt, &sh->oneway };
+	if (c->hist && rc == IL_OK) {
+		const struct il_hist *hs[] = { rtt, oneway };
 		static const char *const names[] = { "rtt", "oneway" };
 		if (il_write_hists(c->hist_file, 2, hs, names) != IL_OK)
 			rc = IL_FAIL;
 	}
-out_attach:
 	sl_detach(&h[0]);
 	sl_detach(&h[1]);
 out_locks:
@@ -302,6 +347,10 @@ out_locks:
 out:
 	il_shared_free(sh, sizeof(*sh));
 	free(rtt);
+	free(rep_rtt);
+	free(oneway);
+	free(p50s);
+	free(means);
 	return il_ctx_finish(&x, rc);
 }
 

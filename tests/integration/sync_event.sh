@@ -3,7 +3,8 @@
 # in both modes passes the Event checks (clear at first, set/is_set/clear, a wait on a set
 # event returns at once, timed waits on a clear event time out and are never early, the
 # waiter sees is_set after waking), measures one set->wake latency per round and one
-# lateness per timed wait; --hist writes two gnuplot blocks; bad options exit 2.
+# lateness per timed wait; --cpu pins setter and waiter; --hist writes two gnuplot
+# blocks; bad options exit 2.
 # Usage: tests/integration/sync_event.sh BUILD_DIR
 # shellcheck source=tests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -67,7 +68,19 @@ PYEOF
 	return 0
 }
 
+# case_pinned MODE A,B: the setter runs on CPU A, the waiter on CPU B, start to end
+case_pinned() {
+	local mode=$1 cpus=$2 a=${2%,*} b=${2#*,}
+	run "$IPCLAB" sync event --impl eventfd --mode "$mode" --cpu "$cpus" --iterations "$ITER" --warmup "$WARM" \
+		--timed-waits "$M" --wait-us 500 --timeout 60 --json
+	expect_rc 0 "sync event --mode $mode --cpu $cpus" || return
+	jcheck "$T/out" "d['params']['cpu'] == [$a, $b]" 'all(d["results"]["checks"].values())' \
+		"d['results']['cpu'] == {'setter': [$a, $a], 'waiter': [$b, $b]}" \
+		"d['results']['wake_latency']['count'] == $ITER"
+}
+
 case_usage() {
+	expect_usage "$IPCLAB" sync event --cpu 99999
 	expect_usage "$IPCLAB" sync event --impl semaphore
 	grep -q 'condvar|eventfd|futex|pipe' "$T/err" || fail "--impl: choices not listed: $(cat "$T/err")"
 	expect_usage "$IPCLAB" sync event --wait-us 0
@@ -85,5 +98,11 @@ for impl in condvar eventfd futex pipe; do
 	done
 done
 run_case sync_event_hist case_hist
+run_case sync_event_pinned_same_thread case_pinned thread 0,0
+if [ "$(getconf _NPROCESSORS_ONLN)" -ge 2 ]; then
+	run_case sync_event_pinned_cross_process case_pinned process 0,1
+else
+	ok_case "sync_event_pinned_cross_process # SKIP one CPU"
+fi
 run_case sync_event_usage case_usage
 finish

@@ -1,7 +1,8 @@
 #!/bin/bash
 # sync_handoff.sh - "ipclab sync handoff": every lock kind in both modes hands the two
 # locks back and forth exactly warm-up + iterations times on each side, with one round
-# trip and one one-way sample per measured round; pinned runs stay on their CPUs; a
+# trip and one one-way sample per measured round; --repeat reuses the locks for each
+# repeat and reports the spread; pinned runs stay on their CPUs; a
 # responder killed holding its lock is detected (exit 1) and no SysV set is left (the
 # run_case leftover check); bad options exit 2.
 # Usage: tests/integration/sync_handoff.sh BUILD_DIR
@@ -30,8 +31,24 @@ case_lock() {
 		'd["results"]["killed"] is None'
 	if [ -n "$cpus" ]; then
 		local a=${cpus%,*} b=${cpus#*,}
-		jcheck "$T/out" "d['results']['cpu']['initiator'] == [$a, $a]" "d['results']['cpu']['responder'] == [$b, $b]"
+		jcheck "$T/out" "[r['cpu'] for r in d['results']['repeats']] == [{'initiator': [$a, $a], 'responder': [$b, $b]}]"
 	fi
+}
+
+# case_repeat KIND MODE: --repeat 3 runs three spawn/round-trips/join cycles with the same
+# locks: every count triples, one entry per repeat, the spread of the per-repeat p50s
+case_repeat() {
+	local kind=$1 mode=$2 n=3
+	run "$IPCLAB" sync handoff --lock "$kind" --mode "$mode" --iterations "$ITER" --warmup "$WARM" --repeat "$n" \
+		--timeout 60 --json
+	expect_rc 0 "sync handoff --lock $kind --mode $mode --repeat $n" || return
+	jcheck "$T/out" "d['params']['repeat'] == $n" \
+		"d['results']['round_trips'] == $n * ($ITER + $WARM) and d['results']['peer_rounds'] == $n * ($ITER + $WARM)" \
+		"d['results']['rtt']['count'] == $n * $ITER and d['results']['oneway']['count'] == $n * $ITER" \
+		"[r['repeat'] for r in d['results']['repeats']] == list(range($n))" \
+		'all(0 < r["rtt_p50"] and 0 < r["oneway_p50"] and r["rtt_mean"] > 0 for r in d["results"]["repeats"])' \
+		'd["results"]["repeat_rel_stddev_p50"] >= 0 and d["results"]["repeat_rel_stddev_mean"] >= 0' \
+		'd["results"]["checks"] == {"counts_match": True}'
 }
 
 # case_kill KIND: the responder dies holding lock 1; the initiator stops waiting, exit 1
@@ -51,6 +68,7 @@ case_usage() {
 	expect_usage "$IPCLAB" sync handoff --iterations 0
 	expect_usage "$IPCLAB" sync handoff --kill-holder --mode thread
 	expect_usage "$IPCLAB" sync handoff --cpu 99999
+	expect_usage "$IPCLAB" sync handoff --repeat 0
 }
 
 NCPU=$(getconf _NPROCESSORS_ONLN)
@@ -66,5 +84,8 @@ else
 	ok_case "sync_handoff_sem_cross_cpu # SKIP one CPU"
 fi
 run_case sync_handoff_spin_same_cpu case_lock spin thread 0,0
+run_case sync_handoff_repeat_mutex_process case_repeat mutex process
+run_case sync_handoff_repeat_sysvsem_process case_repeat sysvsem process
+run_case sync_handoff_repeat_spin_thread case_repeat spin thread
 run_case sync_handoff_usage case_usage
 finish
