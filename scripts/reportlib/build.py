@@ -477,7 +477,12 @@ def build(d, figures_enabled):
                % (esc(summary), esc("; ".join(problems))))
     else:
         pg.add('<div class="banner good">%s</div>\n' % esc(summary))
-    pg.add("<nav><ul>%s</ul></nav>\n" % "".join('<li><a href="#%s">%s</a></li>' % (a, esc(t)) for a, t in NAV))
+    nav = list(NAV)
+    if os.path.exists(os.path.join(d, "analyze-speed.json")):
+        nav.insert(-1, ("speed", "Trace analysis speed"))  # before the environment
+    if cmp_pg is not None:
+        nav.insert(-1, ("compare", "Compared with"))
+    pg.add("<nav><ul>%s</ul></nav>\n" % "".join('<li><a href="#%s">%s</a></li>' % (a, esc(t)) for a, t in nav))
     pg.parts += warn_pg.parts
     for s in sections:
         pg.parts += s.parts

@@ -156,7 +156,10 @@ def event_part(ctx, pg):
             "wake_p50_ns": wl.get("p50"), "wake_p99_ns": wl.get("p99"), "wake_mean_ns": wl.get("mean"),
             "timed_late_p50_ns": tw.get("p50"), "timed_late_max_ns": tw.get("max"),
             "asleep": (r.get("waiter_asleep") or {}).get("asleep_before_set"), "rounds": r.get("rounds"),
-            "checks_pass": all(v is True for v in checks.values()) if checks else None}
+            "checks_pass": all(v is True for v in checks.values()) if checks else None,
+            "repeat": p.get("repeat"), "rsd_p50": r.get("repeat_rel_stddev_p50")}
+        ctx.flag_noisy("sync", rid, "event set→wake p50, %s, %s" % (p.get("impl"), p.get("mode")),
+                       r.get("repeat_rel_stddev_p50"))
     impls = []
     for k in rows:
         if k[0] not in impls:
@@ -176,9 +179,10 @@ def event_part(ctx, pg):
                "set → wake (µs%s)" % (", log scale" if scale.startswith("logy") else ""), scale)
     body = [[esc(r["impl"]), esc(r["how"]), esc(r["mode"]), n(r["wake_p50_ns"], fmt_us), n(r["wake_p99_ns"], fmt_us),
              n(r["wake_mean_ns"], fmt_us), n(r["timed_late_p50_ns"], fmt_us), n(r["timed_late_max_ns"], fmt_us),
-             n(r["asleep"], str), check_cell(r["checks_pass"]), esc(r["id"])] for r in rows.values()]
+             n(r["asleep"], str), check_cell(r["checks_pass"]), n(r["repeat"], str), rsd_cell(r["rsd_p50"]),
+             esc(r["id"])] for r in rows.values()]
     pg.table(["impl", "how", "mode", "wake p50 (µs)", "p99", "mean", "timed wait late p50", "max",
-              "waiter asleep at set()", "semantics", "run"], body)
+              "waiter asleep at set()", "semantics", "repeats", "p50 spread", "run"], body)
 
 
 def handoff_part(ctx, pg):

@@ -8,8 +8,9 @@
  * asleep: its task state in /proc/<tid>/stat is S), the setter stamps CLOCK_MONOTONIC just
  * before set(), the waiter just after wait() returned; the waiter then checks is_set,
  * clears, and sets a second event of the same kind (the ack) so the next round starts
- * clean. --cpu A[,B] pins the setter to A and the waiter to B. Events: run_begin/run_end
- * only. */
+ * clean. --cpu A[,B] pins the setter to A and the waiter to B; --repeat N runs the rounds
+ * with N successive waiters (per-repeat p50s and their spread). Events: run_begin/run_end
+ * only (one pair per run). */
 #include "event.h"
 #include "sync.h"
 #include "../core/cleanup.h"
@@ -30,7 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define COMMON (IL_C_ITER | IL_C_WARMUP | IL_C_MODE | IL_C_CPU | IL_C_HIST)
+#define COMMON (IL_C_ITER | IL_C_WARMUP | IL_C_REPEAT | IL_C_MODE | IL_C_CPU | IL_C_HIST)
 #define HIST_MAX_NS (10ull * 1000 * 1000 * 1000)
 #define IMMEDIATE_TIMEOUT_NS (1000ull * 1000 * 1000) /* "returns at once": well before 1 s */
 #define ASLEEP_MAX_NS (20ull * 1000 * 1000)           /* give up waiting for S after 20 ms */
@@ -118,6 +119,102 @@ static bool peer_alive(const struct il_peer *p, const struct shared *sh)
 	return !__atomic_load_n(&sh->done, __ATOMIC_ACQUIRE);
 }
 
+/* One repeat's counts, and the setter's CPU at its start and end. */
+struct wake_out {
+	uint64_t asleep, not_asleep, rounds;
+	int cpu_start, cpu_end;
+};
+
+/* One repeat of the set -> wake rounds: a fresh waiter peer (it fills sh->wake),
+ * each round started only once it sleeps in wait(), ended by its ack; joined at the end.
+ * The event and the ack are clear again after a full repeat. */
+static int wake_repeat(struct il_ctx *x, struct run *r, struct wake_out *wo)
+{
+	const struct il_common *c = &x->c;
+	struct shared *sh = r->sh;
+	const struct ev_ops *o = r->ops;
+	struct il_peer peer;
+	char how[128] = "";
+	int rc, procfd = -1, w;
+	memset(wo, 0, sizeof(*wo));
+	wo->cpu_start = wo->cpu_end = -1;
+	il_hist_init(&sh->wake, HIST_MAX_NS);
+	sh->waiting_seq = 0;
+	sh->tid = 0;
+	sh->stop = 0;
+	sh->done = 0;
+	sh->is_set_seen = 0;
+	sh->status = IL_OK;
+	sh->why[0] = 0;
+	sh->cpu_start = sh->cpu_end = -1;
+	wo->cpu_start = il_cpu_now();
+	if ((rc = il_spawn(&peer, c->mode, c->cpu[1], waiter, r)) != 0)
+		return rc;
+	for (uint64_t i = 0; i < r->total && rc == IL_OK; i++) {
+		/* wait for the waiter to be in wait() and asleep (state S) */
+		uint64_t ts = il_now_ns();
+		bool s = false;
+		while (il_now_ns() - ts < ASLEEP_MAX_NS) {
+			if (__atomic_load_n(&sh->waiting_seq, __ATOMIC_ACQUIRE) == i + 1) {
+				if (procfd < 0) {
+					char path[64];
+					(void)snprintf(path, sizeof(path), "/proc/%d/stat", __atomic_load_n(&sh->tid, __ATOMIC_ACQUIRE));
+					procfd = open(path, O_RDONLY | O_CLOEXEC);
+				}
+				if (task_state(procfd) == 'S') {
+					s = true;
+					break;
+				}
+			}
+			if (!peer_alive(&peer, sh))
+				break;
+			(void)sched_yield();
+		}
+		wo->asleep += s;
+		wo->not_asleep += !s;
+		sh->t_set = il_now_ns();
+		if (o->set(&sh->ev) < 0) {
+			il_errno("set %" PRIu64 " failed", i);
+			rc = IL_FAIL;
+			break;
+		}
+		for (;;) {
+			w = o->wait(&sh->ack, (int64_t)SL_SLICE_NS);
+			if (w == 1)
+				break;
+			if (w < 0) {
+				il_errno("waiting for the ack %" PRIu64 " failed", i);
+				rc = IL_FAIL;
+				break;
+			}
+			if (!peer_alive(&peer, sh)) {
+				il_fail("the waiter went away in round %" PRIu64, i);
+				rc = IL_FAIL;
+				break;
+			}
+		}
+		if (rc == IL_OK && o->clear(&sh->ack) < 0) {
+			il_errno("clear of the ack failed");
+			rc = IL_FAIL;
+		}
+		if (rc == IL_OK)
+			wo->rounds++;
+	}
+	if (rc != IL_OK) { /* let a waiter still blocked in wait() go */
+		sh->stop = 1;
+		(void)o->set(&sh->ev);
+	}
+	wo->cpu_end = il_cpu_now();
+	int jrc = il_join(&peer, how, sizeof(how));
+	if (*how)
+		il_fail("the waiter was %s", how);
+	else if (jrc && sh->why[0])
+		il_err("%s", sh->why);
+	if (rc == IL_OK)
+		rc = jrc;
+	return rc;
+}
+
 /* Adds one named check; returns ok. */
 static bool check(json_t *checks, bool *all, const char *name, bool ok)
 {
@@ -157,14 +254,15 @@ static int event_run(int argc, char **argv)
 	il_jset(x.params, "timed_waits", json_integer((json_int_t)nwaits));
 
 	struct shared *sh = il_shared_alloc(sizeof(*sh));
-	struct il_hist *late = malloc(sizeof(*late));
-	int rc = IL_OK, inited = 0, procfd = -1;
-	if (!sh || !late) {
+	struct il_hist *late = malloc(sizeof(*late)), *wake = malloc(sizeof(*wake));
+	double *p50s = calloc(c->repeat, sizeof(double)), *means = calloc(c->repeat, sizeof(double));
+	int rc = IL_OK, inited = 0;
+	if (!sh || !late || !wake || !p50s || !means) {
 		il_err("out of memory");
 		rc = IL_NORES;
 		goto out;
 	}
-	il_hist_init(&sh->wake, HIST_MAX_NS);
+	il_hist_init(wake, HIST_MAX_NS);
 	il_hist_init(late, HIST_MAX_NS);
 	sh->ev.mode = sh->ack.mode = c->mode;
 	int e = o->init(&sh->ev, c->mode);
@@ -209,82 +307,34 @@ static int event_run(int argc, char **argv)
 	(void)check(checks, &ok, "cleared_wait_times_out", timed_out == nwaits);
 	(void)check(checks, &ok, "timed_wait_never_early", early == 0);
 
-	/* Set -> wake latency with a waiter peer. */
+	/* Set -> wake latency with a waiter peer, --repeat times (a new waiter each time). */
 	struct run r = { .sh = sh, .ops = o, .total = c->warmup + c->iterations, .warmup = c->warmup };
-	struct il_peer peer;
-	uint64_t asleep = 0, not_asleep = 0, rounds = 0;
-	int cpu_start = -1, cpu_end = -1;
-	char how[128] = "";
-	sh->cpu_start = sh->cpu_end = -1;
+	struct wake_out wo = { 0 };
+	uint64_t asleep = 0, not_asleep = 0, rounds = 0, seen = 0;
+	json_t *reps = json_array();
+	uint32_t done = 0;
 	if ((rc = il_pin_main(c->cpu[0], "the setter")) != IL_OK)
 		goto out_run;
-	cpu_start = il_cpu_now();
-	if ((rc = il_spawn(&peer, c->mode, c->cpu[1], waiter, &r)) != 0)
-		goto out_run;
-	for (uint64_t i = 0; i < r.total && rc == IL_OK; i++) {
-		/* wait for the waiter to be in wait() and asleep (state S) */
-		uint64_t ts = il_now_ns();
-		bool s = false;
-		while (il_now_ns() - ts < ASLEEP_MAX_NS) {
-			if (__atomic_load_n(&sh->waiting_seq, __ATOMIC_ACQUIRE) == i + 1) {
-				if (procfd < 0) {
-					char path[64];
-					(void)snprintf(path, sizeof(path), "/proc/%d/stat", __atomic_load_n(&sh->tid, __ATOMIC_ACQUIRE));
-					procfd = open(path, O_RDONLY | O_CLOEXEC);
-				}
-				if (task_state(procfd) == 'S') {
-					s = true;
-					break;
-				}
-			}
-			if (!peer_alive(&peer, sh))
-				break;
-			(void)sched_yield();
-		}
-		asleep += s;
-		not_asleep += !s;
-		sh->t_set = il_now_ns();
-		if (o->set(&sh->ev) < 0) {
-			il_errno("set %" PRIu64 " failed", i);
-			rc = IL_FAIL;
+	for (uint32_t rep = 0; rep < c->repeat && rc == IL_OK; rep++) {
+		il_info("%s %s: repeat %u/%" PRIu64, o->name, c->mode == IL_MODE_THREAD ? "thread" : "process", rep + 1,
+			c->repeat);
+		rc = wake_repeat(&x, &r, &wo);
+		asleep += wo.asleep;
+		not_asleep += wo.not_asleep;
+		rounds += wo.rounds;
+		seen += sh->is_set_seen;
+		if (rc != IL_OK)
 			break;
-		}
-		for (;;) {
-			w = o->wait(&sh->ack, (int64_t)SL_SLICE_NS);
-			if (w == 1)
-				break;
-			if (w < 0) {
-				il_errno("waiting for the ack %" PRIu64 " failed", i);
-				rc = IL_FAIL;
-				break;
-			}
-			if (!peer_alive(&peer, sh)) {
-				il_fail("the waiter went away in round %" PRIu64, i);
-				rc = IL_FAIL;
-				break;
-			}
-		}
-		if (rc == IL_OK && o->clear(&sh->ack) < 0) {
-			il_errno("clear of the ack failed");
-			rc = IL_FAIL;
-		}
-		if (rc == IL_OK)
-			rounds++;
+		il_hist_merge(wake, &sh->wake);
+		p50s[rep] = (double)il_hist_percentile(&sh->wake, 50);
+		means[rep] = il_hist_mean(&sh->wake);
+		(void)json_array_append_new(reps, json_pack("{sI sI sf s{s[ii] s[ii]}}", "repeat", (json_int_t)rep,
+			"wake_p50", (json_int_t)p50s[rep], "wake_mean", means[rep], "cpu", "setter", wo.cpu_start,
+			wo.cpu_end, "waiter", sh->cpu_start, sh->cpu_end));
+		done++;
 	}
-	if (rc != IL_OK) { /* let a waiter still blocked in wait() go */
-		sh->stop = 1;
-		(void)o->set(&sh->ev);
-	}
-	cpu_end = il_cpu_now();
-	int jrc = il_join(&peer, how, sizeof(how));
-	if (*how)
-		il_fail("the waiter was %s", how);
-	else if (jrc && sh->why[0])
-		il_err("%s", sh->why);
 	if (rc == IL_OK)
-		rc = jrc;
-	if (rc == IL_OK)
-		(void)check(checks, &ok, "waiter_saw_is_set", sh->is_set_seen == r.total);
+		(void)check(checks, &ok, "waiter_saw_is_set", seen == r.total * c->repeat);
 out_run:
 	lttng_ust_tracepoint(ipclab_run, run_end, x.experiment, o->name, 0, rc);
 	il_guard_disarm();
@@ -294,10 +344,11 @@ out_run:
 	il_jset(x.results, "impl", json_pack("{ss ss}", "name", o->name, "how", o->how));
 	il_jset(x.results, "checks", checks);
 	il_jset(x.results, "immediate_wait_ns", json_integer((json_int_t)immediate));
-	il_jset(x.results, "wake_latency", il_json_summary(&sh->wake));
+	il_jset(x.results, "wake_latency", il_json_summary(wake));
 	il_jset(x.results, "rounds", json_integer((json_int_t)rounds));
-	il_jset(x.results, "cpu", json_pack("{s[ii] s[ii]}", "setter", cpu_start, cpu_end, "waiter", sh->cpu_start,
-		sh->cpu_end));
+	il_jset(x.results, "repeats", reps);
+	il_jset(x.results, "repeat_rel_stddev_p50", json_real(il_rel_stddev(p50s, done)));
+	il_jset(x.results, "repeat_rel_stddev_mean", json_real(il_rel_stddev(means, done)));
 	il_jset(x.results, "waiter_asleep", json_pack("{sI sI ss}", "asleep_before_set", (json_int_t)asleep,
 		"not_asleep", (json_int_t)not_asleep, "basis", "task state S in /proc/<tid>/stat before set()"));
 	il_jset(x.results, "timed_wait", json_pack("{sI sI sI sI so}", "timeout_ns", (json_int_t)tmo,
@@ -307,37 +358,41 @@ out_run:
 
 	if (!c->json || c->json_file) {
 		struct il_summary s, l;
-		il_hist_summary(&sh->wake, &s);
+		il_hist_summary(wake, &s);
 		il_hist_summary(late, &l);
 		printf("sync event: %s (%s), %s mode, %s", o->name, o->how, c->mode == IL_MODE_THREAD ? "thread" : "process",
 		       il_placement_text(c));
 		if (c->cpu[0] >= 0)
 			printf(" (%d,%d)", c->cpu[0], c->cpu[1]);
-		printf(", %" PRIu64 " rounds (+%" PRIu64 " warm-up)%s\n", c->iterations, c->warmup,
-		       il_trace_loaded() ? ", traced" : "");
+		printf(", %" PRIu64 " rounds x %" PRIu64 " repeats (+%" PRIu64 " warm-up)%s\n", c->iterations, c->repeat,
+		       c->warmup, il_trace_loaded() ? ", traced" : "");
 		printf("  checks: %s; wait on a set event returned in %" PRIu64 " ns\n", ok ? "all passed" : "FAILED",
 		       immediate);
 		printf("  set->wake ns: count %" PRIu64 " min %" PRIu64 " p50 %" PRIu64 " p99 %" PRIu64 " max %" PRIu64
 		       " (waiter asleep before set: %" PRIu64 "/%" PRIu64 ")\n", s.count, s.min, s.p50, s.p99, s.max,
 		       asleep, asleep + not_asleep);
+		if (done > 1)
+			printf("  repeat-to-repeat rel. stddev of the set->wake p50: %.1f %%\n",
+			       100 * il_rel_stddev(p50s, done));
 		printf("  timed wait %" PRIu64 " us on a clear event: %" PRIu64 "/%" PRIu64 " timed out, lateness ns p50 %"
 		       PRIu64 " max %" PRIu64 "\n", wait_us, timed_out, nwaits, l.p50, l.max);
 	}
 	if (c->hist) {
-		const struct il_hist *hs[] = { &sh->wake, late };
+		const struct il_hist *hs[] = { wake, late };
 		static const char *const names[] = { "wake_latency", "timed_wait_lateness" };
 		if (il_write_hists(c->hist_file, 2, hs, names) != IL_OK)
 			rc = IL_FAIL;
 	}
 out:
-	if (procfd >= 0)
-		(void)close(procfd);
 	if (inited >= 1)
 		o->destroy(&sh->ev);
 	if (inited >= 2)
 		o->destroy(&sh->ack);
 	il_shared_free(sh, sizeof(*sh));
 	free(late);
+	free(wake);
+	free(p50s);
+	free(means);
 	return il_ctx_finish(&x, rc);
 }
 

@@ -3,8 +3,8 @@
 # in both modes passes the Event checks (clear at first, set/is_set/clear, a wait on a set
 # event returns at once, timed waits on a clear event time out and are never early, the
 # waiter sees is_set after waking), measures one set->wake latency per round and one
-# lateness per timed wait; --cpu pins setter and waiter; --hist writes two gnuplot
-# blocks; bad options exit 2.
+# lateness per timed wait; --cpu pins setter and waiter; --repeat runs successive
+# waiters; --hist writes two gnuplot blocks; bad options exit 2.
 # Usage: tests/integration/sync_event.sh BUILD_DIR
 # shellcheck source=tests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -75,11 +75,27 @@ case_pinned() {
 		--timed-waits "$M" --wait-us 500 --timeout 60 --json
 	expect_rc 0 "sync event --mode $mode --cpu $cpus" || return
 	jcheck "$T/out" "d['params']['cpu'] == [$a, $b]" 'all(d["results"]["checks"].values())' \
-		"d['results']['cpu'] == {'setter': [$a, $a], 'waiter': [$b, $b]}" \
+		"[r['cpu'] for r in d['results']['repeats']] == [{'setter': [$a, $a], 'waiter': [$b, $b]}]" \
 		"d['results']['wake_latency']['count'] == $ITER"
 }
 
+# --repeat 3: three waiters in turn; every count triples, one entry per repeat
+case_repeat() {
+	local mode=$1 n=3
+	run "$IPCLAB" sync event --impl condvar --mode "$mode" --repeat "$n" --iterations "$ITER" --warmup "$WARM" \
+		--timed-waits "$M" --wait-us 500 --timeout 60 --json
+	expect_rc 0 "sync event --mode $mode --repeat $n" || return
+	jcheck "$T/out" "d['params']['repeat'] == $n" 'all(d["results"]["checks"].values())' \
+		"d['results']['rounds'] == $n * ($ITER + $WARM)" \
+		"d['results']['wake_latency']['count'] == $n * $ITER" \
+		"[r['repeat'] for r in d['results']['repeats']] == list(range($n))" \
+		'all(r["wake_p50"] > 0 and r["wake_mean"] > 0 for r in d["results"]["repeats"])' \
+		'd["results"]["repeat_rel_stddev_p50"] >= 0' \
+		"d['results']['waiter_asleep']['asleep_before_set'] + d['results']['waiter_asleep']['not_asleep'] == $n * ($ITER + $WARM)"
+}
+
 case_usage() {
+	expect_usage "$IPCLAB" sync event --repeat 0
 	expect_usage "$IPCLAB" sync event --cpu 99999
 	expect_usage "$IPCLAB" sync event --impl semaphore
 	grep -q 'condvar|eventfd|futex|pipe' "$T/err" || fail "--impl: choices not listed: $(cat "$T/err")"
@@ -104,5 +120,7 @@ if [ "$(getconf _NPROCESSORS_ONLN)" -ge 2 ]; then
 else
 	ok_case "sync_event_pinned_cross_process # SKIP one CPU"
 fi
+run_case sync_event_repeat_thread case_repeat thread
+run_case sync_event_repeat_process case_repeat process
 run_case sync_event_usage case_usage
 finish
