@@ -230,6 +230,18 @@ json_t *il_sysinfo_json(void)
 			 "trace_status", status && *status ? status : (il_trace_loaded() ? "traced" : "untraced"));
 }
 
+int il_ctx_usage(struct il_ctx *x, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	il_err("%s", msg);
+	x->c.json = false;
+	return il_ctx_finish(x, IL_USAGE);
+}
+
 int il_ctx_finish(struct il_ctx *x, int exit_code)
 {
 	if (x->c.json) {

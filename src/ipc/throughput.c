@@ -562,16 +562,13 @@ static int throughput_run(int argc, char **argv)
 		if (!strcmp(argv[i], "--size") || !strncmp(argv[i], "--size=", 7))
 			size_given = true;
 	if (count && bytes) {
-		il_err("--count and --bytes exclude each other");
-		return il_ctx_finish(&x, IL_USAGE);
+		return il_ctx_usage(&x, "--count and --bytes exclude each other");
 	}
 	if (sweep && size_given) {
-		il_err("--sweep runs every size: leave out --size");
-		return il_ctx_finish(&x, IL_USAGE);
+		return il_ctx_usage(&x, "--sweep runs every size: leave out --size");
 	}
 	if (inj == INJ_REORDER && count == 1) {
-		il_err("--inject=reorder needs --count of at least 2");
-		return il_ctx_finish(&x, IL_USAGE);
+		return il_ctx_usage(&x, "--inject=reorder needs --count of at least 2");
 	}
 	const struct il_transport *t = il_transport_find(choices[tidx]);
 	if (sweep)

@@ -333,9 +333,8 @@ static int alarm_run(int argc, char **argv)
 	/* Each timer runs ticks periods; leave the watchdog room. */
 	double est_s = (double)N_TIMERS * (double)ticks * (double)period_ns / 1e9;
 	if (est_s + 5 > (double)c->timeout_s) {
-		il_err("--ticks x --period-us needs about %.0f s for the %d timers, more than --timeout %" PRIu64
-		       "; raise --timeout", est_s, N_TIMERS, c->timeout_s);
-		return il_ctx_finish(&x, IL_USAGE);
+		return il_ctx_usage(&x, "--ticks x --period-us needs about %.0f s for the %d timers, more than --timeout %"
+				    PRIu64 "; raise --timeout", est_s, N_TIMERS, c->timeout_s);
 	}
 
 	il_guard_install((unsigned)c->timeout_s);

@@ -647,10 +647,8 @@ static int bus_run(int argc, char **argv)
 		char why[160];
 		nkeys = il_bus_parse_script(script, keys, why, sizeof(why));
 		if (nkeys < 0) {
-			il_err("invalid value '%s' for --script (expected keys INT|QUIT|TSTP separated by commas, "
-			       "ending with TSTP): %s", script, why);
-			x.c.json = false; /* a usage error writes no result, as for the other options */
-			return il_ctx_finish(&x, IL_USAGE);
+			return il_ctx_usage(&x, "invalid value '%s' for --script (expected keys INT|QUIT|TSTP separated "
+					    "by commas, ending with TSTP): %s", script, why);
 		}
 	}
 	const struct il_common *c = &x.c;

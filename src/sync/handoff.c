@@ -244,9 +244,7 @@ static int handoff_run(int argc, char **argv)
 	il_jset(x.params, "lock", json_string(kname));
 	il_jset(x.params, "kill_holder", json_boolean(kill_holder));
 	if (kill_holder && c->mode != IL_MODE_PROCESS) {
-		il_err("--kill-holder needs --mode process (a thread cannot be killed alone)");
-		x.c.json = false; /* a usage error writes no result, as a bad option does */
-		return il_ctx_finish(&x, IL_USAGE);
+		return il_ctx_usage(&x, "--kill-holder needs --mode process (a thread cannot be killed alone)");
 	}
 	struct shared *sh = il_shared_alloc(sizeof(*sh));
 	struct il_hist *rtt = malloc(sizeof(*rtt)), *rep_rtt = malloc(sizeof(*rep_rtt)), *oneway = malloc(sizeof(*oneway));

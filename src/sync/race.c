@@ -253,10 +253,7 @@ static int race_run(int argc, char **argv)
 		return prc;
 	const struct il_common *c = &x.c;
 	if (kill_holder && c->mode != IL_MODE_PROCESS) {
-		il_err("--kill-holder needs --mode process (a thread cannot be killed alone)");
-		il_jset(x.params, "kill_holder", json_true());
-		x.c.json = false; /* a usage error writes no result, as a bad option does */
-		return il_ctx_finish(&x, IL_USAGE);
+		return il_ctx_usage(&x, "--kill-holder needs --mode process (a thread cannot be killed alone)");
 	}
 	const unsigned W = (unsigned)workers;
 	const bool tr = W * n <= limit;

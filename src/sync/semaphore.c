@@ -188,9 +188,7 @@ static int semaphore_run(int argc, char **argv)
 	il_jset(x.params, "trace_limit", json_integer((json_int_t)limit));
 	il_jset(x.params, "kill_holder", json_boolean(kill_holder));
 	if (kill_holder && c->mode != IL_MODE_PROCESS) {
-		il_err("--kill-holder needs --mode process (a thread cannot be killed alone)");
-		x.c.json = false; /* a usage error writes no result, as a bad option does */
-		return il_ctx_finish(&x, IL_USAGE);
+		return il_ctx_usage(&x, "--kill-holder needs --mode process (a thread cannot be killed alone)");
 	}
 	const unsigned W = (unsigned)workers;
 	const bool tr = rounds * W <= limit;

@@ -712,14 +712,11 @@ static int pool_exp_run(int argc, char **argv)
 		us_given |= !strncmp(argv[i], "--task-us", 9);
 	}
 	if (sweep && (kind_given || us_given)) {
-		il_err("--sweep runs every kind and task length; it excludes --kind and --task-us");
-		x.c.json = false;
-		return il_ctx_finish(&x, IL_USAGE);
+		return il_ctx_usage(&x, "--sweep runs every kind and task length; it excludes --kind and --task-us");
 	}
 	if (corrupt > tasks) {
-		il_err("invalid value '%" PRIu64 "' for --corrupt-task (expected 1..%" PRIu64 ", the task count)", corrupt, tasks);
-		x.c.json = false;
-		return il_ctx_finish(&x, IL_USAGE);
+		return il_ctx_usage(&x, "invalid value '%" PRIu64 "' for --corrupt-task (expected 1..%" PRIu64
+				    ", the task count)", corrupt, tasks);
 	}
 	if (!workers)
 		workers = (uint64_t)nproc;

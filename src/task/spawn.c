@@ -705,9 +705,7 @@ static void hrow(const char *label, json_t *s)
 /* A usage error found after parsing: one line, no JSON on stdout. */
 static int late_usage(struct il_ctx *x, const char *msg)
 {
-	il_err("%s; see 'ipclab %s --help'", msg, x->experiment);
-	x->c.json = false;
-	return il_ctx_finish(x, IL_USAGE);
+	return il_ctx_usage(x, "%s; see 'ipclab %s --help'", msg, x->experiment);
 }
 
 static int spawn_single(struct il_ctx *x, struct tk_spawn_cfg *cfg, uint64_t touch_mb, bool huge)

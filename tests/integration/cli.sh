@@ -138,6 +138,31 @@ case_no_lttng_link() {
 	jcheck "$T/out" "d['results']['traced'] is False" "d['results']['tracepoint_events'] == 0"
 }
 
+# usage errors found after parsing (options that exclude each other, limits that depend
+# on another option): exit 2, one line, and no JSON result even with --json=FILE, as for
+# a bad option (il_ctx_usage)
+case_late_usage() {
+	local args
+	while IFS= read -r args; do
+		rm -f "$T/u.json"
+		# shellcheck disable=SC2086 # one experiment's arguments per line
+		expect_usage "$IPCLAB" $args --json="$T/u.json"
+		[ -e "$T/u.json" ] && fail "'$args' wrote a JSON result on a usage error"
+	done <<'EOF'
+ipc throughput --count 10 --bytes 1M
+ipc throughput --sweep --size 64
+signal alarm --ticks 100000 --period-us 100000 --timeout 10
+sync handoff --kill-holder --mode thread
+sync race --kill-holder --mode thread
+sync semaphore --kill-holder --mode thread
+task ctxsw --cpu 0,1
+task pool --sweep --kind thread
+task pool --tasks 5 --corrupt-task 6
+signal bus --script INT,QUIT
+EOF
+	return 0
+}
+
 run_case cli_no_lttng_link case_no_lttng_link
 run_case cli_list case_list
 run_case cli_top_usage case_top_usage
@@ -150,4 +175,5 @@ run_case cli_bad_iterations case_bad_iterations
 run_case cli_bad_mode_cpu case_bad_mode_cpu
 run_case cli_bad_transport case_bad_transport
 run_case cli_json_hist_stdout case_json_hist_stdout
+run_case cli_late_usage case_late_usage
 finish
