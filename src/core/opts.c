@@ -188,6 +188,14 @@ static int bad_value(const char *name, const char *val, const char *range)
 	return IL_USAGE;
 }
 
+bool il_opt_given(const struct il_common *c, const struct il_opt *extra, const char *name)
+{
+	for (int i = 0; extra && extra[i].name && i < MAX_EXTRA; i++)
+		if (!strcmp(extra[i].name, name))
+			return (c->given_extra >> i) & 1u;
+	return false;
+}
+
 int il_parse(const char *uname, const char *summary, unsigned mask, const struct il_opt *extra,
 	     int argc, char **argv, struct il_common *c)
 {
@@ -279,6 +287,7 @@ int il_parse(const char *uname, const char *summary, unsigned mask, const struct
 			if (ch < OPT_EXTRA || ch >= OPT_EXTRA + nextra)
 				return IL_USAGE;
 			const struct il_opt *o = &extra[ch - OPT_EXTRA];
+			c->given_extra |= 1u << (ch - OPT_EXTRA);
 			char range[256];
 			describe_range(o, range, sizeof(range));
 			switch (o->type) {

@@ -29,6 +29,7 @@ struct il_common {
 	bool hist;
 	const char *hist_file;   /* NULL: histograms to stdout */
 	bool quiet;
+	uint32_t given_extra;    /* bit i: the experiment's option i was on the command line */
 };
 
 enum il_opt_type {
@@ -56,6 +57,10 @@ void il_common_defaults(struct il_common *c);
  * message on stderr, or -1 when --help was printed (exit 0). */
 int il_parse(const char *usage_name, const char *summary, unsigned common_mask,
 	     const struct il_opt *extra, int argc, char **argv, struct il_common *c);
+/* True if the experiment's option `name` (from its table extra, as passed to il_parse)
+ * was on the command line, in any spelling getopt accepts (--name, --name=V, an
+ * unambiguous abbreviation): to reject options that do not apply to another one. */
+bool il_opt_given(const struct il_common *c, const struct il_opt *extra, const char *name);
 /* Prints the --help text (also used by "ipclab help EXP"). */
 void il_print_help(const char *usage_name, const char *summary, unsigned common_mask,
 		   const struct il_opt *extra, const struct il_common *defaults);

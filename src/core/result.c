@@ -70,6 +70,7 @@ static void ctx_free(struct il_ctx *x)
 
 int il_ctx_parse(struct il_ctx *x, const char *summary, unsigned mask, const struct il_opt *extra)
 {
+	x->extra = extra;
 	int rc = il_parse(x->experiment, summary, mask, extra, x->argc, x->argv, &x->c);
 	if (rc == 0) {
 		il_ctx_common_params(x, mask);
@@ -77,6 +78,11 @@ int il_ctx_parse(struct il_ctx *x, const char *summary, unsigned mask, const str
 	}
 	ctx_free(x);
 	return rc < 0 ? IL_OK : rc;
+}
+
+bool il_ctx_given(const struct il_ctx *x, const char *name)
+{
+	return il_opt_given(&x->c, x->extra, name);
 }
 
 void il_ctx_warn(struct il_ctx *x, const char *fmt, ...)

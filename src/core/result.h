@@ -16,6 +16,7 @@ struct il_ctx {
 	int argc;
 	char **argv;
 	struct il_common c;
+	const struct il_opt *extra; /* the experiment's option table (il_ctx_parse) */
 	uint64_t start_rt_ns;
 	json_t *params;   /* owned */
 	json_t *results;  /* owned */
@@ -30,6 +31,8 @@ void il_ctx_begin(struct il_ctx *x, const char *experiment, int argc, char **arg
 /* Parses the command line. Returns IL_RUN to go on (common params recorded), or the exit
  * code to return now (IL_OK after --help, IL_USAGE after one message); then x is freed. */
 int il_ctx_parse(struct il_ctx *x, const char *summary, unsigned mask, const struct il_opt *extra);
+/* True if the experiment's own option `name` was given (il_opt_given). */
+bool il_ctx_given(const struct il_ctx *x, const char *name);
 /* Adds a warning (also printed unless quiet). */
 void il_ctx_warn(struct il_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Adds the common params (iterations, warmup, repeat, mode, cpu, timeout) selected by mask. */

@@ -557,10 +557,7 @@ static int throughput_run(int argc, char **argv)
 	if (prc != IL_RUN)
 		return prc;
 	const struct il_common *c = &x.c;
-	bool size_given = false;
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--size") || !strncmp(argv[i], "--size=", 7))
-			size_given = true;
+	bool size_given = il_ctx_given(&x, "size");
 	if (count && bytes) {
 		return il_ctx_usage(&x, "--count and --bytes exclude each other");
 	}

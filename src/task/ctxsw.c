@@ -337,17 +337,11 @@ static int ctxsw_run(int argc, char **argv)
 	if (prc != IL_RUN)
 		return prc;
 	const struct il_common *c = &x.c;
-	if (c->cpu[0] != c->cpu[1]) {
+	if (c->cpu[0] != c->cpu[1])
 		return il_ctx_usage(&x, "--cpu: both tasks run on one CPU; give one CPU (A), not A,B");
-	}
-	bool ws_given = false;
-	for (int i = 1; i < argc; i++)
-		if (!strncmp(argv[i], "--working-set", 13))
-			ws_given = true;
-	if (sweep && ws_given) {
+	if (sweep && il_ctx_given(&x, "working-set"))
 		return il_ctx_usage(&x, "--sweep and --working-set exclude each other; see 'ipclab %s --help'",
 				    x.experiment);
-	}
 	int cpu = c->cpu[0] >= 0 ? c->cpu[0] : tk_first_allowed_cpu();
 	il_jset(x.params, "working_set_kb", sweep ? json_null() : json_integer((json_int_t)ws_kb));
 	il_jset(x.params, "sweep", json_boolean(sweep));

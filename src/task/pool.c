@@ -706,18 +706,11 @@ static int pool_exp_run(int argc, char **argv)
 	if (prc != IL_RUN)
 		return prc;
 	const struct il_common *c = &x.c;
-	bool kind_given = false, us_given = false;
-	for (int i = 1; i < argc; i++) {
-		kind_given |= !strncmp(argv[i], "--kind", 6);
-		us_given |= !strncmp(argv[i], "--task-us", 9);
-	}
-	if (sweep && (kind_given || us_given)) {
+	if (sweep && (il_ctx_given(&x, "kind") || il_ctx_given(&x, "task-us")))
 		return il_ctx_usage(&x, "--sweep runs every kind and task length; it excludes --kind and --task-us");
-	}
-	if (corrupt > tasks) {
+	if (corrupt > tasks)
 		return il_ctx_usage(&x, "invalid value '%" PRIu64 "' for --corrupt-task (expected 1..%" PRIu64
 				    ", the task count)", corrupt, tasks);
-	}
 	if (!workers)
 		workers = (uint64_t)nproc;
 	il_jset(x.params, "kind", sweep ? json_null() : json_string(kind_names[kind]));

@@ -606,20 +606,6 @@ nomem:
 
 /* ---------------------------------------------------------------- the experiment */
 
-/* True if --NAME or --NAME=... appears in argv (to reject options that do not apply). */
-static bool arg_given(int argc, char **argv, const char *name)
-{
-	size_t l = strlen(name);
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			break;
-		if (!strncmp(argv[i], "--", 2) && !strncmp(argv[i] + 2, name, l) &&
-		    (argv[i][2 + l] == 0 || argv[i][2 + l] == '='))
-			return true;
-	}
-	return false;
-}
-
 static const char *const exec_names[] = { "nop", "self", NULL };
 static const uint64_t sweep_mb[] = { 1, 4, 16, 64, 256, 1024 };
 #define N_SWEEP (sizeof(sweep_mb) / sizeof(sweep_mb[0]))
@@ -915,13 +901,13 @@ static int spawn_run(int argc, char **argv)
 			       IL_C_ITER | IL_C_WARMUP, opts);
 	if (prc != IL_RUN)
 		return prc;
-	if (arg_given(argc, argv, "exec") && method != TK_POSIX_SPAWN)
+	if (il_ctx_given(&x, "exec") && method != TK_POSIX_SPAWN)
 		return late_usage(&x, "--exec applies to --method posix_spawn only");
 	if (sweep && touch_mb)
 		return late_usage(&x, "--sweep and --touch-mb exclude each other");
 	if (huge && !sweep && !touch_mb)
 		return late_usage(&x, "--hugepages needs --touch-mb or --sweep");
-	if (arg_given(argc, argv, "budget-ms") && !sweep)
+	if (il_ctx_given(&x, "budget-ms") && !sweep)
 		return late_usage(&x, "--budget-ms applies to --sweep only");
 	il_jset(x.params, "method", json_string(tk_method_names[method]));
 	il_jset(x.params, "exec", method == TK_POSIX_SPAWN ? json_string(exec_names[exec]) : json_null());

@@ -151,6 +151,9 @@ case_late_usage() {
 	done <<'EOF'
 ipc throughput --count 10 --bytes 1M
 ipc throughput --sweep --size 64
+ipc throughput --sweep --siz 64
+task spawn --method fork --exe nop
+task ctxsw --sweep --working 64
 signal alarm --ticks 100000 --period-us 100000 --timeout 10
 sync handoff --kill-holder --mode thread
 sync race --kill-holder --mode thread

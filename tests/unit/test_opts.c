@@ -368,6 +368,37 @@ static void opts_parse_help_text(void **state)
 
 /* opts_parse_extra_table: an experiment's own options: U64 with its range, CHOICE as an
  * index, FLAG, SIZE with suffixes, STR; bad values and unknown choices give IL_USAGE. */
+/* il_opt_given: which of the experiment's options were on the command line, whatever
+ * the spelling getopt accepted (--name V, --name=V, an unambiguous abbreviation) */
+static void opts_given(void **state)
+{
+	(void)state;
+	uint64_t depth = 0, size = 0;
+	bool verbose = false;
+	const struct il_opt extra[] = {
+		{ "depth", IL_OPT_U64, "N", "how deep", 2, 9, NULL, &depth },
+		{ "verbose", IL_OPT_FLAG, NULL, "say more", 0, 0, NULL, &verbose },
+		{ "size", IL_OPT_SIZE, "BYTES", "message size", 16, 1u << 20, NULL, &size },
+		{ 0 },
+	};
+	struct il_common c;
+	assert_int_equal(PARSE(ALL, extra, &c, "--iterations", "3"), 0);
+	assert_false(il_opt_given(&c, extra, "depth"));
+	assert_false(il_opt_given(&c, extra, "verbose"));
+	assert_false(il_opt_given(&c, extra, "size"));
+	assert_false(il_opt_given(&c, extra, "iterations")); /* common options are not in the table */
+	assert_int_equal(PARSE(ALL, extra, &c, "--dep", "4", "--si=64"), 0); /* abbreviations */
+	assert_true(il_opt_given(&c, extra, "depth"));
+	assert_false(il_opt_given(&c, extra, "verbose"));
+	assert_true(il_opt_given(&c, extra, "size"));
+	assert_int_equal(size, 64);
+	assert_int_equal(PARSE(ALL, extra, &c, "--verbose", "--size", "16"), 0);
+	assert_false(il_opt_given(&c, extra, "depth")); /* a new parse starts from the defaults */
+	assert_true(il_opt_given(&c, extra, "verbose"));
+	assert_false(il_opt_given(&c, extra, "no-such-option"));
+	assert_false(il_opt_given(&c, NULL, "depth"));
+}
+
 static void opts_parse_extra_table(void **state)
 {
 	(void)state;
@@ -449,6 +480,7 @@ int main(void)
 		cmocka_unit_test(opts_parse_help_text),
 		cmocka_unit_test(opts_parse_extra_table),
 		cmocka_unit_test(opts_parse_repeatable),
+		cmocka_unit_test(opts_given),
 	};
 	return cmocka_run_group_tests_name("opts", tests, NULL, NULL);
 }
