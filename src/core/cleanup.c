@@ -125,6 +125,20 @@ void il_peer_untrack(pid_t pid)
 			peers[i] = 0;
 }
 
+pid_t il_peer_ended(void)
+{
+	for (int i = 0; i < MAX_PEERS; i++) {
+		pid_t p = peers[i];
+		if (p <= 0)
+			continue;
+		siginfo_t si;
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, (id_t)p, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == p)
+			return p;
+	}
+	return 0;
+}
+
 static volatile pid_t kill_pgid;
 
 void il_guard_set_pgid(pid_t pgid)

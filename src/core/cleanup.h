@@ -24,6 +24,9 @@ void il_object_name(char *buf, unsigned len, const char *tag);
 /* Peers (forked children) the signal/watchdog path must kill and reap. */
 void il_peer_track(pid_t pid);
 void il_peer_untrack(pid_t pid);
+/* The pid of a tracked peer process that has ended (still unreaped: it is not reaped
+ * here), or 0 if all are alive. */
+pid_t il_peer_ended(void);
 /* The guard's last word on children: SIGKILLs the process group set with
  * il_guard_set_pgid (if any), every tracked peer and every other child of any of our
  * threads (/proc/self/task/ * /children), then reaps until ECHILD, so nothing is left

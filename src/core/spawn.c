@@ -6,12 +6,16 @@
 #include "tp.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -159,22 +163,45 @@ void il_peer_abort(struct il_peer *p)
 
 int il_barrier_init(struct il_barrier *b, unsigned count)
 {
-	pthread_barrierattr_t a;
-	int e = pthread_barrierattr_init(&a);
-	if (!e)
-		e = pthread_barrierattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-	if (!e)
-		e = pthread_barrier_init(&b->b, &a, count);
-	(void)pthread_barrierattr_destroy(&a);
-	return -e;
+	if (count == 0)
+		return -EINVAL;
+	b->count = count;
+	b->arrived = 0;
+	b->gen = 0;
+	b->owner = (int32_t)getpid();
+	return 0;
 }
 
-void il_barrier_wait(struct il_barrier *b)
+#define BARRIER_SLICE_NS (50 * 1000 * 1000) /* how often a waiting owner checks its peers */
+
+int il_barrier_wait(struct il_barrier *b)
 {
-	(void)pthread_barrier_wait(&b->b);
+	bool owner = (pid_t)b->owner == getpid();
+	if (!owner && getenv("IPCLAB_TEST_PEER_EXIT_BEFORE_BARRIER"))
+		_exit(IL_FAIL); /* testing aid: a peer that never arrives */
+	uint32_t gen = __atomic_load_n(&b->gen, __ATOMIC_ACQUIRE);
+	if (__atomic_add_fetch(&b->arrived, 1, __ATOMIC_ACQ_REL) == b->count) {
+		__atomic_store_n(&b->arrived, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&b->gen, gen + 1, __ATOMIC_RELEASE);
+		(void)syscall(SYS_futex, &b->gen, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+		return 0;
+	}
+	const struct timespec slice = { 0, BARRIER_SLICE_NS };
+	while (__atomic_load_n(&b->gen, __ATOMIC_ACQUIRE) == gen) {
+		/* shared futex (no FUTEX_PRIVATE_FLAG): the word may be in MAP_SHARED memory */
+		(void)syscall(SYS_futex, &b->gen, FUTEX_WAIT, gen, &slice, NULL, 0);
+		if (__atomic_load_n(&b->gen, __ATOMIC_ACQUIRE) != gen)
+			break;
+		pid_t dead = owner ? il_peer_ended() : 0;
+		if (dead > 0) {
+			il_fail("peer process %d ended before the start barrier: giving up the run", (int)dead);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 void il_barrier_destroy(struct il_barrier *b)
 {
-	(void)pthread_barrier_destroy(&b->b);
+	memset(b, 0, sizeof(*b));
 }

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 typedef int (*il_worker_fn)(void *arg);
@@ -44,12 +45,24 @@ int il_pin_main(int cpu, const char *who);
 /* The CPU the caller runs on now (sched_getcpu), -1 if unknown. */
 int il_cpu_now(void);
 
-/* A start barrier usable between processes (lives in il_shared_alloc memory). */
+/* A start barrier usable between processes (lives in il_shared_alloc memory) and
+ * reusable, generation after generation. A waiter sleeps on a shared futex in slices;
+ * between slices the process that spawned the peers (il_spawn) checks that none of them
+ * ended without arriving (a crash or a kill before the barrier), and gives up then
+ * instead of waiting for the watchdog. A peer process needs no such check: it dies with
+ * its parent (PR_SET_PDEATHSIG), and a thread cannot end alone.
+ * Testing aid: IPCLAB_TEST_PEER_EXIT_BEFORE_BARRIER=1 makes every spawned peer process
+ * exit (status 1) on its first barrier wait. */
 struct il_barrier {
-	pthread_barrier_t b;
+	uint32_t count;   /* participants */
+	uint32_t arrived; /* in the current generation */
+	uint32_t gen;     /* the futex word: bumped when the last one arrives */
+	int32_t owner;    /* pid of the process that created it */
 };
 int il_barrier_init(struct il_barrier *b, unsigned count);
-void il_barrier_wait(struct il_barrier *b);
+/* 0 when all arrived; -1 (after one line on stderr) when a peer process ended first:
+ * the barrier is then unusable and the run must fail. */
+int il_barrier_wait(struct il_barrier *b);
 void il_barrier_destroy(struct il_barrier *b);
 
 /* Names the calling task (prctl PR_SET_NAME) so traces and ps read well. */

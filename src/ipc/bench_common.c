@@ -102,7 +102,8 @@ int il_pair_run(struct il_pair *p, struct il_ctx *x, const struct il_transport *
 	rc = il_link_attach(&p->link, 0);
 	ps->status[0] = rc;
 	ps->cpu_start[0] = il_cpu_now();
-	il_barrier_wait(&ps->start);
+	if (il_barrier_wait(&ps->start) < 0 && rc == IL_OK)
+		rc = IL_FAIL;
 	if (rc == IL_OK && ps->status[1] != IL_OK)
 		rc = ps->status[1];
 	if (rc == IL_OK)

@@ -161,8 +161,10 @@ static int one_repeat(const struct il_common *c, const struct il_transport *t, s
 		goto out_link;
 	if (t && sh->status[0] == IL_OK)
 		sh->status[0] = il_link_attach(sh->link, 0);
-	il_barrier_wait(&sh->start);
-	rc = sh->status[0] != IL_OK ? sh->status[0] : sh->status[1];
+	if (il_barrier_wait(&sh->start) < 0)
+		rc = IL_FAIL;
+	else
+		rc = sh->status[0] != IL_OK ? sh->status[0] : sh->status[1];
 	const struct sched *sc = &sh->sc;
 	uint64_t i = 0;
 	for (int ph = 0; rc == IL_OK && ph < PH_N; ph++)

@@ -273,8 +273,9 @@ static int coalesce_run(int argc, char **argv)
 	lttng_ust_tracepoint(ipclab_run, run_begin, x.experiment, cmethod_names[method], c->mode, 0, count, 0);
 	if ((rc = il_spawn(&peer, c->mode, -1, receiver, &r)) != 0)
 		goto out_bar;
-	il_barrier_wait(&sh->bar); /* 1 */
-	const int recv_status = sh->recv_status;
+	/* a receiver gone before a barrier (il_barrier_wait < 0): no more signals, no more waits */
+	const bool broken = il_barrier_wait(&sh->bar) < 0; /* 1 */
+	const int recv_status = broken ? IL_FAIL : sh->recv_status;
 	const struct sigu_target to = sh->to_recv;
 	if (recv_status == IL_OK) {
 		for (uint64_t i = 0; i < count; i++)
@@ -282,12 +283,15 @@ static int coalesce_run(int argc, char **argv)
 		for (uint64_t i = 0; i < count; i++)
 			send_one(&to, s_rt, i, &rt, accepted);
 	}
-	il_barrier_wait(&sh->bar); /* 2 */
-	il_barrier_wait(&sh->bar); /* 3 */
-	if (recv_status == IL_OK)
+	if (!broken && (il_barrier_wait(&sh->bar) < 0 || il_barrier_wait(&sh->bar) < 0)) /* 2, 3 */
+		rc = IL_FAIL;
+	if (recv_status == IL_OK && rc == IL_OK)
 		for (int i = 0; i < N_ORD; i++)
 			send_one(&to, ord_sent[i], ord_val[i], &ord, NULL);
-	il_barrier_wait(&sh->bar); /* 4 */
+	if (!broken && rc == IL_OK && il_barrier_wait(&sh->bar) < 0) /* 4 */
+		rc = IL_FAIL;
+	if (broken)
+		rc = IL_FAIL;
 	int jrc = il_join(&peer, how, sizeof(how));
 	lttng_ust_tracepoint(ipclab_run, run_end, x.experiment, cmethod_names[method], 0, jrc);
 	if (*how) {
@@ -300,6 +304,8 @@ static int coalesce_run(int argc, char **argv)
 		rc = jrc;
 		goto out_bar;
 	}
+	if (rc != IL_OK) /* the barrier gave up: the message is out */
+		goto out_bar;
 	if (st.other || rt.other || ord.other) {
 		errno = st.other ? st.other_errno : rt.other ? rt.other_errno : ord.other_errno;
 		il_errno("sigqueue failed");

@@ -406,7 +406,8 @@ static int one_repeat(struct il_ctx *x, uint32_t rep, struct shared *sh, struct 
 		rc = il_exit_for_errno(errno);
 	}
 	res->cpu_start = il_cpu_now();
-	il_barrier_wait(&sh->start);
+	if (il_barrier_wait(&sh->start) < 0)
+		rc = IL_FAIL;
 	if (rc == IL_OK && sh->resp_status != IL_OK)
 		rc = sh->resp_status;
 	if (rc != IL_OK)

@@ -165,7 +165,10 @@ static int one_repeat(struct il_ctx *x, struct run *r, uint32_t rep, struct sl_h
 			il_warn("cannot start the watcher thread: a dead responder is caught by the watchdog only");
 	}
 	o->cpu_start = il_cpu_now();
-	il_barrier_wait(&sh->start);
+	if (il_barrier_wait(&sh->start) < 0) {
+		rc = IL_FAIL;
+		sl_raise_abort(&sh->abort);
+	}
 	for (uint64_t i = 0; i < r->total && !sl_aborted(&sh->abort); i++) {
 		lttng_ust_tracepoint(ipclab_lock, lock_release, 1, r->kname);
 		uint64_t t0 = il_now_ns();

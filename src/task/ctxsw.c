@@ -202,8 +202,12 @@ static int one_repeat(int mode, int cpu, uint64_t ws_kb, uint64_t iterations, ui
 		il_barrier_destroy(&sh->start);
 		goto out;
 	}
-	il_barrier_wait(&sh->start);
-	rc = sh->status;
+	if (il_barrier_wait(&sh->start) < 0) {
+		(void)snprintf(why, wl, "no measurement: the peer never reached the start barrier");
+		rc = IL_FAIL;
+	} else {
+		rc = sh->status;
+	}
 	for (uint64_t i = 0; rc == IL_OK && i < r.total; i++) {
 		uint64_t t0 = il_now_ns(), tok;
 		s += touch(ws, ws_kb * 1024);
