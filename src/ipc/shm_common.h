@@ -51,6 +51,24 @@ static inline unsigned il_ring_slots(size_t stride)
 	return (unsigned)k;
 }
 
+/* The geometry every ring transport's shared block starts with (its first member). */
+struct il_ring {
+	size_t map_len; /* the whole mapping */
+	size_t stride;  /* slot size: the message (and any per-slot header) in cache lines */
+	unsigned slots; /* per direction: il_ring_slots(stride) */
+};
+
+/* Maps (il_shared_alloc) a block of `header` bytes, a struct whose first member is a
+ * struct il_ring and whose last is the cache-aligned slot array, plus two rings of
+ * `slot_bytes`-byte slots; fills the geometry. NULL after one line on stderr (errno). */
+void *il_ring_alloc(size_t header, size_t slot_bytes);
+
+/* Slot of message n (a free-running count) of channel c in the slot array data. */
+static inline unsigned char *il_ring_slot(const struct il_ring *r, unsigned char *data, int c, uint64_t n)
+{
+	return data + ((size_t)c * r->slots + (size_t)(n & (r->slots - 1))) * r->stride;
+}
+
 /* One poll of a spin loop: lets the sibling hyperthread run and saves power. */
 static inline void il_cpu_relax(void)
 {

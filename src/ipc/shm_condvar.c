@@ -26,16 +26,14 @@ struct cv_chan {
 };
 
 struct cv {
-	size_t map_len;
-	size_t stride;
-	unsigned slots;
+	struct il_ring r; /* first: geometry and mapping length */
 	struct cv_chan ch[2];
 	_Alignas(IL_CACHELINE) unsigned char data[];
 };
 
 static unsigned char *slot(struct cv *p, int c, uint64_t n)
 {
-	return p->data + ((size_t)c * p->slots + (size_t)(n & (p->slots - 1))) * p->stride;
+	return il_ring_slot(&p->r, p->data, c, n);
 }
 
 static void cv_free(struct il_link *l)
@@ -46,7 +44,7 @@ static void cv_free(struct il_link *l)
 	/* No pthread_cond_destroy: glibc's waits until every waiter has left, and a peer
 	 * killed inside pthread_cond_timedwait never leaves (it would hang us). The condvars
 	 * and mutexes hold no kernel resource: unmapping the memory is enough. */
-	il_shared_free(p, p->map_len);
+	il_shared_free(p, p->r.map_len);
 	l->priv = NULL;
 }
 
@@ -77,17 +75,9 @@ static int chan_init(struct cv_chan *ch)
 
 static int cv_setup(struct il_link *l)
 {
-	size_t stride = il_cl_round(l->size);
-	unsigned slots = il_ring_slots(stride);
-	size_t len = sizeof(struct cv) + 2 * (size_t)slots * stride;
-	struct cv *p = il_shared_alloc(len);
-	if (!p) {
-		il_errno("cannot map %zu bytes of shared memory", len);
+	struct cv *p = il_ring_alloc(sizeof(struct cv), l->size);
+	if (!p)
 		return il_exit_for_errno(errno);
-	}
-	p->map_len = len;
-	p->stride = stride;
-	p->slots = slots;
 	l->priv = p;
 	for (int c = 0; c < 2; c++) {
 		int e = chan_init(&p->ch[c]);
@@ -174,7 +164,7 @@ static int cv_send(struct il_link *l, int side, const void *buf)
 {
 	struct cv *p = l->priv;
 	struct cv_chan *ch = &p->ch[side];
-	if (wait_not(l, side, ch, &ch->not_full, p->slots) < 0)
+	if (wait_not(l, side, ch, &ch->not_full, p->r.slots) < 0)
 		return -1;
 	memcpy(slot(p, side, ch->head++), buf, l->size);
 	return publish(ch, &ch->not_empty, 1);

@@ -21,9 +21,7 @@ struct psem_chan {
 };
 
 struct psem {
-	size_t map_len;
-	size_t stride;   /* slot size: l->size rounded to cache lines */
-	unsigned slots;
+	struct il_ring r; /* first: geometry and mapping length */
 	int inited;      /* semaphores initialised (0..4), for teardown */
 	struct psem_chan ch[2];
 	_Alignas(IL_CACHELINE) unsigned char data[]; /* [channel][slot][stride] */
@@ -31,7 +29,7 @@ struct psem {
 
 static unsigned char *slot(struct psem *p, int c, uint64_t n)
 {
-	return p->data + ((size_t)c * p->slots + (size_t)(n & (p->slots - 1))) * p->stride;
+	return il_ring_slot(&p->r, p->data, c, n);
 }
 
 static void psem_free(struct il_link *l)
@@ -42,23 +40,16 @@ static void psem_free(struct il_link *l)
 	/* sem_destroy is a no-op on Linux, and safe even with a dead waiter. */
 	for (int i = 0; i < p->inited; i++)
 		(void)sem_destroy(i & 1 ? &p->ch[i / 2].full : &p->ch[i / 2].empty);
-	il_shared_free(p, p->map_len);
+	il_shared_free(p, p->r.map_len);
 	l->priv = NULL;
 }
 
 static int psem_setup(struct il_link *l)
 {
-	size_t stride = il_cl_round(l->size);
-	unsigned slots = il_ring_slots(stride);
-	size_t len = sizeof(struct psem) + 2 * (size_t)slots * stride;
-	struct psem *p = il_shared_alloc(len);
-	if (!p) {
-		il_errno("cannot map %zu bytes of shared memory", len);
+	struct psem *p = il_ring_alloc(sizeof(struct psem), l->size);
+	if (!p)
 		return il_exit_for_errno(errno);
-	}
-	p->map_len = len;
-	p->stride = stride;
-	p->slots = slots;
+	const unsigned slots = p->r.slots;
 	l->priv = p;
 	for (int i = 0; i < 4; i++) {
 		sem_t *s = i & 1 ? &p->ch[i / 2].full : &p->ch[i / 2].empty;

@@ -31,9 +31,7 @@ struct spin_chan {
 };
 
 struct spin {
-	size_t map_len;
-	size_t stride;
-	unsigned slots;
+	struct il_ring r; /* first: geometry and mapping length */
 	int cpu[2];     /* the CPU side s is pinned to (at attach), -1: not pinned */
 	struct spin_chan ch[2];
 	_Alignas(IL_CACHELINE) unsigned char data[];
@@ -41,7 +39,7 @@ struct spin {
 
 static unsigned char *slot(struct spin *p, int c, uint64_t n)
 {
-	return p->data + ((size_t)c * p->slots + (size_t)(n & (p->slots - 1))) * p->stride;
+	return il_ring_slot(&p->r, p->data, c, n);
 }
 
 static _Atomic uint64_t *slot_seq(unsigned char *s)
@@ -68,17 +66,10 @@ static inline void copy_msg(unsigned char *restrict d, const unsigned char *rest
 
 static int spin_setup(struct il_link *l)
 {
-	size_t stride = il_cl_round(SEQ_BYTES + l->size);
-	unsigned slots = il_ring_slots(stride);
-	size_t len = sizeof(struct spin) + 2 * (size_t)slots * stride;
-	struct spin *p = il_shared_alloc(len); /* zeroed: every sequence word and count is 0 */
-	if (!p) {
-		il_errno("cannot map %zu bytes of shared memory", len);
+	/* zeroed (il_shared_alloc): every sequence word and count is 0 */
+	struct spin *p = il_ring_alloc(sizeof(struct spin), SEQ_BYTES + l->size);
+	if (!p)
 		return il_exit_for_errno(errno);
-	}
-	p->map_len = len;
-	p->stride = stride;
-	p->slots = slots;
 	p->cpu[0] = p->cpu[1] = -1;
 	l->priv = p;
 	return 0;
@@ -120,7 +111,7 @@ static __attribute__((noinline)) int spin_until(struct il_link *l, int side, _At
 static __attribute__((noinline)) int wait_room(struct il_link *l, int side, struct spin_chan *ch, uint64_t n)
 {
 	const struct spin *p = l->priv;
-	uint64_t need = n - p->slots + 1;
+	uint64_t need = n - p->r.slots + 1;
 	if (atomic_load_explicit(&ch->tail, memory_order_acquire) < need && spin_until(l, side, &ch->tail, need) < 0)
 		return -1;
 	ch->tail_seen = atomic_load_explicit(&ch->tail, memory_order_relaxed);
@@ -132,7 +123,7 @@ static int spin_send(struct il_link *l, int side, const void *buf)
 	struct spin *p = l->priv;
 	struct spin_chan *ch = &p->ch[side];
 	const uint64_t n = ch->head;
-	if (__builtin_expect(n - ch->tail_seen >= p->slots, 0) && wait_room(l, side, ch, n) < 0)
+	if (__builtin_expect(n - ch->tail_seen >= p->r.slots, 0) && wait_room(l, side, ch, n) < 0)
 		return -1;
 	unsigned char *s = slot(p, side, n);
 	copy_msg(s + SEQ_BYTES, buf, l->size);
@@ -163,7 +154,7 @@ static void spin_teardown(struct il_link *l)
 {
 	struct spin *p = l->priv;
 	if (p)
-		il_shared_free(p, p->map_len);
+		il_shared_free(p, p->r.map_len);
 	l->priv = NULL;
 }
 

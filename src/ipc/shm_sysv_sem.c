@@ -21,9 +21,7 @@
 #define SEM_FULL(c) ((unsigned short)(2 * (c) + 1))
 
 struct ssem {
-	size_t map_len;
-	size_t stride;
-	unsigned slots;
+	struct il_ring r; /* first: geometry and mapping length */
 	int semid;
 	int cleanup;   /* il_cleanup handle of the set */
 	struct {
@@ -42,7 +40,7 @@ union semun {
 
 static unsigned char *slot(struct ssem *p, int c, uint64_t n)
 {
-	return p->data + ((size_t)c * p->slots + (size_t)(n & (p->slots - 1))) * p->stride;
+	return il_ring_slot(&p->r, p->data, c, n);
 }
 
 static void ssem_free(struct il_link *l)
@@ -54,23 +52,16 @@ static void ssem_free(struct il_link *l)
 		il_cleanup_remove(p->cleanup); /* semctl(IPC_RMID) */
 	else if (p->semid >= 0)
 		(void)semctl(p->semid, 0, IPC_RMID);
-	il_shared_free(p, p->map_len);
+	il_shared_free(p, p->r.map_len);
 	l->priv = NULL;
 }
 
 static int ssem_setup(struct il_link *l)
 {
-	size_t stride = il_cl_round(l->size);
-	unsigned slots = il_ring_slots(stride);
-	size_t len = sizeof(struct ssem) + 2 * (size_t)slots * stride;
-	struct ssem *p = il_shared_alloc(len);
-	if (!p) {
-		il_errno("cannot map %zu bytes of shared memory", len);
+	struct ssem *p = il_ring_alloc(sizeof(struct ssem), l->size);
+	if (!p)
 		return il_exit_for_errno(errno);
-	}
-	p->map_len = len;
-	p->stride = stride;
-	p->slots = slots;
+	const unsigned slots = p->r.slots;
 	p->cleanup = -1;
 	p->semid = semget(IPC_PRIVATE, 4, IPC_CREAT | 0600);
 	l->priv = p;
