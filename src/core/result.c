@@ -133,18 +133,55 @@ void il_print_summary_row(const char *label, const struct il_hist *h)
 	       label, s.count, s.min, s.mean, s.stddev, s.p50, s.p90, s.p99, s.p999, s.max);
 }
 
-void il_ctx_pingpong_results(struct il_ctx *x, const struct il_hist *rtt, const struct il_hist *ab,
-			     const struct il_hist *ba, uint64_t clock_cost, const double *p50s,
-			     const double *means, double *rsd_p50, double *rsd_mean)
+int il_repeats_init(struct il_repeats *r, uint64_t repeats)
 {
-	*rsd_p50 = il_rel_stddev(p50s, x->c.repeat);
-	*rsd_mean = il_rel_stddev(means, x->c.repeat);
+	r->n = 0;
+	r->cap = repeats ? (size_t)repeats : 1;
+	r->p50 = calloc(r->cap, sizeof(double));
+	r->mean = calloc(r->cap, sizeof(double));
+	if (r->p50 && r->mean)
+		return 0;
+	il_repeats_free(r);
+	return -1;
+}
+
+void il_repeats_add(struct il_repeats *r, const struct il_hist *h)
+{
+	if (r->n == r->cap)
+		return;
+	r->p50[r->n] = (double)il_hist_percentile(h, 50);
+	r->mean[r->n] = il_hist_mean(h);
+	r->n++;
+}
+
+void il_repeats_results(struct il_ctx *x, const struct il_repeats *r, double *rsd_p50, double *rsd_mean)
+{
+	double p = il_rel_stddev(r->p50, r->n), m = il_rel_stddev(r->mean, r->n);
+	il_jset(x->results, "repeat_rel_stddev_p50", json_real(p));
+	il_jset(x->results, "repeat_rel_stddev_mean", json_real(m));
+	if (rsd_p50)
+		*rsd_p50 = p;
+	if (rsd_mean)
+		*rsd_mean = m;
+}
+
+void il_repeats_free(struct il_repeats *r)
+{
+	free(r->p50);
+	free(r->mean);
+	r->p50 = r->mean = NULL;
+	r->n = r->cap = 0;
+}
+
+void il_ctx_pingpong_results(struct il_ctx *x, const struct il_hist *rtt, const struct il_hist *ab,
+			     const struct il_hist *ba, uint64_t clock_cost, const struct il_repeats *reps,
+			     double *rsd_p50, double *rsd_mean)
+{
+	il_repeats_results(x, reps, rsd_p50, rsd_mean);
 	il_jset(x->results, "rtt", il_json_summary(rtt));
 	il_jset(x->results, "oneway_ab", il_json_summary(ab));
 	il_jset(x->results, "oneway_ba", il_json_summary(ba));
 	il_jset(x->results, "clock_read_ns", json_integer((json_int_t)clock_cost));
-	il_jset(x->results, "repeat_rel_stddev_p50", json_real(*rsd_p50));
-	il_jset(x->results, "repeat_rel_stddev_mean", json_real(*rsd_mean));
 	il_jset(x->results, "traced", json_boolean(il_trace_loaded()));
 	if (rtt->overflow)
 		il_ctx_warn(x, "%" PRIu64 " round trips above %" PRIu64 " ns were counted as overflow", rtt->overflow,

@@ -50,13 +50,29 @@ int il_ctx_usage(struct il_ctx *x, const char *fmt, ...) __attribute__((format(p
 void il_print_summary_header(void);
 void il_print_summary_row(const char *label, const struct il_hist *h);
 
+/* One latency across --repeat runs: each repeat's p50 and mean (of its own histogram)
+ * and their spread, reported as results.repeat_rel_stddev_p50 / _mean by every
+ * repeated latency experiment (the report flags a row above 5 %). */
+struct il_repeats {
+	double *p50, *mean;
+	size_t n, cap;
+};
+/* Room for `repeats` repeats; -1 when out of memory. */
+int il_repeats_init(struct il_repeats *r, uint64_t repeats);
+/* Records one finished repeat's histogram. */
+void il_repeats_add(struct il_repeats *r, const struct il_hist *h);
+/* Sets results.repeat_rel_stddev_p50 and _mean over the repeats recorded, and returns
+ * them (for the human table; either pointer may be NULL). */
+void il_repeats_results(struct il_ctx *x, const struct il_repeats *r, double *rsd_p50, double *rsd_mean);
+void il_repeats_free(struct il_repeats *r);
+
 /* What every ping-pong experiment reports (ipc latency, signal latency): the rtt,
- * oneway_ab and oneway_ba summaries, the clock read cost, the repeat-to-repeat relative
- * stddev of the per-repeat p50s and means (returned for the human table), whether the
- * run was traced; a warning when round trips overflowed the histogram. */
+ * oneway_ab and oneway_ba summaries, the clock read cost, the repeat spread
+ * (il_repeats_results), whether the run was traced; a warning when round trips
+ * overflowed the histogram. */
 void il_ctx_pingpong_results(struct il_ctx *x, const struct il_hist *rtt, const struct il_hist *ab,
-			     const struct il_hist *ba, uint64_t clock_cost, const double *p50s,
-			     const double *means, double *rsd_p50, double *rsd_mean);
+			     const struct il_hist *ba, uint64_t clock_cost, const struct il_repeats *reps,
+			     double *rsd_p50, double *rsd_mean);
 
 /* --hist[=FILE]: writes n histograms as gnuplot blocks (il_hist_write_tsv, separated by
  * two blank lines: "plot FILE index i") to file, or stdout when file is NULL.

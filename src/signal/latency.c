@@ -520,13 +520,13 @@ static int latency_run(int argc, char **argv)
 	struct repeat_result *res = calloc(1, sizeof(*res));
 	struct il_hist *rtt = malloc(sizeof(*rtt)), *ab = malloc(sizeof(*ab)), *ba = malloc(sizeof(*ba));
 	struct il_hist *ow = malloc(sizeof(*ow));
-	double *p50s = calloc(c->repeat, sizeof(double)), *means = calloc(c->repeat, sizeof(double));
+	struct il_repeats spread = { 0 };
 	int rc = IL_OK;
 	json_t *reps = json_array();
 	sigset_t ours, oldmask;
 	struct sigaction sa, old_ping, old_pong, old_chld;
 	bool installed = false;
-	if (!sh || !res || !rtt || !ab || !ba || !ow || !p50s || !means) {
+	if (!sh || !res || !rtt || !ab || !ba || !ow || il_repeats_init(&spread, c->repeat) < 0) {
 		il_err("out of memory");
 		rc = IL_NORES;
 		goto out;
@@ -566,8 +566,7 @@ static int latency_run(int argc, char **argv)
 		il_hist_merge(rtt, &res->rtt);
 		il_hist_merge(ab, &sh->oneway_ab);
 		il_hist_merge(ba, &res->oneway_ba);
-		p50s[rep] = (double)il_hist_percentile(&res->rtt, 50);
-		means[rep] = il_hist_mean(&res->rtt);
+		il_repeats_add(&spread, &res->rtt);
 		(void)json_array_append_new(reps, json_pack("{sI sf sI sI s{soso}}", "repeat", (json_int_t)rep,
 			"rtt_mean", il_hist_mean(&res->rtt), "rtt_p50", (json_int_t)il_hist_percentile(&res->rtt, 50),
 			"oneway_p50", (json_int_t)il_hist_percentile(&sh->oneway_ab, 50), "cpu",
@@ -581,7 +580,7 @@ static int latency_run(int argc, char **argv)
 	il_hist_merge(ow, ab);
 	il_hist_merge(ow, ba);
 	double rsd_p50, rsd_mean;
-	il_ctx_pingpong_results(&x, rtt, ab, ba, clock_cost, p50s, means, &rsd_p50, &rsd_mean);
+	il_ctx_pingpong_results(&x, rtt, ab, ba, clock_cost, &spread, &rsd_p50, &rsd_mean);
 	il_jset(x.results, "oneway", il_json_summary(ow));
 	il_jset(x.results, "signals_per_repeat", json_integer((json_int_t)(2 * (c->warmup + c->iterations))));
 
@@ -621,8 +620,7 @@ out:
 	free(ab);
 	free(ba);
 	free(ow);
-	free(p50s);
-	free(means);
+	il_repeats_free(&spread);
 	return il_ctx_finish(&x, rc);
 }
 

@@ -255,9 +255,9 @@ static int event_run(int argc, char **argv)
 
 	struct shared *sh = il_shared_alloc(sizeof(*sh));
 	struct il_hist *late = malloc(sizeof(*late)), *wake = malloc(sizeof(*wake));
-	double *p50s = calloc(c->repeat, sizeof(double)), *means = calloc(c->repeat, sizeof(double));
+	struct il_repeats spread = { 0 };
 	int rc = IL_OK, inited = 0;
-	if (!sh || !late || !wake || !p50s || !means) {
+	if (!sh || !late || !wake || il_repeats_init(&spread, c->repeat) < 0) {
 		il_err("out of memory");
 		rc = IL_NORES;
 		goto out;
@@ -312,7 +312,6 @@ static int event_run(int argc, char **argv)
 	struct wake_out wo = { 0 };
 	uint64_t asleep = 0, not_asleep = 0, rounds = 0, seen = 0;
 	json_t *reps = json_array();
-	uint32_t done = 0;
 	if ((rc = il_pin_main(c->cpu[0], "the setter")) != IL_OK)
 		goto out_run;
 	for (uint32_t rep = 0; rep < c->repeat && rc == IL_OK; rep++) {
@@ -326,12 +325,11 @@ static int event_run(int argc, char **argv)
 		if (rc != IL_OK)
 			break;
 		il_hist_merge(wake, &sh->wake);
-		p50s[rep] = (double)il_hist_percentile(&sh->wake, 50);
-		means[rep] = il_hist_mean(&sh->wake);
+		il_repeats_add(&spread, &sh->wake);
 		(void)json_array_append_new(reps, json_pack("{sI sI sf s{s[ii] s[ii]}}", "repeat", (json_int_t)rep,
-			"wake_p50", (json_int_t)p50s[rep], "wake_mean", means[rep], "cpu", "setter", wo.cpu_start,
+			"wake_p50", (json_int_t)il_hist_percentile(&sh->wake, 50), "wake_mean", il_hist_mean(&sh->wake),
+			"cpu", "setter", wo.cpu_start,
 			wo.cpu_end, "waiter", sh->cpu_start, sh->cpu_end));
-		done++;
 	}
 	if (rc == IL_OK)
 		(void)check(checks, &ok, "waiter_saw_is_set", seen == r.total * c->repeat);
@@ -347,8 +345,8 @@ out_run:
 	il_jset(x.results, "wake_latency", il_json_summary(wake));
 	il_jset(x.results, "rounds", json_integer((json_int_t)rounds));
 	il_jset(x.results, "repeats", reps);
-	il_jset(x.results, "repeat_rel_stddev_p50", json_real(il_rel_stddev(p50s, done)));
-	il_jset(x.results, "repeat_rel_stddev_mean", json_real(il_rel_stddev(means, done)));
+	double rsd_p50;
+	il_repeats_results(&x, &spread, &rsd_p50, NULL);
 	il_jset(x.results, "waiter_asleep", json_pack("{sI sI ss}", "asleep_before_set", (json_int_t)asleep,
 		"not_asleep", (json_int_t)not_asleep, "basis", "task state S in /proc/<tid>/stat before set()"));
 	il_jset(x.results, "timed_wait", json_pack("{sI sI sI sI so}", "timeout_ns", (json_int_t)tmo,
@@ -371,9 +369,9 @@ out_run:
 		printf("  set->wake ns: count %" PRIu64 " min %" PRIu64 " p50 %" PRIu64 " p99 %" PRIu64 " max %" PRIu64
 		       " (waiter asleep before set: %" PRIu64 "/%" PRIu64 ")\n", s.count, s.min, s.p50, s.p99, s.max,
 		       asleep, asleep + not_asleep);
-		if (done > 1)
+		if (spread.n > 1)
 			printf("  repeat-to-repeat rel. stddev of the set->wake p50: %.1f %%\n",
-			       100 * il_rel_stddev(p50s, done));
+			       100 * rsd_p50);
 		printf("  timed wait %" PRIu64 " us on a clear event: %" PRIu64 "/%" PRIu64 " timed out, lateness ns p50 %"
 		       PRIu64 " max %" PRIu64 "\n", wait_us, timed_out, nwaits, l.p50, l.max);
 	}
@@ -391,8 +389,7 @@ out:
 	il_shared_free(sh, sizeof(*sh));
 	free(late);
 	free(wake);
-	free(p50s);
-	free(means);
+	il_repeats_free(&spread);
 	return il_ctx_finish(&x, rc);
 }
 

@@ -251,10 +251,10 @@ static int handoff_run(int argc, char **argv)
 	}
 	struct shared *sh = il_shared_alloc(sizeof(*sh));
 	struct il_hist *rtt = malloc(sizeof(*rtt)), *rep_rtt = malloc(sizeof(*rep_rtt)), *oneway = malloc(sizeof(*oneway));
-	double *p50s = calloc(c->repeat, sizeof(double)), *means = calloc(c->repeat, sizeof(double));
+	struct il_repeats spread = { 0 };
 	int rc = IL_OK, nlocks = 0;
 	bool barrier = false;
-	if (!sh || !rtt || !rep_rtt || !oneway || !p50s || !means) {
+	if (!sh || !rtt || !rep_rtt || !oneway || il_repeats_init(&spread, c->repeat) < 0) {
 		il_err("out of memory");
 		rc = IL_NORES;
 		goto out;
@@ -284,7 +284,6 @@ static int handoff_run(int argc, char **argv)
 	json_t *checks = json_object(), *reps = json_array();
 	struct rep_out o = { 0 };
 	uint64_t rounds = 0, peer_rounds = 0;
-	uint32_t done = 0;
 	for (uint32_t rep = 0; rep < c->repeat && rc == IL_OK; rep++) {
 		il_info("%s %s: repeat %u/%" PRIu64, kname, c->mode == IL_MODE_THREAD ? "thread" : "process", rep + 1,
 			c->repeat);
@@ -296,15 +295,14 @@ static int handoff_run(int argc, char **argv)
 			break;
 		il_hist_merge(rtt, rep_rtt);
 		il_hist_merge(oneway, &sh->oneway);
-		p50s[rep] = (double)il_hist_percentile(rep_rtt, 50);
-		means[rep] = il_hist_mean(rep_rtt);
+		il_repeats_add(&spread, rep_rtt);
 		(void)json_array_append_new(reps, json_pack("{sI sf sI sI s{s[ii] s[ii]}}", "repeat", (json_int_t)rep,
-			"rtt_mean", means[rep], "rtt_p50", (json_int_t)p50s[rep], "oneway_p50",
+			"rtt_mean", il_hist_mean(rep_rtt), "rtt_p50", (json_int_t)il_hist_percentile(rep_rtt, 50), "oneway_p50",
 			(json_int_t)il_hist_percentile(&sh->oneway, 50), "cpu", "initiator", o.cpu_start, o.cpu_end,
 			"responder", sh->cpu_start, sh->cpu_end));
-		done++;
 	}
-	double rsd_p50 = il_rel_stddev(p50s, done), rsd_mean = il_rel_stddev(means, done);
+	double rsd_p50, rsd_mean;
+	il_repeats_results(&x, &spread, &rsd_p50, &rsd_mean);
 
 	il_jset(x.results, "lock", json_pack("{ss ss}", "kind", kname, "impl", sh->l[0].desc));
 	il_jset(x.results, "round_trips", json_integer((json_int_t)rounds));
@@ -312,8 +310,6 @@ static int handoff_run(int argc, char **argv)
 	il_jset(x.results, "rtt", il_json_summary(rtt));
 	il_jset(x.results, "oneway", il_json_summary(oneway));
 	il_jset(x.results, "repeats", reps);
-	il_jset(x.results, "repeat_rel_stddev_p50", json_real(rsd_p50));
-	il_jset(x.results, "repeat_rel_stddev_mean", json_real(rsd_mean));
 	il_jset(x.results, "checks", checks);
 	il_jset(x.results, "killed", *o.killed ? json_string(o.killed) : json_null());
 	il_jset(x.results, "events_per_round_trip", json_integer(6));
@@ -328,7 +324,7 @@ static int handoff_run(int argc, char **argv)
 		il_print_summary_header();
 		il_print_summary_row("round trip", rtt);
 		il_print_summary_row("one way", oneway);
-		if (done > 1)
+		if (spread.n > 1)
 			printf("repeat-to-repeat rel. stddev: p50 %.1f %%, mean %.1f %%\n", 100 * rsd_p50, 100 * rsd_mean);
 	}
 	if (c->hist && rc == IL_OK) {
@@ -350,8 +346,7 @@ out:
 	free(rtt);
 	free(rep_rtt);
 	free(oneway);
-	free(p50s);
-	free(means);
+	il_repeats_free(&spread);
 	return il_ctx_finish(&x, rc);
 }
 
