@@ -43,30 +43,17 @@ static const char *mq_unsupported(void)
 	return NULL;
 }
 
-static long read_long(const char *path)
-{
-	long v = -1;
-	FILE *f = fopen(path, "re");
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		(void)fclose(f);
-	}
-	return v;
-}
-
-/* Explains an mq_open failure with the limit that applies (mq_open(3), mq_overview(7)). */
-static int explain_open_failure(size_t size)
+int il_mq_open_error(long maxmsg, size_t size)
 {
 	int e = errno;
 	struct rlimit rl = { 0, 0 };
 	switch (e) {
 	case EINVAL:
-		il_err("mq_open with %d message(s) of %zu bytes refused: above fs.mqueue.msgsize_max (%ld; "
+		il_err("mq_open with %ld message(s) of %zu bytes refused: above fs.mqueue.msgsize_max (%ld; "
 		       "raise /proc/sys/fs/mqueue/msgsize_max) or fs.mqueue.msg_max (%ld, "
 		       "/proc/sys/fs/mqueue/msg_max); CAP_SYS_RESOURCE lifts both up to the hard limits",
-		       MQ_MAXMSG, size, read_long("/proc/sys/fs/mqueue/msgsize_max"),
-		       read_long("/proc/sys/fs/mqueue/msg_max"));
+		       maxmsg, size, il_read_long("/proc/sys/fs/mqueue/msgsize_max"),
+		       il_read_long("/proc/sys/fs/mqueue/msg_max"));
 		return IL_NORES;
 	case EMFILE:
 		(void)getrlimit(RLIMIT_MSGQUEUE, &rl);
@@ -76,7 +63,7 @@ static int explain_open_failure(size_t size)
 		return IL_NORES;
 	case ENOSPC:
 		il_err("mq_open failed: too many queues: fs.mqueue.queues_max is %ld "
-		       "(raise /proc/sys/fs/mqueue/queues_max)", read_long("/proc/sys/fs/mqueue/queues_max"));
+		       "(raise /proc/sys/fs/mqueue/queues_max)", il_read_long("/proc/sys/fs/mqueue/queues_max"));
 		return IL_NORES;
 	default:
 		errno = e;
@@ -99,14 +86,14 @@ static int mq_setup(struct il_link *l)
 	}
 	if (l->size > (size_t)LONG_MAX) {
 		errno = EINVAL;
-		return explain_open_failure(l->size);
+		return il_mq_open_error(MQ_MAXMSG, l->size);
 	}
 	struct mq_attr a = { .mq_maxmsg = MQ_MAXMSG, .mq_msgsize = (long)l->size };
 	for (int c = 0; c < 2; c++) {
 		il_object_name(p->name[c], sizeof(p->name[c]), "mq");
 		p->q[c] = mq_open(p->name[c], O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, &a);
 		if (p->q[c] == (mqd_t)-1)
-			return explain_open_failure(l->size);
+			return il_mq_open_error(MQ_MAXMSG, l->size);
 		if ((p->h[c] = il_cleanup_add(IL_OBJ_MQ, p->name[c], 0)) < 0) {
 			il_errno("cannot register %s for cleanup", p->name[c]);
 			(void)mq_unlink(p->name[c]);

@@ -8,6 +8,7 @@
  * after it has seen that thread asleep (state S in /proc/self/task/TID/stat, and in the
  * expected syscall per /proc/self/task/TID/syscall when readable), never after a sleep.
  * Queues are named/created O_EXCL 0600 and registered for removal at once. */
+#include "transport.h"
 #include "../core/cleanup.h"
 #include "../core/clock.h"
 #include "../core/experiment.h"
@@ -82,18 +83,6 @@ static void step_x(struct qlog *q, const char *op, const char *expected, const c
 static void step(struct qlog *q, const char *op, const char *expected, const char *actual)
 {
 	step_x(q, op, expected, actual, -1, NULL);
-}
-
-static long read_long(const char *path)
-{
-	long v = -1;
-	FILE *f = fopen(path, "re");
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		(void)fclose(f);
-	}
-	return v;
 }
 
 /* Payload: sequence number in the first 8 bytes, then a pattern. */
@@ -202,35 +191,6 @@ static int blocker_start(struct blocker *b)
 
 /* ---- POSIX ---- */
 
-/* Explains an mq_open failure with the limit that applies (mq_open(3), mq_overview(7)). */
-static int mq_open_failed(long maxmsg, size_t size)
-{
-	int e = errno;
-	struct rlimit rl = { 0, 0 };
-	switch (e) {
-	case EINVAL:
-		il_err("mq_open with %ld message(s) of %zu bytes refused: above /proc/sys/fs/mqueue/msg_max "
-		       "(fs.mqueue.msg_max = %ld) or /proc/sys/fs/mqueue/msgsize_max (fs.mqueue.msgsize_max = %ld); "
-		       "raise them, or run with CAP_SYS_RESOURCE",
-		       maxmsg, size, read_long("/proc/sys/fs/mqueue/msg_max"),
-		       read_long("/proc/sys/fs/mqueue/msgsize_max"));
-		return IL_NORES;
-	case EMFILE:
-		(void)getrlimit(RLIMIT_MSGQUEUE, &rl);
-		il_err("mq_open failed: %s (errno %d): open files, or RLIMIT_MSGQUEUE (%llu bytes; ulimit -q)",
-		       strerror(e), e, (unsigned long long)rl.rlim_cur);
-		return IL_NORES;
-	case ENOSPC:
-		il_err("mq_open failed: too many queues: /proc/sys/fs/mqueue/queues_max is %ld",
-		       read_long("/proc/sys/fs/mqueue/queues_max"));
-		return IL_NORES;
-	default:
-		errno = e;
-		il_errno("mq_open failed");
-		return il_exit_for_errno(e);
-	}
-}
-
 /* Creates a queue (O_EXCL, 0600) and registers it. Returns 0 or an exit code. */
 static int mq_make(char *name, size_t nlen, long maxmsg, size_t size, mqd_t *q, int *h)
 {
@@ -238,7 +198,7 @@ static int mq_make(char *name, size_t nlen, long maxmsg, size_t size, mqd_t *q, 
 	il_object_name(name, (unsigned)nlen, "queue");
 	*q = mq_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, &a);
 	if (*q == (mqd_t)-1)
-		return mq_open_failed(maxmsg, size);
+		return il_mq_open_error(maxmsg, size);
 	if ((*h = il_cleanup_add(IL_OBJ_MQ, name, 0)) < 0) {
 		il_errno("cannot register %s for cleanup", name);
 		(void)mq_close(*q);
@@ -296,7 +256,7 @@ static int posix_run(struct qlog *q, unsigned N, size_t S)
 		goto out;
 	/* the same queue through a second, non-blocking descriptor */
 	if ((mqn = mq_open(name, O_RDWR | O_NONBLOCK | O_CLOEXEC)) == (mqd_t)-1) {
-		rc = mq_open_failed((long)N, S);
+		rc = il_mq_open_error((long)N, S);
 		goto out;
 	}
 	struct mq_attr a;
@@ -461,7 +421,7 @@ static int sysv_run(struct qlog *q, unsigned N, size_t S)
 		rc = IL_NORES;
 		goto out;
 	}
-	long msgmax = read_long("/proc/sys/kernel/msgmax");
+	long msgmax = il_read_long("/proc/sys/kernel/msgmax");
 	if (msgmax >= 0 && S > (size_t)msgmax) {
 		il_err("--size %zu exceeds kernel.msgmax (%ld bytes per message; raise /proc/sys/kernel/msgmax)", S,
 		       msgmax);
@@ -472,7 +432,7 @@ static int sysv_run(struct qlog *q, unsigned N, size_t S)
 		int e = errno;
 		if (e == ENOSPC)
 			il_err("msgget failed: kernel.msgmni (%ld queues) reached; raise /proc/sys/kernel/msgmni",
-			       read_long("/proc/sys/kernel/msgmni"));
+			       il_read_long("/proc/sys/kernel/msgmni"));
 		else
 			il_errno("msgget failed");
 		rc = il_exit_for_errno(e);
@@ -499,7 +459,7 @@ static int sysv_run(struct qlog *q, unsigned N, size_t S)
 		if (e == EPERM)
 			il_err("msgctl IPC_SET msg_qbytes=%zu refused: above kernel.msgmnb (%ld bytes; raise "
 			       "/proc/sys/kernel/msgmnb, or run with CAP_SYS_RESOURCE)", N * S,
-			       read_long("/proc/sys/kernel/msgmnb"));
+			       il_read_long("/proc/sys/kernel/msgmnb"));
 		else
 			il_errno("msgctl IPC_SET msg_qbytes=%zu failed", N * S);
 		rc = e == EPERM ? IL_NORES : il_exit_for_errno(e);

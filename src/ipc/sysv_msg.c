@@ -66,18 +66,6 @@ static const char *sysv_unsupported(void)
 	return NULL;
 }
 
-static long read_long(const char *path)
-{
-	long v = -1;
-	FILE *f = fopen(path, "re");
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		(void)fclose(f);
-	}
-	return v;
-}
-
 static size_t stage_bytes(size_t size)
 {
 	return sizeof(struct sysv_buf) + size;
@@ -92,7 +80,7 @@ static int sysv_setup(struct il_link *l)
 	}
 	l->priv = p;
 	p->id = p->h = -1;
-	long msgmax = read_long("/proc/sys/kernel/msgmax");
+	long msgmax = il_read_long("/proc/sys/kernel/msgmax");
 	if (msgmax >= 0 && l->size > (size_t)msgmax) {
 		il_err("--size %zu exceeds kernel.msgmax (%ld bytes per message; raise "
 		       "/proc/sys/kernel/msgmax, and /proc/sys/kernel/msgmnb for the queue)", l->size, msgmax);
@@ -108,7 +96,7 @@ static int sysv_setup(struct il_link *l)
 		int e = errno;
 		if (e == ENOSPC)
 			il_err("msgget failed: kernel.msgmni (%ld queues) reached; raise /proc/sys/kernel/msgmni",
-			       read_long("/proc/sys/kernel/msgmni"));
+			       il_read_long("/proc/sys/kernel/msgmni"));
 		else
 			il_errno("msgget failed");
 		return il_exit_for_errno(e);

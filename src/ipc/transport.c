@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -264,4 +265,16 @@ void il_sock_teardown(struct il_link *l)
 	il_fd_close(&p->sk[1]);
 	free(p);
 	l->priv = NULL;
+}
+
+long il_read_long(const char *path)
+{
+	long v = -1;
+	FILE *f = fopen(path, "re");
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		(void)fclose(f);
+	}
+	return v;
 }

@@ -77,6 +77,14 @@ void il_link_watch_stop(struct il_link_watch *w);
 
 /* The registry (transports.def). */
 const struct il_transport *il_transport_find(const char *name);
+
+/* Explains a failed mq_open (errno) with the limit that applies (mq_open(3),
+ * mq_overview(7)): the sysctl and its value, or RLIMIT_MSGQUEUE. Returns the exit code
+ * (IL_NORES for a limit). posix-mq and "ipc queue" both create queues. */
+int il_mq_open_error(long maxmsg, size_t size);
+/* The number in a /proc/sys file (a queue limit, for the messages above), -1 if it
+ * cannot be read. */
+long il_read_long(const char *path);
 const struct il_transport *const *il_transport_all(size_t *n);
 /* NULL-terminated names, for option choices. */
 const char *const *il_transport_names(void);
