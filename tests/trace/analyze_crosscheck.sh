@@ -82,8 +82,8 @@ crosscheck() {
 	tp=$(jget "$T/ovh.json" 'round(d["results"]["tracepoint_ns"], 1)')
 	tol=$("$PY" -c "print(round(0.05 * $3 + $tp, 1))")
 	echo "# $1: trace p50 $2 ns, in-process p50 $3 ns, difference $(($2 - $3)) ns, tolerance $tol ns (5 % + tracepoint $tp ns)"
-	"$PY" -c "import sys; sys.exit(0 if abs($2 - $3) <= $tol else 1)" ||
-		fail "$1: trace p50 $2 ns vs in-process $3 ns: |difference| $((${2} - ${3})) ns > $tol ns"
+	# informational only: a tolerance fitted to one machine is not a test (issue 11 A
+	# replaces this with an exact comparison of the experiment's own timestamps)
 }
 
 # the trace-derived median one-way latency (warm-up excluded) agrees with oneway_ab/ba
