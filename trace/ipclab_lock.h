@@ -5,6 +5,12 @@
  * before the call that may block, acquire just after it returned with the lock, release
  * just BEFORE the unlock call, so in a trace the hold intervals of one lock never overlap
  * (wait = acquire - request, hold = release - acquire, per vtid).
+ * lock_acquire also carries the experiment's own CLOCK_MONOTONIC stamps of the interval
+ * it times ending at this acquisition: t_begin (sync semaphore: the waiter's read just
+ * after its lock_request event; sync handoff, lock 1: the releasing peer's read just
+ * after its lock_release event) and t_acquire (the acquirer's read just before this
+ * event); t_acquire - t_begin is exactly the value it records. Both 0 when it records
+ * none (warm-up, or an acquisition it does not time).
  *
  * race_read / race_write: "ipclab sync race" only; worker is the worker index (0..W-1),
  * value the counter value read, and the value written (read + 1). A read and the next
@@ -47,9 +53,16 @@ LTTNG_UST_TRACEPOINT_EVENT_CLASS(ipclab_lock, lock_class,
 LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(ipclab_lock, lock_class, ipclab_lock, lock_request,
 	LTTNG_UST_TP_ARGS(uint32_t, lock, const char *, kind))
 
-/* Just after that call returned with the lock held. */
-LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(ipclab_lock, lock_class, ipclab_lock, lock_acquire,
-	LTTNG_UST_TP_ARGS(uint32_t, lock, const char *, kind))
+/* Just after that call returned with the lock held (and after t_acquire). */
+LTTNG_UST_TRACEPOINT_EVENT(ipclab_lock, lock_acquire,
+	LTTNG_UST_TP_ARGS(uint32_t, lock, const char *, kind, uint64_t, t_begin, uint64_t, t_acquire),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, lock, lock)
+		lttng_ust_field_string(kind, kind)
+		lttng_ust_field_integer(uint64_t, t_begin, t_begin)
+		lttng_ust_field_integer(uint64_t, t_acquire, t_acquire)
+	)
+)
 
 /* Just before the unlock call (still held). */
 LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(ipclab_lock, lock_class, ipclab_lock, lock_release,

@@ -23,15 +23,22 @@ LTTNG_UST_TRACEPOINT_EVENT(ipclab_sig, sig_send,
 	)
 )
 
-/* Emitted first thing after delivery (in the handler, or after sigwaitinfo & co return);
- * sender: si_pid when known, else 0. method: "handler", "sigwaitinfo", ... */
+/* Emitted first thing after delivery (in the handler, or after sigwaitinfo & co return),
+ * just after the receiver's clock read; sender: si_pid when known, else 0. method:
+ * "handler", "sigwaitinfo", ... t_send, t_recv: the experiment's own CLOCK_MONOTONIC
+ * stamps of this delivery (the sender's read just before sending, the receiver's read
+ * on delivery): t_recv - t_send is exactly the latency it records; both 0 when it
+ * records none (warm-up, or an experiment that times no delivery). */
 LTTNG_UST_TRACEPOINT_EVENT(ipclab_sig, sig_receive,
-	LTTNG_UST_TP_ARGS(int, signo, uint64_t, seq, int, sender, const char *, method),
+	LTTNG_UST_TP_ARGS(int, signo, uint64_t, seq, int, sender, const char *, method,
+			  uint64_t, t_send, uint64_t, t_recv),
 	LTTNG_UST_TP_FIELDS(
 		lttng_ust_field_integer(int, signo, signo)
 		lttng_ust_field_integer(uint64_t, seq, seq)
 		lttng_ust_field_integer(int, sender, sender)
 		lttng_ust_field_string(method, method)
+		lttng_ust_field_integer(uint64_t, t_send, t_send)
+		lttng_ust_field_integer(uint64_t, t_recv, t_recv)
 	)
 )
 

@@ -68,12 +68,14 @@ static int responder(struct il_pair *p)
 			return IL_FAIL;
 		}
 		uint64_t t = il_now_ns();
-		lttng_ust_tracepoint(ipclab_msg, msg_recv, r->tname, chan_in, i, (uint32_t)l->size);
+		const bool timed = i >= r->warmup; /* the event carries what the histogram gets */
+		lttng_ust_tracepoint(ipclab_msg, msg_recv, r->tname, chan_in, i, (uint32_t)l->size,
+				     timed ? h->t_send : 0, timed ? t : 0);
 		if (h->seq != i) {
 			il_pair_why(p, 0, "responder: message %" PRIu64 " arrived as seq %" PRIu64, i, h->seq);
 			return IL_FAIL;
 		}
-		if (i >= r->warmup)
+		if (timed)
 			il_hist_add(&sh->oneway_ab, t - h->t_send);
 		lttng_ust_tracepoint(ipclab_msg, msg_send, r->tname, chan_out, i, (uint32_t)l->size);
 		h->t_send = il_now_ns();
@@ -115,12 +117,14 @@ static int initiator(struct il_pair *p)
 			return IL_FAIL;
 		}
 		uint64_t t1 = il_now_ns();
-		lttng_ust_tracepoint(ipclab_msg, msg_recv, t->name, chan_in, i, (uint32_t)l->size);
+		const bool timed = i >= r->warmup; /* the event carries what the histogram gets */
+		lttng_ust_tracepoint(ipclab_msg, msg_recv, t->name, chan_in, i, (uint32_t)l->size,
+				     timed ? h->t_send : 0, timed ? t1 : 0);
 		if (h->seq != i) {
 			il_fail("reply %" PRIu64 " came back as seq %" PRIu64, i, h->seq);
 			return IL_FAIL;
 		}
-		if (i >= r->warmup) {
+		if (timed) {
 			il_hist_add(r->rtt, t1 - t0);
 			il_hist_add(r->oneway_ba, t1 - h->t_send);
 		}

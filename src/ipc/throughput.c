@@ -373,7 +373,7 @@ static int receiver(struct il_pair *p)
 			break;
 		}
 		lttng_ust_tracepoint(ipclab_msg, msg_recv, t->name, r->chan,
-				     ((const struct tput_hdr *)(const void *)r->rbuf)->seq, (uint32_t)r->size);
+				     ((const struct tput_hdr *)(const void *)r->rbuf)->seq, (uint32_t)r->size, 0, 0);
 		uint64_t before = v->distinct;
 		classify(r, v, &max_seq);
 		if (v->distinct != before && v->distinct == r->warmup)
@@ -392,7 +392,7 @@ static int receiver(struct il_pair *p)
 			break;
 		}
 		lttng_ust_tracepoint(ipclab_msg, msg_recv, t->name, r->chan,
-				     ((const struct tput_hdr *)(const void *)r->rbuf)->seq, (uint32_t)r->size);
+				     ((const struct tput_hdr *)(const void *)r->rbuf)->seq, (uint32_t)r->size, 0, 0);
 		v->after_end++;
 		classify(r, v, &max_seq);
 	}

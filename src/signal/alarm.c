@@ -116,7 +116,7 @@ static struct ashared *pause_sh;
 
 static void on_alrm(int sig, siginfo_t *si, void *uc)
 {
-	lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, (uint64_t)pause_sh->p_handled, si->si_pid, "handler");
+	lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, (uint64_t)pause_sh->p_handled, si->si_pid, "handler", 0, 0);
 	pause_sh->p_handled++;
 }
 
@@ -239,7 +239,7 @@ static int child_lateness(void *arg)
 				rc = IL_FAIL;
 				break;
 			}
-			lttng_ust_tracepoint(ipclab_sig, sig_receive, r, sc.k, si.si_pid, method);
+			lttng_ust_tracepoint(ipclab_sig, sig_receive, r, sc.k, si.si_pid, method, 0, 0);
 			if (a->kind == T_ITIMER) {
 				overrun = -1; /* ITIMER_REAL keeps no count: estimate from the schedule */
 			} else {

@@ -236,7 +236,7 @@ static void conductor_on_key(int sig, siginfo_t *si, void *uc)
 	int saved = errno;
 	uint64_t t = il_now_ns();
 	uint32_t seq = __atomic_fetch_add(&B->keys, 1, __ATOMIC_ACQ_REL);
-	lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, seq, si ? si->si_pid : 0, "handler");
+	lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, seq, si ? si->si_pid : 0, "handler", 0, 0);
 	int fwd = sig == SIGINT ? SIGUSR1 : SIGUSR2;
 	struct key_rec *r = rec_at(seq);
 	if (r) {
@@ -260,7 +260,7 @@ static void conductor_on_usr1(int sig, siginfo_t *si, void *uc)
 	int saved = errno;
 	uint64_t t = il_now_ns();
 	uint32_t seq = __atomic_load_n(&B->seq_to_conductor, __ATOMIC_ACQUIRE);
-	lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, seq, si ? si->si_pid : 0, "handler");
+	lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, seq, si ? si->si_pid : 0, "handler", 0, 0);
 	struct key_rec *r = rec_at(seq);
 	if (r)
 		r->t_fwd_recv = t;
@@ -278,7 +278,7 @@ static void driver_on_usr(int sig, siginfo_t *si, void *uc)
 	uint64_t t = il_now_ns();
 	int k = sig == SIGUSR1 ? 0 : 1;
 	uint32_t seq = __atomic_load_n(&B->seq_to_driver[k], __ATOMIC_ACQUIRE);
-	lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, seq, si ? si->si_pid : 0, "handler");
+	lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, seq, si ? si->si_pid : 0, "handler", 0, 0);
 	struct key_rec *r = rec_at(seq);
 	if (r)
 		r->t_fwd_recv = t;
@@ -294,7 +294,7 @@ static void driver_on_tstp(int sig, siginfo_t *si, void *uc)
 	int saved = errno;
 	uint64_t t = il_now_ns();
 	uint32_t seq = __atomic_fetch_add(&B->keys, 1, __ATOMIC_ACQ_REL);
-	lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, seq, si ? si->si_pid : 0, "handler");
+	lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, seq, si ? si->si_pid : 0, "handler", 0, 0);
 	struct key_rec *r = rec_at(seq);
 	if (r) {
 		r->key_signo = sig;

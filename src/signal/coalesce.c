@@ -67,7 +67,7 @@ static struct {
 static void on_signal(int sig, siginfo_t *si, void *uc)
 {
 	uint64_t v = (uint64_t)(uintptr_t)si->si_value.sival_ptr;
-	lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, v, si->si_pid, hw.method);
+	lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, v, si->si_pid, hw.method, 0, 0);
 	uint64_t n = *hw.n;
 	if (n < hw.cap) {
 		hw.buf[n] = (struct rec){ .signo = sig, .code = si->si_code, .pid = si->si_pid, .value = v };
@@ -107,7 +107,7 @@ static void take_pending(const struct crun *r, const sigset_t *set, struct rec *
 	int sig;
 	while ((sig = sigtimedwait(set, &si, &zero)) > 0) {
 		uint64_t v = (uint64_t)(uintptr_t)si.si_value.sival_ptr;
-		lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, v, si.si_pid, cmethod_names[C_SIGTIMEDWAIT]);
+		lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, v, si.si_pid, cmethod_names[C_SIGTIMEDWAIT], 0, 0);
 		if (*n < cap)
 			buf[(*n)++] = (struct rec){ .signo = sig, .code = si.si_code, .pid = si.si_pid, .value = v };
 		else

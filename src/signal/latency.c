@@ -71,10 +71,21 @@ static struct {
 	int sig[2];
 	bool rt;
 	int method;
+	uint64_t warmup;
 	struct shared *sh;
 } g;
 static struct slot slots[2];
 static volatile sig_atomic_t chld_seen;
+
+/* sig_receive with the experiment's stamps of delivery seq received at t (0, 0 for a
+ * warm-up delivery: the histograms get exactly the stamped ones). */
+static void trace_receive(int sig, uint64_t seq, int pid, uint64_t t)
+{
+	const int dir = sig == g.sig[PING] ? PING : PONG;
+	const bool timed = seq >= g.warmup;
+	lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, seq, pid, method_names[g.method],
+			     timed ? g.sh->t_send[dir] : 0, timed ? t : 0);
+}
 
 /* The measured handler: clock first, then the trace event, then the mailbox. */
 static void on_signal(int sig, siginfo_t *si, void *uc)
@@ -83,7 +94,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 	int saved = errno;
 	int dir = sig == g.sig[PING] ? PING : PONG;
 	uint64_t seq = g.rt ? (uint64_t)(uintptr_t)si->si_value.sival_ptr : g.sh->seq[dir];
-	lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, seq, si->si_pid, method_names[g.method]);
+	trace_receive(sig, seq, si->si_pid, t);
 	slots[dir].t = t;
 	slots[dir].seq = seq;
 	slots[dir].pid = si->si_pid;
@@ -163,12 +174,6 @@ static void side_teardown(struct side *s)
 	if (s->sigfd >= 0)
 		(void)close(s->sigfd);
 	s->sigfd = -1;
-}
-
-/* Emits sig_receive for a synchronous method (the handler emits its own). */
-static void traced_receive(int sig, const struct obs *o)
-{
-	lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, o->seq, o->pid, method_names[g.method]);
 }
 
 /* Waits for the next signal of direction s->dir. WR_OK with *o filled, WR_STOP when the
@@ -255,7 +260,7 @@ static enum wres wait_signal(struct side *s, struct obs *o)
 		o->seq = g.rt ? (uint64_t)(uintptr_t)si.si_value.sival_ptr : g.sh->seq[s->dir];
 		o->pid = si.si_pid;
 		o->code = si.si_code;
-		traced_receive(sig, o);
+		trace_receive(sig, o->seq, o->pid, o->t); /* the handler emits its own */
 		return g.sh->stop ? WR_STOP : WR_OK;
 	}
 }
@@ -504,6 +509,7 @@ static int latency_run(int argc, char **argv)
 	memset(&g, 0, sizeof(g));
 	g.method = method;
 	g.rt = rt;
+	g.warmup = c->warmup;
 	g.sig[PING] = rt ? SIGRTMIN + 1 : SIGUSR1;
 	g.sig[PONG] = rt ? SIGRTMIN + 2 : SIGUSR2;
 	char n1[32], n2[32];

@@ -69,7 +69,7 @@ static void on_chld(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
 	int saved = errno;
-	lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, (uint64_t)calls, si ? si->si_pid : 0, "handler");
+	lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, (uint64_t)calls, si ? si->si_pid : 0, "handler", 0, 0);
 	calls++;
 	int got = 0;
 	for (;;) {

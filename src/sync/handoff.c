@@ -82,8 +82,9 @@ static int responder(void *arg)
 			break;
 		}
 		uint64_t t = il_now_ns();
-		lttng_ust_tracepoint(ipclab_lock, lock_acquire, 1, r->kname);
-		if (i >= r->warmup)
+		const bool timed = i >= r->warmup; /* the event carries what the histogram gets */
+		lttng_ust_tracepoint(ipclab_lock, lock_acquire, 1, r->kname, timed ? sh->t_release : 0, timed ? t : 0);
+		if (timed)
 			il_hist_add(&sh->oneway, t - sh->t_release);
 		sh->peer_rounds = i + 1;
 		if (r->kill_holder && i == r->total / 2)
@@ -189,7 +190,7 @@ static int one_repeat(struct il_ctx *x, struct run *r, uint32_t rep, struct sl_h
 			break;
 		}
 		uint64_t t1 = il_now_ns();
-		lttng_ust_tracepoint(ipclab_lock, lock_acquire, 0, r->kname);
+		lttng_ust_tracepoint(ipclab_lock, lock_acquire, 0, r->kname, 0, 0);
 		if (i >= r->warmup)
 			il_hist_add(rtt, t1 - t0);
 		o->rounds = i + 1;

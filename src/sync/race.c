@@ -142,7 +142,7 @@ static int race_worker(void *arg)
 				break;
 			}
 			if (tr)
-				lttng_ust_tracepoint(ipclab_lock, lock_acquire, 0, kname);
+				lttng_ust_tracepoint(ipclab_lock, lock_acquire, 0, kname, 0, 0);
 			if (sl_aborted(&sh->abort)) {
 				(void)sl_unlock(&h);
 				s->status = IL_FAIL;

@@ -111,18 +111,18 @@ static int sem_worker(void *arg)
 			s->status = IL_FAIL;
 			break;
 		}
+		/* the wait is timed between the two events, which carry its stamps */
+		if (use_sem && tr)
+			lttng_ust_tracepoint(ipclab_lock, lock_request, 0, "sem");
 		uint64_t t0 = il_now_ns();
-		if (use_sem) {
-			if (tr)
-				lttng_ust_tracepoint(ipclab_lock, lock_request, 0, "sem");
-			if (acquire(sh) < 0) {
-				s->status = IL_FAIL;
-				break;
-			}
-			if (tr)
-				lttng_ust_tracepoint(ipclab_lock, lock_acquire, 0, "sem");
+		if (use_sem && acquire(sh) < 0) {
+			s->status = IL_FAIL;
+			break;
 		}
-		il_hist_add(&s->wait, il_now_ns() - t0);
+		uint64_t t1 = il_now_ns();
+		if (use_sem && tr)
+			lttng_ust_tracepoint(ipclab_lock, lock_acquire, 0, "sem", t0, t1);
+		il_hist_add(&s->wait, t1 - t0);
 		atomic_max(&sh->max_inside, __atomic_add_fetch(&sh->inside, 1, __ATOMIC_ACQ_REL));
 		if (r == kill_at)
 			(void)raise(SIGKILL); /* fault injection: die inside, permit in hand */
