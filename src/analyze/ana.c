@@ -28,6 +28,7 @@
 #define MAX_CHANS 1024        /* each has a histogram (~18 KiB) */
 #define MAX_BUS_STATES 256
 #define MAX_HOLDERS 4096      /* outstanding acquisitions kept per lock */
+#define LOCK_RELEASES 8       /* releases remembered per lock (the hand-over of a timed wait) */
 
 /* pairtab namespaces sharing one index table (key c) */
 enum { NS_CHAN = 1, NS_LOCK = 2, NS_THREAD = 3 };
@@ -47,6 +48,13 @@ struct strtab {
 	uint32_t n, cap, last;
 };
 
+/* Intervals an experiment timed itself (stamps carried by the closing event): its own
+ * values, exactly as it recorded them, and per interval the tracer's view minus the
+ * experiment's (the cost of tracing it), where the tracer saw both ends. */
+struct timed {
+	struct il_hist *exp, *offset; /* allocated at the first stamped event */
+};
+
 struct chan {
 	uint32_t tid, chan;
 	uint64_t sends, recvs, matched, dup_sends, pending_sends, unmatched_recvs, negative;
@@ -58,12 +66,14 @@ struct chan {
 struct dir_hists {
 	struct il_hist *all;      /* merged from the channels' histograms at the end */
 	struct il_hist *measured; /* warm-up excluded: filled per message */
+	struct timed timed;
 };
 
 struct sigstat {
 	uint64_t sends, recvs, matched, dup_sends, pending_sends, unmatched_recvs, group_sends;
 	uint64_t methods; /* bit i: method string id i seen (ids < 64) */
 	struct il_hist *lat;
+	struct timed timed;
 };
 
 struct busstat {
@@ -85,6 +95,9 @@ struct lockstat {
 	struct holding *held; /* outstanding acquisitions, oldest first (a mutex: at most 1) */
 	size_t nheld, held_cap;
 	struct il_hist *wait, *hold;
+	struct holding released[LOCK_RELEASES]; /* the latest releases (ring), for timed's offset */
+	uint64_t nreleased;
+	struct timed timed;
 };
 
 struct threadstat {
@@ -176,6 +189,9 @@ struct ana {
 	uint64_t spawned, started, exited, reaped, completed, respawned, without_spawn, reaped_unknown, proxied;
 	struct il_hist *t_spawn_start, *t_start_exit, *t_exit_reaped, *t_lifetime;
 
+	uint64_t negative_offsets; /* tracer's view shorter than the experiment's */
+	struct il_hist *empty;     /* rendered for a timed view nothing filled */
+
 	int oom;
 	json_t *warnings;
 };
@@ -213,6 +229,34 @@ static int grow(void **arr, size_t *cap, size_t n, size_t sz)
 	*arr = p;
 	*cap = nc;
 	return 0;
+}
+
+/* Records one interval the experiment timed from t0 to t1 (its own stamps): exactly the
+ * value it added to its histogram (unsigned difference, as it computes it). */
+static void timed_add(struct ana *a, struct timed *t, uint64_t t0, uint64_t t1)
+{
+	if (!t->exp && !(t->exp = hist_new(a, LAT_HIST_MAX_NS)))
+		return;
+	hist_add(t->exp, t1 - t0);
+}
+
+/* The tracer saw the same interval as `tracer` ns: the offset between the two views. */
+static void timed_offset(struct ana *a, struct timed *t, int64_t tracer, uint64_t t0, uint64_t t1)
+{
+	int64_t off = tracer - (int64_t)(t1 - t0);
+	if (off < 0) {
+		a->negative_offsets++;
+		return;
+	}
+	if (!t->offset && !(t->offset = hist_new(a, LAT_HIST_MAX_NS)))
+		return;
+	hist_add(t->offset, (uint64_t)off);
+}
+
+static void timed_free(struct timed *t)
+{
+	free(t->exp);
+	free(t->offset);
 }
 
 void ana_warn(struct ana *a, const char *fmt, ...)
@@ -347,6 +391,7 @@ struct ana *ana_new(const char *tsv_dir, char *err, size_t errlen)
 	a->t_start_exit = hist_new(a, 0);
 	a->t_exit_reaped = hist_new(a, 0);
 	a->t_lifetime = hist_new(a, 0);
+	a->empty = hist_new(a, LAT_HIST_MAX_NS);
 	if (a->oom) {
 		(void)snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -393,10 +438,13 @@ void ana_free(struct ana *a)
 	for (size_t i = 0; i < a->ndirs; i++) {
 		free(a->dirs[i].all);
 		free(a->dirs[i].measured);
+		timed_free(&a->dirs[i].timed);
 	}
 	free(a->dirs);
-	for (int i = 0; i < SIG_SLOTS; i++)
+	for (int i = 0; i < SIG_SLOTS; i++) {
 		free(a->sig[i].lat);
+		timed_free(&a->sig[i].timed);
+	}
 	for (size_t i = 0; i < a->nbus; i++)
 		free(a->busst[i].dur);
 	free(a->busst);
@@ -404,6 +452,7 @@ void ana_free(struct ana *a)
 		free(a->lk[i].wait);
 		free(a->lk[i].hold);
 		free(a->lk[i].held);
+		timed_free(&a->lk[i].timed);
 	}
 	free(a->lk);
 	free(a->th);
@@ -413,6 +462,7 @@ void ana_free(struct ana *a)
 	free(a->t_start_exit);
 	free(a->t_exit_reaped);
 	free(a->t_lifetime);
+	free(a->empty);
 	json_decref(a->warnings);
 	free(a);
 }
@@ -584,13 +634,18 @@ void ana_msg_send(struct ana *a, int64_t ts, const char *transport, uint32_t cha
 	e->aux = a->last_chan;
 }
 
-void ana_msg_recv(struct ana *a, int64_t ts, const char *transport, uint32_t chan, uint64_t seq)
+void ana_msg_recv(struct ana *a, int64_t ts, const char *transport, uint32_t chan, uint64_t seq, uint64_t t_send,
+		  uint64_t t_recv)
 {
 	uint32_t tid = intern(a, transport);
 	struct chan *c = chan_get(a, tid, chan);
 	if (!c)
 		return;
 	c->recvs++;
+	struct dir_hists *dh = &a->dirs[tid * 2 + (chan & 1)];
+	const int timed = t_send && t_recv;
+	if (timed) /* the experiment's own value, whether or not the send event was seen */
+		timed_add(a, &dh->timed, t_send, t_recv);
 	struct pt_key k = { .a = seq, .b = chan, .c = tid };
 	struct pt_entry *e = pt_find(&a->msgs, &k);
 	if (!e) {
@@ -605,9 +660,10 @@ void ana_msg_recv(struct ana *a, int64_t ts, const char *transport, uint32_t cha
 	}
 	c->matched++;
 	hist_add(c->lat, (uint64_t)d);
-	struct dir_hists *dh = &a->dirs[tid * 2 + (chan & 1)];
 	if (!(c->warmup_known && seq < c->warmup))
 		hist_add(dh->measured, (uint64_t)d);
+	if (timed)
+		timed_offset(a, &dh->timed, d, t_send, t_recv);
 }
 
 /* ---------------------------------------------------------------- signals */
@@ -646,10 +702,14 @@ void ana_sig_send(struct ana *a, int64_t ts, int64_t signo, uint64_t seq, int64_
 	}
 }
 
-void ana_sig_recv(struct ana *a, int64_t ts, int64_t signo, uint64_t seq, const char *method)
+void ana_sig_recv(struct ana *a, int64_t ts, int64_t signo, uint64_t seq, const char *method, uint64_t t_send,
+		  uint64_t t_recv)
 {
 	struct sigstat *s = sig_slot(a, signo);
 	s->recvs++;
+	const int timed = t_send && t_recv;
+	if (timed) /* the experiment's own value, whether or not the send event was seen */
+		timed_add(a, &s->timed, t_send, t_recv);
 	uint32_t m = intern(a, method);
 	if (m < 64)
 		s->methods |= 1ull << m;
@@ -668,6 +728,8 @@ void ana_sig_recv(struct ana *a, int64_t ts, int64_t signo, uint64_t seq, const 
 		return;
 	s->matched++;
 	hist_add(s->lat, (uint64_t)d);
+	if (timed)
+		timed_offset(a, &s->timed, d, t_send, t_recv);
 }
 
 struct keylist {
@@ -839,11 +901,32 @@ static void lock_hold_done(struct ana *a, struct lockstat *l, size_t i, int64_t 
 	}
 }
 
+/* An acquisition by vtid at ts that the experiment timed from t_begin to t_acquire. The
+ * tracer's view of that interval starts at the lock's last event at or before t_begin
+ * among the acquirer's own request (req, -1: none) and the releases of other threads
+ * (the hand-over), and ends at the acquire event. */
+static void lock_timed(struct ana *a, struct lockstat *l, int64_t ts, int64_t vtid, int64_t req, uint64_t t_begin,
+		       uint64_t t_acquire)
+{
+	timed_add(a, &l->timed, t_begin, t_acquire);
+	int64_t start = req >= 0 && req <= (int64_t)t_begin ? req : -1;
+	uint32_t n = l->nreleased < LOCK_RELEASES ? l->nreleased : LOCK_RELEASES;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct holding *r = &l->released[i];
+		if (r->vtid != vtid && r->t <= (int64_t)t_begin && r->t > start)
+			start = r->t;
+	}
+	if (start >= 0)
+		timed_offset(a, &l->timed, ts - start, t_begin, t_acquire);
+}
+
 /* Waits pair by thread (request -> acquire of the same vtid, lock and kind). Holds pair
  * per lock: a release ends the releasing thread's own acquisition if it has one, else the
  * oldest outstanding one (a semaphore posted by another thread: the handoff pattern),
- * else it had no acquisition in the trace (e.g. the initial post of a handoff). */
-void ana_lock(struct ana *a, enum ana_lock_op op, int64_t ts, uint32_t lock, const char *kind, int64_t vtid)
+ * else it had no acquisition in the trace (e.g. the initial post of a handoff).
+ * t_begin, t_acquire: an acquisition's stamps (0: not timed by the experiment). */
+void ana_lock(struct ana *a, enum ana_lock_op op, int64_t ts, uint32_t lock, const char *kind, int64_t vtid,
+	      uint64_t t_begin, uint64_t t_acquire)
 {
 	uint32_t kid = intern(a, kind);
 	struct lockstat *l = lock_stat(a, lock, kid);
@@ -864,9 +947,12 @@ void ana_lock(struct ana *a, enum ana_lock_op op, int64_t ts, uint32_t lock, con
 			l->requests_abandoned++; /* requested again without acquiring */
 		e->t[0] = (uint64_t)ts;
 		break;
-	case ANA_LOCK_ACQUIRE:
+	case ANA_LOCK_ACQUIRE: {
 		l->acquires++;
 		e = pt_find(&a->locks, &k);
+		const int64_t req = e ? (int64_t)e->t[0] : -1;
+		if (t_begin && t_acquire)
+			lock_timed(a, l, ts, vtid, req, t_begin, t_acquire);
 		if (e) {
 			int64_t d = ts - (int64_t)e->t[0];
 			pt_remove(&a->locks, e);
@@ -896,8 +982,10 @@ void ana_lock(struct ana *a, enum ana_lock_op op, int64_t ts, uint32_t lock, con
 		l->held[l->nheld].t = ts;
 		l->nheld++;
 		break;
+	}
 	case ANA_LOCK_RELEASE:
 		l->releases++;
+		l->released[l->nreleased++ % LOCK_RELEASES] = (struct holding){ .vtid = vtid, .t = ts };
 		for (size_t i = l->nheld; i-- > 0;) {
 			if (l->held[i].vtid == vtid) {
 				lock_hold_done(a, l, i, ts);
@@ -1141,6 +1229,15 @@ static json_t *jsum(const struct il_hist *h)
 			 (json_int_t)s.max, "overflow", (json_int_t)s.overflow);
 }
 
+/* obj gets "experiment" (the experiment's own values) and "tracing_offset" (tracer's
+ * view - experiment's, per interval); returns obj. */
+static json_t *with_timed(struct ana *a, json_t *obj, const struct timed *t)
+{
+	(void)json_object_set_new(obj, "experiment", jsum(t->exp ? t->exp : a->empty));
+	(void)json_object_set_new(obj, "tracing_offset", jsum(t->offset ? t->offset : a->empty));
+	return obj;
+}
+
 static void count_pending_msg(const struct pt_entry *e, void *arg)
 {
 	struct ana *a = arg;
@@ -1242,12 +1339,11 @@ static json_t *messages_json(struct ana *a, FILE *tsv, FILE *hist)
 			n[0] += c->sends, n[1] += c->recvs, n[2] += c->matched;
 			n[3] += c->pending_sends + c->dup_sends, n[4] += c->unmatched_recvs;
 		}
-		(void)json_array_append_new(dirs, json_pack("{ss sI sI sI sI sI sI so so}", "transport", str_of(a, tid),
-							    "direction", (json_int_t)dir, "sends", (json_int_t)n[0],
-							    "recvs", (json_int_t)n[1], "matched", (json_int_t)n[2],
-							    "unmatched_sends", (json_int_t)n[3], "unmatched_recvs",
-							    (json_int_t)n[4], "latency", jsum(dh->all),
-							    "latency_measured", jsum(dh->measured)));
+		json_t *o = json_pack("{ss sI sI sI sI sI sI so so}", "transport", str_of(a, tid), "direction",
+				      (json_int_t)dir, "sends", (json_int_t)n[0], "recvs", (json_int_t)n[1], "matched",
+				      (json_int_t)n[2], "unmatched_sends", (json_int_t)n[3], "unmatched_recvs",
+				      (json_int_t)n[4], "latency", jsum(dh->all), "latency_measured", jsum(dh->measured));
+		(void)json_array_append_new(dirs, with_timed(a, o, &dh->timed));
 		if (hist) {
 			char name[300];
 			(void)snprintf(name, sizeof(name), "%s direction %u (all messages)", str_of(a, tid), dir);
@@ -1286,13 +1382,12 @@ static json_t *signals_json(struct ana *a, FILE *tsv, FILE *hist)
 			if (s->methods & (1ull << m))
 				(void)json_array_append_new(methods, json_string(str_of(a, m)));
 		uint64_t us = s->pending_sends + s->dup_sends;
-		(void)json_array_append_new(
-			arr, json_pack("{so sI sI sI sI sI sI so so}", "signo",
-				       i ? json_integer(i) : json_null(), "sends", (json_int_t)s->sends, "receives",
-				       (json_int_t)s->recvs, "matched", (json_int_t)s->matched, "unmatched_sends",
-				       (json_int_t)us, "unmatched_receives", (json_int_t)s->unmatched_recvs,
-				       "group_sends", (json_int_t)s->group_sends, "methods", methods, "latency",
-				       jsum(s->lat)));
+		json_t *o = json_pack("{so sI sI sI sI sI sI so so}", "signo", i ? json_integer(i) : json_null(),
+				      "sends", (json_int_t)s->sends, "receives", (json_int_t)s->recvs, "matched",
+				      (json_int_t)s->matched, "unmatched_sends", (json_int_t)us, "unmatched_receives",
+				      (json_int_t)s->unmatched_recvs, "group_sends", (json_int_t)s->group_sends,
+				      "methods", methods, "latency", jsum(s->lat));
+		(void)json_array_append_new(arr, with_timed(a, o, &s->timed));
 		tot[0] += s->sends, tot[1] += s->recvs, tot[2] += s->matched, tot[3] += us;
 		tot[4] += s->unmatched_recvs, tot[5] += s->group_sends;
 		if (tsv) {
@@ -1327,15 +1422,15 @@ static json_t *locks_json(struct ana *a, FILE *tsv, FILE *ttsv)
 	}
 	for (size_t i = 0; i < a->nlk; i++) {
 		struct lockstat *l = &a->lk[i];
-		(void)json_array_append_new(
-			locks, json_pack("{sI ss sI sI sI sI sI sI sI sI so so}", "lock", (json_int_t)l->lock, "kind",
-					 str_of(a, l->kind), "requests", (json_int_t)l->requests, "acquires",
-					 (json_int_t)l->acquires, "releases", (json_int_t)l->releases,
-					 "acquires_without_request", (json_int_t)l->acquires_without_request,
-					 "releases_without_acquire", (json_int_t)l->releases_without_acquire,
-					 "cross_thread_releases", (json_int_t)l->cross_thread_releases,
-					 "requests_abandoned", (json_int_t)l->requests_abandoned, "still_held",
-					 (json_int_t)l->nheld, "wait", jsum(l->wait), "hold", jsum(l->hold)));
+		json_t *o = json_pack("{sI ss sI sI sI sI sI sI sI sI so so}", "lock", (json_int_t)l->lock, "kind",
+				      str_of(a, l->kind), "requests", (json_int_t)l->requests, "acquires",
+				      (json_int_t)l->acquires, "releases", (json_int_t)l->releases,
+				      "acquires_without_request", (json_int_t)l->acquires_without_request,
+				      "releases_without_acquire", (json_int_t)l->releases_without_acquire,
+				      "cross_thread_releases", (json_int_t)l->cross_thread_releases,
+				      "requests_abandoned", (json_int_t)l->requests_abandoned, "still_held",
+				      (json_int_t)l->nheld, "wait", jsum(l->wait), "hold", jsum(l->hold));
+		(void)json_array_append_new(locks, with_timed(a, o, &l->timed));
 		if (tsv) {
 			struct il_summary w, h;
 			il_hist_summary(l->wait, &w);
@@ -1519,6 +1614,9 @@ int ana_finish(struct ana *a, json_t *events, const char *json_path, char *err, 
 	if (a->locks_dropped)
 		ana_warn(a, "%" PRIu64 " lock events on locks beyond the first %d not analysed", a->locks_dropped,
 			 MAX_LOCKS);
+	if (a->negative_offsets)
+		ana_warn(a, "%" PRIu64 " timed intervals are shorter in the trace than the experiment's own stamps "
+			 "say: is the trace clock not CLOCK_MONOTONIC?", a->negative_offsets);
 	json_t *range = a->have_time ? json_pack("{sI sI sI}", "begin_ns", (json_int_t)a->t_first, "end_ns",
 						  (json_int_t)a->t_last, "duration_ns",
 						  (json_int_t)(a->t_last - a->t_first))

@@ -37,16 +37,24 @@ void ana_run_begin(struct ana *a, int64_t ts, int64_t vpid, const char *experime
 void ana_run_end(struct ana *a, int64_t ts, int64_t vpid, const char *experiment, const char *variant,
 		 uint64_t repeat, int64_t status);
 
+/* Experiment stamps (t_send/t_recv, t_begin/t_acquire): the emitting experiment's own
+ * CLOCK_MONOTONIC reads bounding the interval it timed, converted to the trace's time
+ * (ns from origin, like ts); both 0 when it timed none. Their difference is exactly the
+ * experiment's value ("experiment" in the result); the event times give the tracer's
+ * view of the same interval, and the two views' difference is "tracing_offset". */
 void ana_msg_send(struct ana *a, int64_t ts, const char *transport, uint32_t chan, uint64_t seq);
-void ana_msg_recv(struct ana *a, int64_t ts, const char *transport, uint32_t chan, uint64_t seq);
+void ana_msg_recv(struct ana *a, int64_t ts, const char *transport, uint32_t chan, uint64_t seq, uint64_t t_send,
+		  uint64_t t_recv);
 
 void ana_sig_send(struct ana *a, int64_t ts, int64_t signo, uint64_t seq, int64_t target);
-void ana_sig_recv(struct ana *a, int64_t ts, int64_t signo, uint64_t seq, const char *method);
+void ana_sig_recv(struct ana *a, int64_t ts, int64_t signo, uint64_t seq, const char *method, uint64_t t_send,
+		  uint64_t t_recv);
 void ana_child_reap(struct ana *a, int64_t ts, int64_t pid, uint64_t seq);
 void ana_bus_state(struct ana *a, int64_t ts, int64_t vpid, const char *role, const char *state);
 
 enum ana_lock_op { ANA_LOCK_REQUEST, ANA_LOCK_ACQUIRE, ANA_LOCK_RELEASE };
-void ana_lock(struct ana *a, enum ana_lock_op op, int64_t ts, uint32_t lock, const char *kind, int64_t vtid);
+void ana_lock(struct ana *a, enum ana_lock_op op, int64_t ts, uint32_t lock, const char *kind, int64_t vtid,
+	      uint64_t t_begin, uint64_t t_acquire);
 
 void ana_race(struct ana *a, int is_write, int64_t ts, uint32_t worker, uint64_t value);
 

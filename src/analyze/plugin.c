@@ -86,13 +86,13 @@ static const struct spec {
 	{ "ipclab_run:run_end", K_RUN_END, { "$experiment", "$variant", "repeat", "status" } },
 	{ "ipclab_run:probe", K_PROBE, { 0 } },
 	{ "ipclab_msg:msg_send", K_MSG_SEND, { "$transport", "chan", "seq" } },
-	{ "ipclab_msg:msg_recv", K_MSG_RECV, { "$transport", "chan", "seq" } },
+	{ "ipclab_msg:msg_recv", K_MSG_RECV, { "$transport", "chan", "seq", "?t_send", "?t_recv" } },
 	{ "ipclab_sig:sig_send", K_SIG_SEND, { "signo", "seq", "target" } },
-	{ "ipclab_sig:sig_receive", K_SIG_RECV, { "signo", "seq", "$method" } },
+	{ "ipclab_sig:sig_receive", K_SIG_RECV, { "signo", "seq", "$method", "?t_send", "?t_recv" } },
 	{ "ipclab_sig:bus_state", K_BUS_STATE, { "$role", "$state" } },
 	{ "ipclab_sig:child_reap", K_CHILD_REAP, { "pid", "seq" } },
 	{ "ipclab_lock:lock_request", K_LOCK_REQUEST, { "lock|lock_id|id", "$kind" } },
-	{ "ipclab_lock:lock_acquire", K_LOCK_ACQUIRE, { "lock|lock_id|id", "$kind" } },
+	{ "ipclab_lock:lock_acquire", K_LOCK_ACQUIRE, { "lock|lock_id|id", "$kind", "?t_begin", "?t_acquire" } },
 	{ "ipclab_lock:lock_release", K_LOCK_RELEASE, { "lock|lock_id|id", "$kind" } },
 	{ "ipclab_lock:race_read", K_RACE_READ, { "worker", "value" } },
 	{ "ipclab_lock:race_write", K_RACE_WRITE, { "worker", "value" } },
@@ -115,6 +115,7 @@ struct evc {
 	char *name;
 	enum kind kind;
 	int has_clock;
+	int64_t origin; /* ns from origin at clock value 0: experiment stamps -> trace time */
 	struct slot f[MAX_FIELDS];
 	struct slot vpid, vtid; /* common context members */
 	uint64_t count;
@@ -245,7 +246,11 @@ static struct evc *evc_get(struct comp *c, const bt_event_class *cls)
 	bt_event_class_get_ref(cls);
 	c->nevc++;
 	const bt_stream_class *sc = bt_event_class_borrow_stream_class_const(cls);
-	e->has_clock = bt_stream_class_borrow_default_clock_class_const(sc) != NULL;
+	const bt_clock_class *cc = bt_stream_class_borrow_default_clock_class_const(sc);
+	e->has_clock = cc != NULL;
+	/* LTTng's clock counts CLOCK_MONOTONIC ns (1 GHz), the experiments' clock */
+	if (cc && bt_clock_class_cycles_to_ns_from_origin(cc, 0, &e->origin) != BT_CLOCK_CLASS_CYCLES_TO_NS_FROM_ORIGIN_STATUS_OK)
+		e->origin = 0;
 	const bt_field_class *ctx = bt_stream_class_borrow_event_common_context_field_class_const(sc);
 	e->vpid = find_member(ctx, "vpid", 4);
 	e->vtid = find_member(ctx, "vtid", 4);
@@ -329,6 +334,13 @@ static void handle_event(struct comp *c, const bt_message *msg)
 	analyse_event(c, ev, e, ts);
 }
 
+/* An experiment stamp (CLOCK_MONOTONIC ns, 0: none) in the trace's time. */
+static inline uint64_t stamp(const bt_field *p, const struct evc *e, const struct slot *sl)
+{
+	uint64_t v = (uint64_t)get_int(p, sl);
+	return v ? v + (uint64_t)e->origin : 0;
+}
+
 static void analyse_event(struct comp *c, const bt_event *ev, const struct evc *e, int64_t ts)
 {
 	const bt_field *p = bt_event_borrow_payload_field_const(ev);
@@ -348,13 +360,15 @@ static void analyse_event(struct comp *c, const bt_event *ev, const struct evc *
 		ana_msg_send(a, ts, get_str(p, &f[0]), (uint32_t)get_int(p, &f[1]), (uint64_t)get_int(p, &f[2]));
 		break;
 	case K_MSG_RECV:
-		ana_msg_recv(a, ts, get_str(p, &f[0]), (uint32_t)get_int(p, &f[1]), (uint64_t)get_int(p, &f[2]));
+		ana_msg_recv(a, ts, get_str(p, &f[0]), (uint32_t)get_int(p, &f[1]), (uint64_t)get_int(p, &f[2]),
+			     stamp(p, e, &f[3]), stamp(p, e, &f[4]));
 		break;
 	case K_SIG_SEND:
 		ana_sig_send(a, ts, get_int(p, &f[0]), (uint64_t)get_int(p, &f[1]), get_int(p, &f[2]));
 		break;
 	case K_SIG_RECV:
-		ana_sig_recv(a, ts, get_int(p, &f[0]), (uint64_t)get_int(p, &f[1]), get_str(p, &f[2]));
+		ana_sig_recv(a, ts, get_int(p, &f[0]), (uint64_t)get_int(p, &f[1]), get_str(p, &f[2]), stamp(p, e, &f[3]),
+			     stamp(p, e, &f[4]));
 		break;
 	case K_BUS_STATE:
 		ana_bus_state(a, ts, get_int(cx, &e->vpid), get_str(p, &f[0]), get_str(p, &f[1]));
@@ -366,7 +380,7 @@ static void analyse_event(struct comp *c, const bt_event *ev, const struct evc *
 	case K_LOCK_ACQUIRE:
 	case K_LOCK_RELEASE:
 		ana_lock(a, (enum ana_lock_op)(e->kind - K_LOCK_REQUEST), ts, (uint32_t)get_int(p, &f[0]),
-			 get_str(p, &f[1]), get_int(cx, &e->vtid));
+			 get_str(p, &f[1]), get_int(cx, &e->vtid), stamp(p, e, &f[2]), stamp(p, e, &f[3]));
 		break;
 	case K_RACE_READ:
 	case K_RACE_WRITE:

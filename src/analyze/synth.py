@@ -34,6 +34,9 @@ import json
 import sys
 
 T0 = 1_700_000_000_000_000_000  # ns since the Unix epoch: a plausible LTTng timestamp
+# The clock class's offset from the epoch, as LTTng writes it: an event's clock value (and
+# an experiment's CLOCK_MONOTONIC stamp) is its time since the origin minus this.
+CLOCK_OFFSET_S = 1_699_000_000
 
 # (provider:event, [(field, kind)]); kind: "s" string, "u32", "u64", "s32"
 EVENTS = {
@@ -42,13 +45,15 @@ EVENTS = {
     "ipclab_run:run_end": [("experiment", "s"), ("variant", "s"), ("repeat", "u32"), ("status", "s32")],
     "ipclab_run:probe": [("value", "u64")],
     "ipclab_msg:msg_send": [("transport", "s"), ("chan", "u32"), ("seq", "u64"), ("size", "u32")],
-    "ipclab_msg:msg_recv": [("transport", "s"), ("chan", "u32"), ("seq", "u64"), ("size", "u32")],
+    "ipclab_msg:msg_recv": [("transport", "s"), ("chan", "u32"), ("seq", "u64"), ("size", "u32"),
+                            ("t_send", "u64"), ("t_recv", "u64")],
     "ipclab_sig:sig_send": [("signo", "s32"), ("seq", "u64"), ("target", "s32")],
-    "ipclab_sig:sig_receive": [("signo", "s32"), ("seq", "u64"), ("sender", "s32"), ("method", "s")],
+    "ipclab_sig:sig_receive": [("signo", "s32"), ("seq", "u64"), ("sender", "s32"), ("method", "s"),
+                               ("t_send", "u64"), ("t_recv", "u64")],
     "ipclab_sig:bus_state": [("role", "s"), ("state", "s")],
     "ipclab_sig:child_reap": [("pid", "s32"), ("status", "s32"), ("seq", "u64")],
     "ipclab_lock:lock_request": [("lock", "u32"), ("kind", "s")],
-    "ipclab_lock:lock_acquire": [("lock", "u32"), ("kind", "s")],
+    "ipclab_lock:lock_acquire": [("lock", "u32"), ("kind", "s"), ("t_begin", "u64"), ("t_acquire", "u64")],
     "ipclab_lock:lock_release": [("lock", "u32"), ("kind", "s")],
     "ipclab_lock:race_read": [("worker", "u32"), ("value", "u64")],
     "ipclab_lock:race_write": [("worker", "u32"), ("value", "u64")],
@@ -65,6 +70,19 @@ EVENTS = {
 MAIN, RESP = 100, 101  # vpids
 
 
+def stamp(t):
+    """An experiment's CLOCK_MONOTONIC read at scenario time t (the clock value there)."""
+    return T0 + t - CLOCK_OFFSET_S * 1_000_000_000
+
+
+def stamps(t0, t1):
+    """The experiment stamp fields of a receive timed from t0 to t1."""
+    return dict(t_send=stamp(t0), t_recv=stamp(t1))
+
+
+NO_STAMPS = dict(t_send=0, t_recv=0)
+
+
 def scenario(probes=0):
     """The scripted events: list of (t_ns_relative, name, vpid, vtid, {field: value})."""
     ev = []
@@ -74,30 +92,39 @@ def scenario(probes=0):
 
     add(0, "ipclab_run:run_begin", dict(experiment="ipc latency", variant="pipe", mode=0, repeat=0,
                                         iterations=3, warmup=1))
-    # messages: 4 round trips (seq 0 is the warm-up); A->B takes 1000+100*seq ns, B->A 500 ns
+    # messages: 4 round trips (seq 0 is the warm-up); A->B takes 1000+100*seq ns, B->A 500 ns.
+    # The experiment stamps each measured message 40 ns after its send event and 30 ns
+    # before its receive event (its latency 70 ns shorter); the warm-up is not stamped.
     t = 1000
     for seq in range(4):
+        a_b, b_a = t + 1000 + 100 * seq, t + 2500
+        st = (lambda t0, t1: stamps(t0 + 40, t1 - 30)) if seq else (lambda t0, t1: NO_STAMPS)
         add(t, "ipclab_msg:msg_send", dict(transport="pipe", chan=0, seq=seq, size=16))
-        add(t + 1000 + 100 * seq, "ipclab_msg:msg_recv", dict(transport="pipe", chan=0, seq=seq, size=16), RESP)
+        add(a_b, "ipclab_msg:msg_recv", dict(transport="pipe", chan=0, seq=seq, size=16, **st(t, a_b)), RESP)
         add(t + 2000, "ipclab_msg:msg_send", dict(transport="pipe", chan=1, seq=seq, size=16), RESP)
-        add(t + 2500, "ipclab_msg:msg_recv", dict(transport="pipe", chan=1, seq=seq, size=16))
+        add(b_a, "ipclab_msg:msg_recv", dict(transport="pipe", chan=1, seq=seq, size=16, **st(t + 2000, b_a)))
         t += 10000
-    # an unmatched send (never received) and an unmatched receive (its send not traced)
+    # an unmatched send (never received) and an unmatched receive (its send not traced; the
+    # experiment timed it: 600 ns)
     add(t, "ipclab_msg:msg_send", dict(transport="pipe", chan=0, seq=99, size=16))
-    add(t + 10, "ipclab_msg:msg_recv", dict(transport="pipe", chan=1, seq=77, size=16))
+    add(t + 10, "ipclab_msg:msg_recv", dict(transport="pipe", chan=1, seq=77, size=16, **stamps(t - 590, t + 10)))
     add(t + 20, "ipclab_run:run_end", dict(experiment="ipc latency", variant="pipe", repeat=0, status=0))
 
     # signals: SIGUSR1 (10) seq 0 delivered in 5000 ns; seq 1 sent twice (coalesced), received
-    # once 3000 ns after the second send; SIGINT (2) to a process group, received by two
+    # once 3000 ns after the second send; SIGINT (2) to a process group, received by two.
+    # SIGUSR1's deliveries are stamped 20 ns after the send event and 30 ns before the
+    # receive event (the experiment's view 50 ns shorter); SIGINT's are not.
     t = 100_000
     add(t, "ipclab_sig:sig_send", dict(signo=10, seq=0, target=RESP))
-    add(t + 5000, "ipclab_sig:sig_receive", dict(signo=10, seq=0, sender=MAIN, method="handler"), RESP)
+    add(t + 5000, "ipclab_sig:sig_receive", dict(signo=10, seq=0, sender=MAIN, method="handler",
+                                                 **stamps(t + 20, t + 4970)), RESP)
     add(t + 6000, "ipclab_sig:sig_send", dict(signo=10, seq=1, target=RESP))
     add(t + 7000, "ipclab_sig:sig_send", dict(signo=10, seq=1, target=RESP))
-    add(t + 10000, "ipclab_sig:sig_receive", dict(signo=10, seq=1, sender=MAIN, method="sigwaitinfo"), RESP)
+    add(t + 10000, "ipclab_sig:sig_receive", dict(signo=10, seq=1, sender=MAIN, method="sigwaitinfo",
+                                                  **stamps(t + 7020, t + 9970)), RESP)
     add(t + 20000, "ipclab_sig:sig_send", dict(signo=2, seq=0, target=-RESP))
-    add(t + 21000, "ipclab_sig:sig_receive", dict(signo=2, seq=0, sender=0, method="handler"), RESP)
-    add(t + 22000, "ipclab_sig:sig_receive", dict(signo=2, seq=0, sender=0, method="handler"), 102)
+    add(t + 21000, "ipclab_sig:sig_receive", dict(signo=2, seq=0, sender=0, method="handler", **NO_STAMPS), RESP)
+    add(t + 22000, "ipclab_sig:sig_receive", dict(signo=2, seq=0, sender=0, method="handler", **NO_STAMPS), 102)
     add(t + 30000, "ipclab_sig:child_reap", dict(pid=RESP, status=0, seq=0))
 
     # bus: driver waiting 1000, driving 2000, at_station 3000, then off (open);
@@ -113,16 +140,21 @@ def scenario(probes=0):
 
     # locks: lock 0 (mutex), thread 11 waits 100 and holds 1000; thread 12 requests at +50,
     # gets it at +1150 (waits 1100) and holds 500; lock 1 (sem) handed over: taken by 13,
-    # released by 14 after 700 ns
+    # released by 14 after 700 ns. Timed by the experiment: 12's acquisition from 5 ns after
+    # 11's release to 5 ns before its acquire event (a hand-over: 40 ns, tracer 50), 13's from
+    # 10 ns after its own request to 10 ns before its acquire event (a wait: 180, tracer 200)
     t = 300_000
+    untimed = dict(t_begin=0, t_acquire=0)
     add(t, "ipclab_lock:lock_request", dict(lock=0, kind="mutex"), MAIN, 11)
     add(t + 50, "ipclab_lock:lock_request", dict(lock=0, kind="mutex"), MAIN, 12)
-    add(t + 100, "ipclab_lock:lock_acquire", dict(lock=0, kind="mutex"), MAIN, 11)
+    add(t + 100, "ipclab_lock:lock_acquire", dict(lock=0, kind="mutex", **untimed), MAIN, 11)
     add(t + 1100, "ipclab_lock:lock_release", dict(lock=0, kind="mutex"), MAIN, 11)
-    add(t + 1150, "ipclab_lock:lock_acquire", dict(lock=0, kind="mutex"), MAIN, 12)
+    add(t + 1150, "ipclab_lock:lock_acquire", dict(lock=0, kind="mutex", t_begin=stamp(t + 1105),
+                                                   t_acquire=stamp(t + 1145)), MAIN, 12)
     add(t + 1650, "ipclab_lock:lock_release", dict(lock=0, kind="mutex"), MAIN, 12)
     add(t + 2000, "ipclab_lock:lock_request", dict(lock=1, kind="sem"), MAIN, 13)
-    add(t + 2200, "ipclab_lock:lock_acquire", dict(lock=1, kind="sem"), MAIN, 13)
+    add(t + 2200, "ipclab_lock:lock_acquire", dict(lock=1, kind="sem", t_begin=stamp(t + 2010),
+                                                   t_acquire=stamp(t + 2190)), MAIN, 13)
     add(t + 2900, "ipclab_lock:lock_release", dict(lock=1, kind="sem"), MAIN, 14)
 
     # race (one run): w0 and w1 both read 0 and write 1 (one lost update), then w0 reads 1
@@ -178,16 +210,22 @@ def expect():
             "dir0": summary([1000 + 100 * s for s in range(4)]),
             "dir0_measured": summary([1000 + 100 * s for s in range(1, 4)]),
             "dir1": summary([500] * 4),
+            "dir0_experiment": summary([1030, 1130, 1230]), "dir0_offset": summary([70] * 3),
+            "dir1_experiment": summary([430] * 3 + [600]), "dir1_offset": summary([70] * 3),
         },
         "signals": {
             "sends": 4, "receives": 4, "matched": 4, "unmatched_sends": 1, "unmatched_receives": 0,
             "sig10": summary([5000, 3000]), "sig2": summary([1000, 2000]),
+            "sig10_experiment": summary([4950, 2950]), "sig10_offset": summary([50, 50]),
+            "sig2_experiment": summary([]),
         },
         "bus": {"driver": {"waiting": 1000, "driving": 2000, "at_station": 3000},
                 "conductor": {"selling": 4000, "announcing": 500},
                 "final_states": {"driver": "off", "conductor": "off"}},
-        "locks": {"mutex0": {"wait": summary([100, 1100]), "hold": summary([1000, 500])},
-                  "sem1": {"wait": summary([200]), "hold": summary([700]), "cross_thread_releases": 1},
+        "locks": {"mutex0": {"wait": summary([100, 1100]), "hold": summary([1000, 500]),
+                             "experiment": summary([40]), "tracing_offset": summary([10])},
+                  "sem1": {"wait": summary([200]), "hold": summary([700]), "cross_thread_releases": 1,
+                           "experiment": summary([180]), "tracing_offset": summary([20])},
                   "threads": {"11": {"waits": 1, "holds": 1}, "12": {"waits": 1, "holds": 1},
                               "13": {"waits": 1, "holds": 1}}},
         "races": {"increments": 3, "initial": 0, "final": 2, "lost_updates": 1, "overlapping_windows": 1},
@@ -219,10 +257,10 @@ def make_source(bt2, events, discarded_events, discarded_packets, nstreams=1, ti
             q = self._queue
             q.append(self._create_stream_beginning_message(stream))
             packet = stream.create_packet()
-            q.append(self._create_packet_beginning_message(packet, T0))
-            last = T0
+            q.append(self._create_packet_beginning_message(packet, stamp(0)))
+            last = stamp(0)
             for i, (t, name, vpid, vtid, fields) in enumerate(mine):
-                ts = T0 + t - t % tick
+                ts = stamp(t - t % tick)
                 msg = self._create_event_message(src["ecs"][name], packet, ts)
                 msg.event.common_context_field["vpid"] = vpid
                 msg.event.common_context_field["vtid"] = vtid
@@ -257,7 +295,8 @@ def make_source(bt2, events, discarded_events, discarded_packets, nstreams=1, ti
     class Source(bt2._UserSourceComponent, message_iterator_class=Iter):
         def __init__(self, config, params, obj):
             tc = self._create_trace_class()
-            cc = self._create_clock_class(frequency=1_000_000_000, origin_is_unix_epoch=True, name="monotonic")
+            cc = self._create_clock_class(frequency=1_000_000_000, origin_is_unix_epoch=True, name="monotonic",
+                                          offset=bt2.ClockClassOffset(CLOCK_OFFSET_S))
             ctx = tc.create_structure_field_class()
             ctx.append_member("vpid", tc.create_signed_integer_field_class(32))
             ctx.append_member("vtid", tc.create_signed_integer_field_class(32))

@@ -49,14 +49,21 @@ EXACT=(
 	'(lambda x: x["latency_measured"]["count"] == 3 and x["latency_measured"]["min"] == 1100 and x["latency_measured"]["mean"] == 1200)(d["messages"]["by_direction"][0])'
 	'(lambda x: x["direction"] == 1 and x["latency"]["count"] == 4 and x["latency"]["min"] == x["latency"]["max"] == 500)(d["messages"]["by_direction"][1])'
 	'[(c["chan"], c["warmup"], c["unmatched_sends"], c["unmatched_recvs"]) for c in d["messages"]["channels"]] == [(0, 1, 1, 0), (1, 1, 0, 1)]'
+	# the experiment's own stamps: its latencies exactly (the unmatched receive included),
+	# and the tracer's view 70 ns longer for every message both saw
+	'[(x["experiment"]["count"], x["experiment"]["min"], x["experiment"]["max"], x["experiment"]["mean"]) for x in d["messages"]["by_direction"]] == [(3, 1030, 1230, 1130), (4, 430, 600, 472.5)]'
+	'[(x["tracing_offset"]["count"], x["tracing_offset"]["min"], x["tracing_offset"]["max"]) for x in d["messages"]["by_direction"]] == [(3, 70, 70), (3, 70, 70)]'
 	# signals: SIGUSR1 5000 and 3000 ns (one of the two seq-1 sends coalesced); SIGINT to a group, 2 receivers
 	'(lambda s: (s["sends"], s["receives"], s["matched"], s["unmatched_sends"], s["unmatched_receives"], s["group_sends"], s["child_reaps"]) == (4, 4, 4, 1, 0, 1, 1))(d["signals"])'
 	'{x["signo"]: (x["latency"]["count"], x["latency"]["min"], x["latency"]["max"]) for x in d["signals"]["by_signo"]} == {2: (2, 1000, 2000), 10: (2, 3000, 5000)}'
 	'sorted(next(x for x in d["signals"]["by_signo"] if x["signo"] == 10)["methods"]) == ["handler", "sigwaitinfo"]'
+	'{x["signo"]: (x["experiment"]["count"], x["experiment"]["min"], x["experiment"]["max"], x["tracing_offset"]["count"], x["tracing_offset"]["max"]) for x in d["signals"]["by_signo"]} == {2: (0, 0, 0, 0, 0), 10: (2, 2950, 4950, 2, 50)}'
 	# locks: mutex 0 waits 100/1100, holds 1000/500; sem 1 handed over (released by another thread)
 	'[(l["lock"], l["kind"], l["wait"]["count"], l["wait"]["min"], l["wait"]["max"], l["hold"]["min"], l["hold"]["max"]) for l in d["locks"]["locks"]] == [(0, "mutex", 2, 100, 1100, 500, 1000), (1, "sem", 1, 200, 200, 700, 700)]'
 	'd["locks"]["locks"][1]["cross_thread_releases"] == 1 and d["locks"]["locks"][0]["cross_thread_releases"] == 0'
 	'd["locks"]["pending_requests"] == 0 and d["locks"]["still_held"] == 0'
+	# timed acquisitions: a hand-over (from the other thread's release) and a wait (from the own request)
+	'[(l["experiment"]["count"], l["experiment"]["max"], l["tracing_offset"]["count"], l["tracing_offset"]["max"]) for l in d["locks"]["locks"]] == [(1, 40, 1, 10), (1, 180, 1, 20)]'
 	'{t["vtid"]: (t["waits"], t["wait_total_ns"], t["holds"], t["hold_total_ns"]) for t in d["locks"]["threads"]} == {11: (1, 100, 1, 1000), 12: (1, 1100, 1, 500), 13: (1, 200, 1, 700)}'
 	# race: 3 increments from 0 to 2: one lost update, one overlapping read-write window
 	'(lambda r: (r["segments_total"], r["increments"], r["lost_updates"]) == (1, 3, 1))(d["races"])'
@@ -74,7 +81,7 @@ EXACT=(
 
 # SHAPE: every latency summary has exactly the experiments' keys
 SHAPE=(
-	'all(sorted(s) == sorted(["count", "min", "mean", "stddev", "p50", "p90", "p99", "p999", "max", "overflow"]) for s in [x["latency"] for x in d["messages"]["by_direction"]] + [x["latency_measured"] for x in d["messages"]["by_direction"]] + [c["latency"] for c in d["messages"]["channels"]] + [x["latency"] for x in d["signals"]["by_signo"]] + [l[k] for l in d["locks"]["locks"] for k in ("wait", "hold")] + [d["tasks"][k] for k in ("spawn_to_start", "start_to_exit", "exit_to_reaped", "spawn_to_reaped")] + [b["duration"] for b in d["bus"]["states"]])'
+	'all(sorted(s) == sorted(["count", "min", "mean", "stddev", "p50", "p90", "p99", "p999", "max", "overflow"]) for s in [x["latency"] for x in d["messages"]["by_direction"]] + [x["latency_measured"] for x in d["messages"]["by_direction"]] + [c["latency"] for c in d["messages"]["channels"]] + [x["latency"] for x in d["signals"]["by_signo"]] + [l[k] for l in d["locks"]["locks"] for k in ("wait", "hold", "experiment", "tracing_offset")] + [x[k] for x in d["messages"]["by_direction"] + d["signals"]["by_signo"] for k in ("experiment", "tracing_offset")] + [d["tasks"][k] for k in ("spawn_to_start", "start_to_exit", "exit_to_reaped", "spawn_to_reaped")] + [b["duration"] for b in d["bus"]["states"]])'
 	'all(s["min"] <= s["p50"] <= s["p90"] <= s["p99"] <= s["p999"] <= s["max"] for s in [x["latency"] for x in d["messages"]["by_direction"]] + [x["latency"] for x in d["signals"]["by_signo"]])'
 )
 

@@ -1,7 +1,8 @@
 #!/bin/bash
 # analyze_xml.sh - the Trace Compass XML analyses in trace/tracecompass/: each validates
-# against Trace Compass's schema (../shared/tracecompass-xsd relative to the repository;
-# if that directory is absent the schema case is skipped, saying why), and every event
+# against Trace Compass's schema (../shared/tracecompass-xsd relative to the repository,
+# or to the main checkout of a git worktree; if that directory is absent the schema case
+# is skipped, saying why), and every event
 # name and event field name they use exists in our tracepoint providers (trace/*.h,
 # plus the contexts scripts/ipclab-trace adds), for the events where it is used. The
 # name checker is itself checked: it must reject an unknown field and an unknown event.
@@ -10,6 +11,11 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 XSD_DIR=$REPO/../shared/tracecompass-xsd
+if [ ! -d "$XSD_DIR" ]; then # a git worktree: beside the main checkout
+	common=$(git -C "$REPO" rev-parse --path-format=absolute --git-common-dir 2>/dev/null) &&
+		[ -d "$(dirname "$common")/../shared/tracecompass-xsd" ] &&
+		XSD_DIR=$(dirname "$common")/../shared/tracecompass-xsd
+fi
 XML_DIR=$REPO/trace/tracecompass
 
 # check_names XML...: prints one line per unknown event or field, nothing if all are known

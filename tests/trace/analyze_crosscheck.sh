@@ -1,27 +1,27 @@
 #!/bin/bash
 # analyze_crosscheck.sh - the trace analysis (sink.ipclab.analyze via scripts/ipclab-analyze)
-# agrees with the experiments' own in-process numbers on one traced session running
+# finds exactly the experiments' own numbers, on one traced session running
 #   ipclab ipc latency --iterations 2000 --mode thread --cpu 0
 #   ipclab signal latency --iterations 1000 --warmup 0
-#   ipclab core overhead (traced: the cost of one recorded tracepoint)
-# Counts must agree exactly: 2*(N+W) messages sent and received, N+W matched per
-# direction, N of them after the warm-up, nothing unmatched; every signal sent is
-# received and matched. Medians must agree within a stated tolerance:
-#
-#   |trace p50 - in-process p50| <= 5 % of the in-process p50 + one tracepoint cost
-#
-# Why: the trace measures msg_send's timestamp -> msg_recv's timestamp; the experiment
-# measures a clock read taken just AFTER the msg_send tracepoint returns -> a clock read
-# just BEFORE the msg_recv tracepoint. Both sets hold the same messages, so they differ
-# by a near-constant offset: the part of the send tracepoint after its timestamp (at
-# most one recorded-tracepoint cost, measured in the same session by core overhead)
-# plus the difference of two clock reads, and by histogram quantisation (the same
-# log-linear buckets, <= 1.6 % wide). The tracepoint cost is measured in a tight loop
-# (warm caches); in the ping-pong the send tracepoint runs after a context switch and
-# costs more: on the development machine the observed offset was a steady +160 ns for
-# a 120-170 ns loop cost at a ~2.8 us median. The 5 % term covers that excess and the
-# quantisation; a real pairing error (wrong seq, wrong channel) shifts the median by
-# whole microseconds. Both numbers and the tolerance are printed as '#' lines.
+#   ipclab sync handoff --iterations 1000
+#   ipclab sync semaphore
+#   ipclab core overhead (traced: the cost of one recorded tracepoint, printed only)
+# Counts agree exactly: 2*(N+W) messages sent and received, N+W matched per direction, N
+# after the warm-up, nothing unmatched; every signal sent is received and matched.
+# Latencies agree EXACTLY, not within a tolerance: each receive (msg_recv, sig_receive)
+# and each timed lock_acquire carries the experiment's own two clock reads, so the
+# analysis rebuilds the very values the experiment put in its histograms, with the same
+# histogram code (src/core/hist.c is compiled into the plugin): count, min, p50, p90,
+# p99, p99.9 and max must be identical (mean and stddev are sums in another order).
+#   ipc latency oneway_ab/oneway_ba  = messages.by_direction[0/1].experiment
+#   signal latency oneway_ab/ba      = signals.by_signo[ping/pong].experiment
+#   sync handoff oneway              = locks (1, mutex).experiment
+#   sync semaphore wait              = locks (0, sem).experiment
+# The tracer's own view (event timestamps) of the same intervals differs from the
+# experiment's by what tracing one interval costs (the send event before the sender's
+# read, the receive event after the receiver's): the analysis measures that per interval
+# ("tracing_offset"), printed here as '#' lines beside one tracepoint's cost, never
+# compared with a constant.
 # LTTng is required: if no session daemon can be started the cases FAIL.
 # Usage: tests/trace/analyze_crosscheck.sh BUILD_DIR
 # shellcheck source=tests/lib.sh
@@ -52,6 +52,8 @@ record() {
 		bash -c 'set -e
 			"$1" ipc latency --iterations "$2" --mode thread --cpu 0 --json="$4/lat.json" --quiet
 			"$1" signal latency --iterations "$3" --warmup 0 --json="$4/sig.json" --quiet
+			"$1" sync handoff --iterations "$3" --json="$4/hand.json" --quiet
+			"$1" sync semaphore --json="$4/sem.json" --quiet
 			"$1" core overhead --iterations 20000 --repeat 5 --json="$4/ovh.json" --quiet' \
 		wrapper "$IPCLAB" "$N" "$NSIG" "$T"
 	expect_rc 0 "traced experiments" || return 1
@@ -76,30 +78,32 @@ case_msg_counts() {
 	jcheck "$T/lat.json" "d['results']['messages_per_repeat'] == 2 * ($N + $w)"
 }
 
-# crosscheck NAME TRACE_P50 INPROC_P50: the tolerance rule, numbers printed
-crosscheck() {
-	local tp tol
-	tp=$(jget "$T/ovh.json" 'round(d["results"]["tracepoint_ns"], 1)')
-	tol=$("$PY" -c "print(round(0.05 * $3 + $tp, 1))")
-	echo "# $1: trace p50 $2 ns, in-process p50 $3 ns, difference $(($2 - $3)) ns, tolerance $tol ns (5 % + tracepoint $tp ns)"
-	# informational only: a tolerance fitted to one machine is not a test (issue 11 A
-	# replaces this with an exact comparison of the experiment's own timestamps)
+# same NAME INPROC_JSON INPROC_EXPR ANA_EXPR: the experiment's summary (INPROC_EXPR over
+# INPROC_JSON) and the analysis's "experiment" view (ANA_EXPR over the analysis, an object
+# with "experiment" and "tracing_offset") are identical; the tracer's offset is printed
+same() {
+	local got want off
+	want=$(jget "$2" "[$3[k] for k in $KEYS]") || return 1
+	got=$(jget "$T/ana.json" "[$4['experiment'][k] for k in $KEYS]") || return 1
+	off=$(jget "$T/ana.json" "' '.join('%s %s' % (k, $4['tracing_offset'][k]) for k in ('count', 'p50', 'p99', 'max'))")
+	echo "# $1: experiment $want (count min p50 p90 p99 p999 max, ns), identical in the trace: $got"
+	echo "# $1: tracer's view - experiment's, per interval: $off ns (one recorded tracepoint: $(jget "$T/ovh.json" 'round(d["results"]["tracepoint_ns"], 1)') ns)"
+	[ "$got" = "$want" ] || fail "$1: the trace gives $got, the experiment $want"
+}
+KEYS='("count", "min", "p50", "p90", "p99", "p999", "max")'
+
+# every one-way latency of ipc latency, rebuilt from the trace, is the experiment's
+case_msg_exact() {
+	same "message one-way A->B" "$T/lat.json" 'd["results"]["oneway_ab"]' \
+		'next(x for x in d["messages"]["by_direction"] if x["direction"] == 0)'
+	same "message one-way B->A" "$T/lat.json" 'd["results"]["oneway_ba"]' \
+		'next(x for x in d["messages"]["by_direction"] if x["direction"] == 1)'
+	jcheck "$T/ana.json" "all(x['tracing_offset']['count'] == $N for x in d['messages']['by_direction'])"
 }
 
-# the trace-derived median one-way latency (warm-up excluded) agrees with oneway_ab/ba
-case_msg_median() {
-	local ab ba tab tba
-	ab=$(jget "$T/lat.json" 'd["results"]["oneway_ab"]["p50"]')
-	ba=$(jget "$T/lat.json" 'd["results"]["oneway_ba"]["p50"]')
-	tab=$(jget "$T/ana.json" 'next(x for x in d["messages"]["by_direction"] if x["direction"] == 0)["latency_measured"]["p50"]')
-	tba=$(jget "$T/ana.json" 'next(x for x in d["messages"]["by_direction"] if x["direction"] == 1)["latency_measured"]["p50"]')
-	crosscheck "message one-way A->B" "$tab" "$ab"
-	crosscheck "message one-way B->A" "$tba" "$ba"
-}
-
-# every signal sent is received and paired; medians agree the same way
+# every signal sent is received and paired; every delivery latency is the experiment's
 case_sig() {
-	local per ab ba tab tba ping pong
+	local per ping pong
 	per=$(jget "$T/sig.json" 'd["results"]["signals_per_repeat"] * d["params"]["repeat"]')
 	jcheck "$T/ana.json" \
 		"d['signals']['sends'] == d['signals']['receives'] == d['signals']['matched'] == $per" \
@@ -107,12 +111,20 @@ case_sig() {
 	# ping (A->B) and pong (B->A) signal numbers, e.g. SIGUSR1 = 10 and SIGUSR2 = 12 on x86
 	ping=$("$PY" -c "import signal; print(int(signal.Signals['$(jget "$T/sig.json" 'd["params"]["ping_signal"]')']))")
 	pong=$("$PY" -c "import signal; print(int(signal.Signals['$(jget "$T/sig.json" 'd["params"]["pong_signal"]')']))")
-	ab=$(jget "$T/sig.json" 'd["results"]["oneway_ab"]["p50"]')
-	ba=$(jget "$T/sig.json" 'd["results"]["oneway_ba"]["p50"]')
-	tab=$(jget "$T/ana.json" "next(x for x in d['signals']['by_signo'] if x['signo'] == $ping)['latency']['p50']")
-	tba=$(jget "$T/ana.json" "next(x for x in d['signals']['by_signo'] if x['signo'] == $pong)['latency']['p50']")
-	crosscheck "signal one-way A->B (signal $ping)" "$tab" "$ab"
-	crosscheck "signal one-way B->A (signal $pong)" "$tba" "$ba"
+	same "signal one-way A->B (signal $ping)" "$T/sig.json" 'd["results"]["oneway_ab"]' \
+		"next(x for x in d['signals']['by_signo'] if x['signo'] == $ping)"
+	same "signal one-way B->A (signal $pong)" "$T/sig.json" 'd["results"]["oneway_ba"]' \
+		"next(x for x in d['signals']['by_signo'] if x['signo'] == $pong)"
+}
+
+# sync handoff's one-way hand-over and sync semaphore's acquire wait are the experiments'
+case_lock_exact() {
+	jcheck "$T/hand.json" 'd["exit_code"] == 0' "d['results']['oneway']['count'] == $NSIG" || return
+	jcheck "$T/sem.json" 'd["exit_code"] == 0' 'd["results"]["wait"]["count"] > 0' || return
+	same "sync handoff one way (lock 1)" "$T/hand.json" 'd["results"]["oneway"]' \
+		'next(l for l in d["locks"]["locks"] if (l["lock"], l["kind"]) == (1, "mutex"))'
+	same "sync semaphore acquire wait" "$T/sem.json" 'd["results"]["wait"]' \
+		'next(l for l in d["locks"]["locks"] if (l["lock"], l["kind"]) == (0, "sem"))'
 }
 
 # the plugin's event counts equal the independent counter's (scripts/ipclab-trace-count)
@@ -125,11 +137,12 @@ RECORDED=0
 run_case analyze_crosscheck_record record && RECORDED=1
 if [ "$RECORDED" = 1 ] && [ "$TL_FAIL" -eq 0 ]; then
 	run_case analyze_crosscheck_msg_counts case_msg_counts
-	run_case analyze_crosscheck_msg_median case_msg_median
+	run_case analyze_crosscheck_msg_exact case_msg_exact
 	run_case analyze_crosscheck_signals case_sig
+	run_case analyze_crosscheck_locks case_lock_exact
 	run_case analyze_crosscheck_event_counts case_event_counts
 else
-	for c in msg_counts msg_median signals event_counts; do
+	for c in msg_counts msg_exact signals locks event_counts; do
 		notok_case "analyze_crosscheck_$c" "no traced session to analyse"
 	done
 fi
