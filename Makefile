@@ -11,8 +11,10 @@ WERROR  ?=
 SANITIZE ?=
 FULL    ?=
 
+# -Wno-missing-field-initializers: tables are written with designated initializers
+# ({ .name = ..., .off = ... }); members left out are zero by definition.
 CFLAGS_BASE := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes \
-               -Wno-unused-parameter -D_GNU_SOURCE -DLTTNG_UST_COMPAT_API_VERSION=1 \
+               -Wno-unused-parameter -Wno-missing-field-initializers -D_GNU_SOURCE -DLTTNG_UST_COMPAT_API_VERSION=1 \
                -fno-omit-frame-pointer -Isrc -Itrace
 ifneq ($(WERROR),)
 CFLAGS_BASE += -Werror
@@ -32,7 +34,7 @@ else
 Q := @
 endif
 
-CORE_SRC := $(wildcard src/core/*.c) $(wildcard src/ipc/*.c) $(wildcard src/signal/*.c) \
+CORE_SRC := $(wildcard src/core/*.c) $(wildcard src/harness/*.c) $(wildcard src/ipc/*.c) $(wildcard src/signal/*.c) \
             $(wildcard src/sync/*.c) $(wildcard src/task/*.c)
 MAIN_SRC := src/main.c
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)

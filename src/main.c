@@ -30,7 +30,7 @@ static void list(void)
 	const char *group = "";
 	for (size_t i = 0; i < N_EXP; i++) {
 		const struct il_experiment *e = experiments[i];
-		if (e->hidden)
+		if (!il_experiment_listed(e))
 			continue;
 		if (strcmp(group, e->group)) {
 			printf("%s%s:\n", i ? "\n" : "", e->group);
@@ -87,7 +87,7 @@ int main(int argc, char **argv)
 		char name[64];
 		(void)snprintf(name, sizeof(name), "%s %s", e->group, e->name);
 		char *hargv[] = { name, (char *)"--help", NULL };
-		return e->run(2, hargv);
+		return il_experiment_main(e, 2, hargv);
 	}
 	if (argc < 3 || argv[2][0] == '-')
 		return unknown(cmd, argc >= 3 ? argv[2] : NULL);
@@ -97,5 +97,5 @@ int main(int argc, char **argv)
 	char name[64];
 	(void)snprintf(name, sizeof(name), "%s %s", e->group, e->name);
 	argv[2] = name;
-	return e->run(argc - 2, argv + 2);
+	return il_experiment_main(e, argc - 2, argv + 2);
 }

@@ -196,8 +196,44 @@ bool il_opt_given(const struct il_common *c, const struct il_opt *extra, const c
 	return false;
 }
 
+/* Stores one of the experiment's own options at its dst, or in cfg at its offset.
+ * 0, or IL_USAGE after one message. */
+static int set_extra(const struct il_opt *o, const char *arg, void *cfg)
+{
+	void *dst = o->dst ? o->dst : (char *)cfg + o->off;
+	char range[256];
+	describe_range(o, range, sizeof(range));
+	uint64_t v;
+	switch (o->type) {
+	case IL_OPT_U64:
+		if (il_parse_u64(arg, o->min, o->max, &v) < 0)
+			return bad_value(o->name, arg, range);
+		*(uint64_t *)dst = v;
+		break;
+	case IL_OPT_SIZE:
+		if (il_parse_size(arg, o->min, o->max, &v) < 0)
+			return bad_value(o->name, arg, range);
+		*(uint64_t *)dst = v;
+		break;
+	case IL_OPT_CHOICE:
+		for (int i = 0; o->choices[i]; i++)
+			if (!strcmp(arg, o->choices[i])) {
+				*(int *)dst = i;
+				return 0;
+			}
+		return bad_value(o->name, arg, range);
+	case IL_OPT_STR:
+		*(const char **)dst = arg;
+		break;
+	case IL_OPT_FLAG:
+		*(bool *)dst = true;
+		break;
+	}
+	return 0;
+}
+
 int il_parse(const char *uname, const char *summary, unsigned mask, const struct il_opt *extra,
-	     int argc, char **argv, struct il_common *c)
+	     int argc, char **argv, struct il_common *c, void *cfg)
 {
 	struct option lo[MAX_EXTRA + 16];
 	int n = 0, nextra = 0;
@@ -225,7 +261,6 @@ int il_parse(const char *uname, const char *summary, unsigned mask, const struct
 	opterr = 0;
 	int ch;
 	while ((ch = getopt_long(argc, argv, "+:", lo, NULL)) != -1) {
-		uint64_t v;
 		switch (ch) {
 		case OPT_ITER:
 			if (il_parse_u64(optarg, 1, 100000000, &c->iterations) < 0)
@@ -283,42 +318,12 @@ int il_parse(const char *uname, const char *summary, unsigned mask, const struct
 		case ':':
 			il_err("option '%s' needs a value; see 'ipclab %s --help'", argv[optind - 1], uname);
 			return IL_USAGE;
-		default: {
+		default:
 			if (ch < OPT_EXTRA || ch >= OPT_EXTRA + nextra)
 				return IL_USAGE;
-			const struct il_opt *o = &extra[ch - OPT_EXTRA];
 			c->given_extra |= 1u << (ch - OPT_EXTRA);
-			char range[256];
-			describe_range(o, range, sizeof(range));
-			switch (o->type) {
-			case IL_OPT_U64:
-				if (il_parse_u64(optarg, o->min, o->max, &v) < 0)
-					return bad_value(o->name, optarg, range);
-				*(uint64_t *)o->dst = v;
-				break;
-			case IL_OPT_SIZE:
-				if (il_parse_size(optarg, o->min, o->max, &v) < 0)
-					return bad_value(o->name, optarg, range);
-				*(uint64_t *)o->dst = v;
-				break;
-			case IL_OPT_CHOICE: {
-				int found = -1;
-				for (int i = 0; o->choices[i]; i++)
-					if (!strcmp(optarg, o->choices[i]))
-						found = i;
-				if (found < 0)
-					return bad_value(o->name, optarg, range);
-				*(int *)o->dst = found;
-				break;
-			}
-			case IL_OPT_STR:
-				*(const char **)o->dst = optarg;
-				break;
-			case IL_OPT_FLAG:
-				*(bool *)o->dst = true;
-				break;
-			}
-		}
+			if (set_extra(&extra[ch - OPT_EXTRA], optarg, cfg) != 0)
+				return IL_USAGE;
 		}
 	}
 	if (optind < argc) {

@@ -4,6 +4,7 @@
 #define IPCLAB_OPTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum il_mode { IL_MODE_PROCESS = 0, IL_MODE_THREAD = 1 };
@@ -47,16 +48,28 @@ struct il_opt {
 	const char *help;
 	uint64_t min, max;
 	const char *const *choices; /* NULL-terminated, for IL_OPT_CHOICE */
-	void *dst;
+	void *dst;          /* legacy .run experiments; NULL: the config struct at .off */
+	size_t off;         /* IL_CFG(struct, field, type): where the value goes in the config */
+	const char *param;  /* non-NULL: also recorded as this key of the JSON params */
 };
+
+/* The offset of field in struct type T, checked at compile time to be a C type of the
+ * size the option writes (uint64_t for U64/SIZE, int for CHOICE, const char * for STR,
+ * bool for FLAG). */
+#define IL_CFG(T, field, type)                                                                 \
+	(offsetof(T, field) + 0 * sizeof(struct {                                              \
+		 _Static_assert(sizeof(((T *)0)->field) == sizeof(type), "option field type"); \
+		 int unused;                                                                    \
+	 }))
 
 /* Defaults an experiment may set before parsing. */
 void il_common_defaults(struct il_common *c);
 
-/* Parses argv (argv[0] is the experiment name). Returns 0 to run, IL_USAGE after one
- * message on stderr, or -1 when --help was printed (exit 0). */
+/* Parses argv (argv[0] is the experiment name) into c and, for options without a dst,
+ * into the config struct cfg. Returns 0 to run, IL_USAGE after one message on stderr,
+ * or -1 when --help was printed (exit 0). */
 int il_parse(const char *usage_name, const char *summary, unsigned common_mask,
-	     const struct il_opt *extra, int argc, char **argv, struct il_common *c);
+	     const struct il_opt *extra, int argc, char **argv, struct il_common *c, void *cfg);
 /* True if the experiment's option `name` (from its table extra, as passed to il_parse)
  * was on the command line, in any spelling getopt accepts (--name, --name=V, an
  * unambiguous abbreviation): to reject options that do not apply to another one. */

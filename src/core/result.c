@@ -6,12 +6,10 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <gnu/libc-version.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 void il_jset(json_t *obj, const char *key, json_t *val)
@@ -46,17 +44,23 @@ json_t *il_json_string_lossy(const char *s)
 	return j;
 }
 
-void il_ctx_begin(struct il_ctx *x, const char *experiment, int argc, char **argv)
+void il_ctx_init(struct il_ctx *x, const char *experiment)
 {
+	memset(x, 0, sizeof(*x));
 	x->experiment = experiment;
-	x->argc = argc;
-	x->argv = argv;
 	x->start_rt_ns = il_realtime_ns();
 	x->params = json_object();
 	x->results = json_object();
 	x->warnings = json_array();
-	il_log_set_prefix(experiment);
 	il_common_defaults(&x->c);
+}
+
+void il_ctx_begin(struct il_ctx *x, const char *experiment, int argc, char **argv)
+{
+	il_ctx_init(x, experiment);
+	x->argc = argc;
+	x->argv = argv;
+	il_log_set_prefix(experiment);
 }
 
 /* Frees the JSON objects without writing anything. */
@@ -65,13 +69,44 @@ static void ctx_free(struct il_ctx *x)
 	json_decref(x->params);
 	json_decref(x->results);
 	json_decref(x->warnings);
-	x->params = x->results = x->warnings = NULL;
+	json_decref(x->sysinfo);
+	x->params = x->results = x->warnings = x->sysinfo = NULL;
+	for (size_t i = 0; i < x->nhists; i++)
+		free(x->hists[i].h);
+	free(x->hists);
+	x->hists = NULL;
+	x->nhists = 0;
+}
+
+void il_ctx_hist(struct il_ctx *x, const char *name, const struct il_hist *h)
+{
+	if (!x->c.hist || x->hist_nomem)
+		return;
+	struct il_named_hist *a = realloc(x->hists, (x->nhists + 1) * sizeof(*a));
+	struct il_hist *copy = malloc(sizeof(*copy));
+	if (a)
+		x->hists = a;
+	if (!a || !copy) {
+		free(copy);
+		il_err("out of memory for the --hist histogram '%s'", name);
+		x->hist_nomem = true;
+		return;
+	}
+	*copy = *h;
+	x->hists[x->nhists++] = (struct il_named_hist){ name, copy };
+}
+
+json_t *il_ctx_sysinfo(struct il_ctx *x)
+{
+	if (!x->sysinfo)
+		x->sysinfo = il_sysinfo_json();
+	return x->sysinfo;
 }
 
 int il_ctx_parse(struct il_ctx *x, const char *summary, unsigned mask, const struct il_opt *extra)
 {
 	x->extra = extra;
-	int rc = il_parse(x->experiment, summary, mask, extra, x->argc, x->argv, &x->c);
+	int rc = il_parse(x->experiment, summary, mask, extra, x->argc, x->argv, &x->c, x->cfg);
 	if (rc == 0) {
 		il_ctx_common_params(x, mask);
 		return IL_RUN;
@@ -218,61 +253,6 @@ json_t *il_json_summary(const struct il_hist *h)
 			 "overflow", (json_int_t)s.overflow);
 }
 
-/* Reads the first line of a small file into buf (newline stripped); "" on error. */
-static void read_line(const char *path, char *buf, size_t len)
-{
-	buf[0] = 0;
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(buf, (int)len, f))
-		buf[strcspn(buf, "\n")] = 0;
-	(void)fclose(f);
-}
-
-/* "model name" from /proc/cpuinfo. */
-static void cpu_model(char *buf, size_t len)
-{
-	buf[0] = 0;
-	FILE *f = fopen("/proc/cpuinfo", "re");
-	if (!f)
-		return;
-	char line[512];
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "model name", 10)) {
-			char *c = strchr(line, ':');
-			if (c) {
-				c++;
-				while (*c == ' ' || *c == '\t')
-					c++;
-				(void)snprintf(buf, len, "%s", c);
-				buf[strcspn(buf, "\n")] = 0;
-			}
-			break;
-		}
-	}
-	(void)fclose(f);
-}
-
-json_t *il_sysinfo_json(void)
-{
-	struct utsname u;
-	char model[256], clocksrc[64], governor[64];
-	if (uname(&u) < 0)
-		memset(&u, 0, sizeof(u));
-	cpu_model(model, sizeof(model));
-	read_line("/sys/devices/system/clocksource/clocksource0/current_clocksource", clocksrc, sizeof(clocksrc));
-	read_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", governor, sizeof(governor));
-	const char *status = getenv("IPCLAB_TRACE_STATUS");
-	return json_pack("{ss ss ss ss ss sI sI ss ss ss sb ss}", "hostname", u.nodename,
-			 "kernel", u.release, "kernel_version", u.version, "machine", u.machine,
-			 "cpu_model", model, "nproc_online", (json_int_t)sysconf(_SC_NPROCESSORS_ONLN),
-			 "nproc_conf", (json_int_t)sysconf(_SC_NPROCESSORS_CONF),
-			 "clocksource", clocksrc, "cpufreq_governor", *governor ? governor : "n/a",
-			 "libc", gnu_get_libc_version(), "tracing_loaded", il_trace_loaded(),
-			 "trace_status", status && *status ? status : (il_trace_loaded() ? "traced" : "untraced"));
-}
-
 int il_ctx_usage(struct il_ctx *x, const char *fmt, ...)
 {
 	char msg[512];
@@ -301,9 +281,9 @@ int il_ctx_finish(struct il_ctx *x, int exit_code)
 			(void)json_array_append_new(cmd, il_json_string_lossy(w));
 		for (int i = 1; i < x->argc; i++)
 			(void)json_array_append_new(cmd, il_json_string_lossy(x->argv[i]));
-		json_t *env = json_pack("{ss ss so ss ss so sO sO sO si}", "schema", IL_SCHEMA,
+		json_t *env = json_pack("{ss ss so ss ss sO sO sO sO si}", "schema", IL_SCHEMA,
 					"experiment", x->experiment, "cmdline", cmd, "start_time", start,
-					"end_time", end, "sysinfo", il_sysinfo_json(), "params", x->params,
+					"end_time", end, "sysinfo", il_ctx_sysinfo(x), "params", x->params,
 					"results", x->results, "warnings", x->warnings, "exit_code", exit_code);
 		int rc = -1;
 		if (env) {

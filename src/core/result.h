@@ -4,6 +4,7 @@
 #define IPCLAB_RESULT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hist.h"
@@ -11,18 +12,31 @@
 
 #define IL_SCHEMA "ipclab-result/1"
 
+/* A histogram registered for --hist (il_ctx_hist): a copy owned by the context. */
+struct il_named_hist {
+	const char *name; /* static storage */
+	struct il_hist *h;
+};
+
 struct il_ctx {
 	const char *experiment;  /* "ipc latency" */
 	int argc;
 	char **argv;
 	struct il_common c;
 	const struct il_opt *extra; /* the experiment's option table (il_ctx_parse) */
+	void *cfg;                  /* the experiment's config struct (descriptor experiments) */
 	uint64_t start_rt_ns;
 	json_t *params;   /* owned */
 	json_t *results;  /* owned */
 	json_t *warnings; /* array of strings, owned */
+	json_t *sysinfo;  /* owned; NULL until il_ctx_sysinfo() or the envelope needs it */
+	struct il_named_hist *hists; /* owned, nhists of them */
+	size_t nhists;
+	bool hist_nomem;  /* a histogram could not be kept: --hist fails with IL_NORES */
 };
 
+/* An empty context (no argv, log state untouched): il_experiment_call's. */
+void il_ctx_init(struct il_ctx *x, const char *experiment);
 /* Starts a run: records start time, creates empty params/results, sets the log prefix
  * and the common option defaults (an experiment may change x->c before il_ctx_parse). */
 void il_ctx_begin(struct il_ctx *x, const char *experiment, int argc, char **argv);
@@ -35,6 +49,11 @@ int il_ctx_parse(struct il_ctx *x, const char *summary, unsigned mask, const str
 bool il_ctx_given(const struct il_ctx *x, const char *name);
 /* Adds a warning (also printed unless quiet). */
 void il_ctx_warn(struct il_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Keeps a copy of h for --hist, written after the human table under name (a string
+ * literal: "rtt"), in the order registered; nothing when --hist was not given. */
+void il_ctx_hist(struct il_ctx *x, const char *name, const struct il_hist *h);
+/* The environment recorded in the envelope (il_sysinfo_json), read once per run. */
+json_t *il_ctx_sysinfo(struct il_ctx *x);
 /* Adds the common params (iterations, warmup, repeat, mode, cpu, timeout) selected by mask. */
 void il_ctx_common_params(struct il_ctx *x, unsigned mask);
 /* Writes the envelope if --json was given, frees everything, returns the exit code

@@ -127,17 +127,50 @@ static void sig_descr(int sig, char *buf, size_t len)
 		(void)snprintf(buf, len, "reserved by glibc");
 }
 
-static int list_run(int argc, char **argv)
+/* One signal's row: the measured outcome beside what signal(7) and glibc say. */
+static json_t *signal_json(int s, int libc_err, int kern)
 {
-	struct il_ctx x;
-	il_ctx_begin(&x, argv[0], argc, argv);
-	int prc = il_ctx_parse(&x, "Every signal like 'kill -l': number, name, default action (signal(7)), and\n"
-			       "whether it can be caught, measured by installing a handler with sigaction() on\n"
-			       "each (restored at once). Real-time signals SIGRTMIN..SIGRTMAX; glibc keeps 32 and 33.",
-			       0, NULL);
-	if (prc != IL_RUN)
-		return prc;
-	const struct il_common *c = &x.c;
+	char name[24], descr[64], full[32];
+	sig_name(s, name, sizeof(name));
+	sig_descr(s, descr, sizeof(descr));
+	bool res = s >= __SIGRTMIN && s < SIGRTMIN;
+	(void)snprintf(full, sizeof(full), "%s%s", res ? "" : "SIG", name);
+	json_t *o = json_pack("{si ss ss ss sb sb sb}", "number", s, "name", name, "signal", full,
+			      "default_action", default_action(s), "catchable", libc_err == 0,
+			      "realtime", s >= __SIGRTMIN, "reserved_by_libc", res);
+	il_jset(o, "catch_error", libc_err ? json_string(strerrorname_np(libc_err)) : json_null());
+	il_jset(o, "kernel_catchable", kern < 0 ? json_null() : json_boolean(kern));
+	il_jset(o, "description", json_string(descr));
+	return o;
+}
+
+/* The promise (sigaction(2)): SIGKILL and SIGSTOP cannot be caught, EINVAL. Any other
+ * refusal is reported, not failed: the environment may keep a signal (valgrind keeps
+ * SIGRTMAX for itself), which is exactly what measuring is for. IL_OK or IL_FAIL. */
+static int check_signal(struct il_ctx *x, int s, int libc_err)
+{
+	char name[24], full[32];
+	bool res = s >= __SIGRTMIN && s < SIGRTMIN, catchable = libc_err == 0;
+	bool expect = s != SIGKILL && s != SIGSTOP && !res;
+	sig_name(s, name, sizeof(name));
+	(void)snprintf(full, sizeof(full), "%s%s", res ? "" : "SIG", name);
+	if ((s == SIGKILL || s == SIGSTOP) && catchable) {
+		il_fail("%s (%d): a handler was installed, sigaction(2) promises EINVAL", full, s);
+		return IL_FAIL;
+	}
+	if (catchable != expect)
+		il_ctx_warn(x, "%s (%d): sigaction %s, unlike a plain glibc process%s", full, s,
+			    catchable ? "succeeded" : strerror(libc_err),
+			    catchable ? "" : " (kept by this environment, e.g. valgrind or a debugger?)");
+	if ((s == SIGKILL || s == SIGSTOP) && !catchable && libc_err != EINVAL) {
+		il_fail("%s: sigaction failed with %s, not EINVAL", full, strerror(libc_err));
+		return IL_FAIL;
+	}
+	return IL_OK;
+}
+
+static int list_measure(struct il_ctx *x, void *cfg)
+{
 	const int maxsig = SIGRTMAX;
 	int libc_err[_NSIG], kern[_NSIG];
 
@@ -154,76 +187,67 @@ static int list_run(int argc, char **argv)
 	int rc = IL_OK, ncatch = 0;
 	json_t *sigs = json_array(), *uncatchable = json_array(), *reserved = json_array();
 	for (int s = 1; s <= maxsig; s++) {
-		char name[24];
-		sig_name(s, name, sizeof(name));
-		bool rt = s >= __SIGRTMIN, res = s >= __SIGRTMIN && s < SIGRTMIN;
-		bool catchable = libc_err[s] == 0;
-		bool expect = s != SIGKILL && s != SIGSTOP && !res;
-		char descr[64], full[32];
-		sig_descr(s, descr, sizeof(descr));
-		(void)snprintf(full, sizeof(full), "%s%s", res ? "" : "SIG", name);
-		if (catchable)
+		if (!libc_err[s])
 			ncatch++;
 		else
 			(void)json_array_append_new(uncatchable, json_integer(s));
-		if (res)
+		if (s >= __SIGRTMIN && s < SIGRTMIN)
 			(void)json_array_append_new(reserved, json_integer(s));
-		/* The promise (sigaction(2)): SIGKILL and SIGSTOP cannot be caught, EINVAL. Any
-		 * other refusal is reported, not failed: the environment may keep a signal (valgrind
-		 * keeps SIGRTMAX for itself), which is exactly what measuring is for. */
-		if ((s == SIGKILL || s == SIGSTOP) && catchable) {
-			il_fail("%s (%d): a handler was installed, sigaction(2) promises EINVAL", full, s);
+		if (check_signal(x, s, libc_err[s]) != IL_OK)
 			rc = IL_FAIL;
-		} else if (catchable != expect) {
-			il_ctx_warn(&x, "%s (%d): sigaction %s, unlike a plain glibc process%s", full, s,
-				    catchable ? "succeeded" : strerror(libc_err[s]),
-				    catchable ? "" : " (kept by this environment, e.g. valgrind or a debugger?)");
-		}
-		if ((s == SIGKILL || s == SIGSTOP) && !catchable && libc_err[s] != EINVAL) {
-			il_fail("%s: sigaction failed with %s, not EINVAL", full, strerror(libc_err[s]));
-			rc = IL_FAIL;
-		}
-		json_t *o = json_pack("{si ss ss ss sb sb sb}", "number", s, "name", name, "signal", full,
-				      "default_action", default_action(s), "catchable", catchable,
-				      "realtime", rt, "reserved_by_libc", res);
-		il_jset(o, "catch_error", catchable ? json_null() : json_string(strerrorname_np(libc_err[s])));
-		il_jset(o, "kernel_catchable", kern[s] < 0 ? json_null() : json_boolean(kern[s]));
-		il_jset(o, "description", json_string(descr));
-		(void)json_array_append_new(sigs, o);
+		(void)json_array_append_new(sigs, signal_json(s, libc_err[s], kern[s]));
 	}
-	il_jset(x.results, "signals", sigs);
-	il_jset(x.results, "count", json_integer(maxsig));
-	il_jset(x.results, "catchable_count", json_integer(ncatch));
-	il_jset(x.results, "uncatchable", uncatchable);
-	il_jset(x.results, "libc_reserved", reserved);
-	il_jset(x.results, "sigrtmin", json_integer(SIGRTMIN));
-	il_jset(x.results, "sigrtmax", json_integer(SIGRTMAX));
-	il_jset(x.results, "kernel_sigrtmin", json_integer(__SIGRTMIN));
-	il_jset(x.results, "catchable_measured_with", json_string("sigaction() installing a handler, restored at once"));
+	il_jset(x->results, "signals", sigs);
+	il_jset(x->results, "count", json_integer(maxsig));
+	il_jset(x->results, "catchable_count", json_integer(ncatch));
+	il_jset(x->results, "uncatchable", uncatchable);
+	il_jset(x->results, "libc_reserved", reserved);
+	il_jset(x->results, "sigrtmin", json_integer(SIGRTMIN));
+	il_jset(x->results, "sigrtmax", json_integer(SIGRTMAX));
+	il_jset(x->results, "kernel_sigrtmin", json_integer(__SIGRTMIN));
+	il_jset(x->results, "catchable_measured_with", json_string("sigaction() installing a handler, restored at once"));
+	return rc;
+}
 
-	if (!c->json || c->json_file) {
-		printf("%3s  %-10s  %-9s  %-24s  %s\n", "no", "name", "default", "catchable", "description");
-		for (int s = 1; s <= maxsig; s++) {
-			char name[24], catch_s[48];
-			sig_name(s, name, sizeof(name));
-			if (!libc_err[s])
-				(void)snprintf(catch_s, sizeof(catch_s), "yes");
-			else
-				(void)snprintf(catch_s, sizeof(catch_s), "no (%s%s)", strerrorname_np(libc_err[s]),
-					       kern[s] == 1 ? "; kernel: yes" : "");
-			char d[64];
-			sig_descr(s, d, sizeof(d));
-			printf("%3d  %-10s  %-9s  %-24s  %s\n", s, name, default_action(s), catch_s, d);
-		}
-		printf("real-time: SIGRTMIN %d .. SIGRTMAX %d (glibc keeps %d..%d); %d of %d catchable\n", SIGRTMIN,
-		       SIGRTMAX, __SIGRTMIN, SIGRTMIN - 1, ncatch, maxsig);
+static json_int_t res_int(const json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static const char *res_str(const json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	return v ? v : "?";
+}
+
+/* The "kill -l"-like table, from the results. */
+static void list_print(const struct il_ctx *x, const void *cfg)
+{
+	const json_t *r = x->results;
+	printf("%3s  %-10s  %-9s  %-24s  %s\n", "no", "name", "default", "catchable", "description");
+	size_t i;
+	json_t *o;
+	json_array_foreach(json_object_get(r, "signals"), i, o) {
+		char catch_s[48] = "yes";
+		if (!json_is_true(json_object_get(o, "catchable")))
+			(void)snprintf(catch_s, sizeof(catch_s), "no (%s%s)", res_str(o, "catch_error"),
+				       json_is_true(json_object_get(o, "kernel_catchable")) ? "; kernel: yes" : "");
+		printf("%3d  %-10s  %-9s  %-24s  %s\n", (int)res_int(o, "number"), res_str(o, "name"),
+		       res_str(o, "default_action"), catch_s, res_str(o, "description"));
 	}
-	return il_ctx_finish(&x, rc);
+	printf("real-time: SIGRTMIN %d .. SIGRTMAX %d (glibc keeps %d..%d); %d of %d catchable\n",
+	       (int)res_int(r, "sigrtmin"), (int)res_int(r, "sigrtmax"), (int)res_int(r, "kernel_sigrtmin"),
+	       (int)res_int(r, "sigrtmin") - 1, (int)res_int(r, "catchable_count"), (int)res_int(r, "count"));
 }
 
 const struct il_experiment il_exp_signal_list = {
 	.group = "signal",
 	.name = "list",
 	.summary = "every signal like kill -l: number, name, default action, catchable (measured)",
-	.run = list_run,
+	.help = "Every signal like 'kill -l': number, name, default action (signal(7)), and\n"
+		"whether it can be caught, measured by installing a handler with sigaction() on\n"
+		"each (restored at once). Real-time signals SIGRTMIN..SIGRTMAX; glibc keeps 32 and 33.",
+	.measure = list_measure,
+	.print = list_print,
+	.flags = IL_EXP_PRINT_ON_FAIL,
 };

@@ -982,5 +982,5 @@ const struct il_experiment il_exp_task_nop = {
 	.name = "nop",
 	.summary = "(internal) the do-nothing task that 'task spawn --exec self' executes",
 	.run = nop_run,
-	.hidden = true,
+	.flags = IL_EXP_HIDDEN,
 };

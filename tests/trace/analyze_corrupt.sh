@@ -122,6 +122,6 @@ else
 		notok_case "analyze_corrupt_$c" "no trace recorded"
 	done
 fi
-[ -z "$(find "$T" "$PWD" -maxdepth 1 -name 'core*' -newer "$REPO/scripts/ipclab-analyze" -print -quit 2>/dev/null)" ] ||
+[ -z "$(find "$T" "$PWD" -mindepth 1 -maxdepth 1 -name 'core*' -newer "$REPO/scripts/ipclab-analyze" -print -quit 2>/dev/null)" ] ||
 	notok_case analyze_corrupt_no_core "a core file was left"
 finish

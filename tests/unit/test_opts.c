@@ -203,7 +203,7 @@ static int parse(unsigned mask, const struct il_opt *extra, struct il_common *c,
 	int saved = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	assert_true(saved >= 0 && null >= 0);
 	assert_true(dup2(null, STDERR_FILENO) >= 0);
-	int rc = il_parse("test exp", "a test", mask, extra, argc, argv, c);
+	int rc = il_parse("test exp", "a test", mask, extra, argc, argv, c, NULL);
 	(void)fflush(stderr);
 	assert_true(dup2(saved, STDERR_FILENO) >= 0);
 	(void)close(saved);
