@@ -5,7 +5,9 @@
 # Source it with the build directory as $1. Then write each case as a function and run
 # it with `run_case NAME FUNCTION [ARGS...]`: the case fails on any `fail MSG` call and on
 # anything it leaves behind (IPC objects, zombies, ipclab processes, LTTng sessions).
-# Output is TAP-ish, one line per case: "ok - NAME" or "not ok - NAME: REASON".
+# Output is TAP-ish, one line per case: "ok - NAME", "ok - NAME # SKIP REASON" (a case
+# that could not run: `skip REASON` inside it, or `skip_case NAME REASON`) or
+# "not ok - NAME: REASON". tests/run-all counts skipped cases apart from passed ones.
 # The script ends with `finish`, which exits 1 if any case failed.
 #
 # Rules these helpers enforce: never sleep to synchronise (poll_until waits, with a
@@ -13,6 +15,26 @@
 # only those; clean up in the EXIT trap.
 
 TL_BUILD=${1:?usage: $0 BUILD_DIR}
+
+# Private IPC objects: as root, each test script re-runs itself (same PID) in its own IPC
+# and mount namespaces with a fresh /dev/shm and /dev/mqueue, so its leftover checks see
+# exactly the objects its own cases created, never those of other users' runs on a
+# shared machine (a SysV semaphore nobody has operated on yet names no process: it
+# cannot be told apart otherwise). Everything in them vanishes with the script.
+# IPCLAB_TEST_SHARED_NS=1 keeps the machine's namespaces (then checks are best effort).
+if [ -z "${TL_IN_NS:-}" ] && [ "${IPCLAB_TEST_SHARED_NS:-0}" = 0 ] && [ "$(id -u)" = 0 ] &&
+	unshare --ipc --mount --propagation private true 2>/dev/null; then
+	export TL_IN_NS=1
+	exec unshare --ipc --mount --propagation private -- "$BASH" "$0" "$@"
+fi
+if [ "${TL_IN_NS:-}" = 1 ]; then
+	TL_IN_NS=2 # our children are not re-isolated
+	mount -t tmpfs -o mode=1777,nosuid,nodev ipclab-test-shm /dev/shm ||
+		echo "# could not mount a private /dev/shm: leftover checks see the machine's"
+	{ [ -d /dev/mqueue ] || mkdir -m 1777 /dev/mqueue; } 2>/dev/null &&
+		mount -t mqueue -o mode=1777 mqueue /dev/mqueue 2>/dev/null ||
+		echo "# could not mount a private /dev/mqueue"
+fi
 TL_BUILD=$(cd "$TL_BUILD" && pwd -P) || exit 2
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 IPCLAB=$TL_BUILD/bin/ipclab
@@ -26,8 +48,10 @@ TL_PIDS=()      # background processes this script started
 TL_FG=          # the command `run` is waiting for
 TL_RUN_PGIDS=() # process groups of this case's `run` commands (timeout makes one each)
 TL_PASS=0
+TL_SKIP=0
 TL_FAIL=0
 TL_ERR=
+TL_SKIPPED= # reason given by `skip` in the current case
 TL_PGID=$(awk '{ sub(/.*\) /, ""); print $3 }' /proc/$$/stat)
 
 # tl_cleanup: kill (by PID) what we started and is still running, remove our files
@@ -58,10 +82,24 @@ fail() {
 	return 1
 }
 
-# ok_case NAME / notok_case NAME REASON: report one case outside run_case
+# skip REASON: the current case cannot run here (no valgrind, no LTTng, one CPU): it is
+# reported "ok - NAME # SKIP REASON", never as passed. Use as `skip "why"; return`.
+skip() {
+	TL_SKIPPED=${1:?skip needs a reason}
+	return 0
+}
+
+# ok_case NAME / skip_case NAME REASON / notok_case NAME REASON: report one case outside
+# run_case (a NAME ending in "# SKIP reason" counts as skipped)
 ok_case() {
 	echo "ok - $1"
-	TL_PASS=$((TL_PASS + 1))
+	case $1 in
+	*" # SKIP "*) TL_SKIP=$((TL_SKIP + 1)) ;;
+	*) TL_PASS=$((TL_PASS + 1)) ;;
+	esac
+}
+skip_case() {
+	ok_case "$1 # SKIP ${2:?skip_case needs a reason}"
 }
 notok_case() {
 	echo "not ok - $1: $2"
@@ -73,6 +111,7 @@ run_case() {
 	local name=$1 left
 	shift
 	TL_ERR=
+	TL_SKIPPED=
 	TL_RUN_PGIDS=()
 	snapshot >"$T/snap.before"
 	"$@"
@@ -80,7 +119,9 @@ run_case() {
 	snapshot >"$T/snap.after"
 	left=$(comm -13 "$T/snap.before" "$T/snap.after" | paste -sd, -)
 	[ -z "$left" ] || fail "left behind: $left"
-	if [ -z "$TL_ERR" ]; then
+	if [ -z "$TL_ERR" ] && [ -n "$TL_SKIPPED" ]; then
+		skip_case "$name" "$(printf '%s' "$TL_SKIPPED" | tr '\n' ' ' | cut -c1-300)"
+	elif [ -z "$TL_ERR" ]; then
 		ok_case "$name"
 	else
 		# one line: newlines in reasons become " | "
@@ -88,8 +129,9 @@ run_case() {
 	fi
 }
 
-# finish: exit status of the script (1 if any case failed)
+# finish: a count line, then the exit status of the script (1 if any case failed)
 finish() {
+	echo "# $TL_PASS ok, $TL_SKIP skipped, $TL_FAIL not ok"
 	[ "$TL_FAIL" -eq 0 ] || exit 1
 	exit 0
 }

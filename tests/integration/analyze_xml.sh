@@ -238,8 +238,7 @@ EOF
 if [ -d "$XSD_DIR" ] && [ -f "$XSD_DIR/xmlDefinition.xsd" ]; then
 	run_case analyze_xml_schema case_schema
 else
-	echo "ok - analyze_xml_schema # SKIP Trace Compass schema not found at $XSD_DIR (xmlDefinition.xsd)"
-	TL_PASS=$((TL_PASS + 1))
+	skip_case analyze_xml_schema "Trace Compass schema not found at $XSD_DIR (xmlDefinition.xsd)"
 fi
 run_case analyze_xml_inventory case_inventory
 run_case analyze_xml_names case_names

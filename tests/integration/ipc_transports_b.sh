@@ -43,8 +43,7 @@ case_spin_same_cpu() {
 	run "$IPCLAB" ipc latency --transport shm-spin --mode "$1" --size 16 --iterations 2000 --warmup 100 \
 		--cpu 0 --json --quiet
 	expect_rc 0 "shm-spin --cpu 0 --mode $1" || return
-	jcheck "$T/out" "d['params']['placement'] == 'same-cpu'" "d['results']['rtt']['count'] == 2000" \
-		"d['results']['rtt']['p50'] < 1000000"
+	jcheck "$T/out" "d['params']['placement'] == 'same-cpu'" "d['results']['rtt']['count'] == 2000"
 }
 
 # case_floor [CPU]: the floor experiment runs and reports an rtt summary

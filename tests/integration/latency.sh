@@ -137,8 +137,7 @@ for mode in process thread; do
 	if [ "${#CPUS[@]}" -ge 2 ]; then
 		run_case "latency_${mode}_cpu${CPUS[0]}_${CPUS[1]}" case_latency "$mode" "${CPUS[0]},${CPUS[1]}"
 	else
-		echo "ok - latency_${mode}_cross_cpu # SKIP only CPU ${CPUS[0]} allowed"
-		TL_PASS=$((TL_PASS + 1))
+		skip_case "latency_${mode}_cross_cpu" "only CPU ${CPUS[0]} allowed"
 	fi
 done
 run_case latency_hist_file case_hist_file

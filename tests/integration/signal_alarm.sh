@@ -71,11 +71,11 @@ case_bad_input() {
 
 case_valgrind() {
 	if ! command -v valgrind >/dev/null 2>&1; then
-		echo "# valgrind not installed: skipped"
+		skip "valgrind not installed"
 		return 0
 	fi
 	if ldd "$IPCLAB" 2>/dev/null | grep -q -E 'lib(a|t)san'; then
-		echo "# a sanitizer build: valgrind cannot run it, skipped"
+		skip "a sanitizer build: valgrind cannot run it"
 		return 0
 	fi
 	run valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9 \

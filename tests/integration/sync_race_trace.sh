@@ -119,7 +119,7 @@ case_mutex_process() {
 	traced dir "$IPCLAB" sync race --sync mutex --mode process --workers "$w" --increments "$n" \
 		--json="$T/r.json" --quiet
 	r=$?
-	[ "$r" -eq 2 ] && { SKIPPED="not traced: $(grep -m1 'ipclab-trace' "$T/err")"; return; }
+	[ "$r" -eq 2 ] && { skip "not traced: $(grep -m1 'ipclab-trace' "$T/err")"; return; }
 	[ "$r" -eq 0 ] || return
 	expect_rc 0 "traced sync race mutex" || return
 	main=$(cat "$T/pid")
@@ -145,7 +145,7 @@ case_none_thread() {
 	traced dir "$IPCLAB" sync race --sync none --mode thread --workers "$w" --increments "$n" \
 		--json="$T/r.json" --quiet
 	r=$?
-	[ "$r" -eq 2 ] && { SKIPPED="not traced: $(grep -m1 'ipclab-trace' "$T/err")"; return; }
+	[ "$r" -eq 2 ] && { skip "not traced: $(grep -m1 'ipclab-trace' "$T/err")"; return; }
 	[ "$r" -eq 0 ] || return
 	expect_rc 0 "traced sync race none" || return
 	main=$(cat "$T/pid")
@@ -162,21 +162,13 @@ case_none_thread() {
 	[ -z "$msg" ] || fail "$(paste -sd';' <<<"$msg")"
 }
 
-# run_or_skip NAME FUNCTION ARGS...: a case that may declare itself skipped (SKIPPED)
+# run_or_skip NAME FUNCTION ARGS...: run_case, or a SKIP when the scripts are missing
 run_or_skip() {
-	local name=$1
-	shift
-	SKIPPED=
 	if [ ! -x "$TRACE" ] || [ ! -x "$COUNT" ]; then
-		ok_case "$name # SKIP scripts/ipclab-trace or ipclab-trace-count missing"
+		skip_case "$1" "scripts/ipclab-trace or ipclab-trace-count missing"
 		return
 	fi
-	run_case "$name" "$@" >"$T/case.out"
-	if [ -n "$SKIPPED" ] && grep -q '^ok' "$T/case.out"; then
-		echo "ok - $name # SKIP $SKIPPED"
-	else
-		cat "$T/case.out"
-	fi
+	run_case "$@"
 }
 
 run_or_skip sync_race_trace_mutex_process case_mutex_process 2 500

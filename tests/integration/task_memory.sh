@@ -23,10 +23,9 @@ case_sweep() {
 		'all(v["to_reaped"]["count"] == v["measured"] for p in d["results"]["points"] for v in p["variants"])' \
 		'all(v["parent_rss_kb"] >= p["touch_mb"] * 1024 for p in d["results"]["points"] for v in p["variants"])' \
 		'all(c["pass"] for c in d["results"]["checks"]) and len(d["results"]["checks"]) >= 3 * 2 * len(d["results"]["points"])'
-	# fork copies page tables: at 256 MiB or more it is clearly slower than at the small
-	# points (the fastest of 1..16 MiB, so one noisy point cannot decide)
+	# (how much slower fork gets with the parent's size is a timing result: make bench
+	# shows it; here only the growth ratios' definition: largest point over the sweep's minimum)
 	jcheck "$T/out" \
-		'(lambda p: p[-1]["touch_mb"] < 256 or p[-1]["variants"][0]["to_reaped"]["p50"] > 4 * min(q["variants"][0]["to_reaped"]["p50"] for q in p[:3]))(d["results"]["points"])' \
 		'"fork_4k" in d["results"]["reaped_p50_growth"] and "pthread_4k" in d["results"]["reaped_p50_growth"]' \
 		'all(g >= 1 for g in d["results"]["reaped_p50_growth"].values())'
 }

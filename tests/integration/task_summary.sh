@@ -17,7 +17,8 @@ case_json() {
 	jcheck "$T/out" "${ENVELOPE[@]}" 'd["experiment"] == "task summary"' \
 		"[r['metric'] for r in d['results']['rows']] == $METRICS + ['pipe round trip (ipc latency), p50']" \
 		'all(set(r) == {"metric", "unit", "process", "thread", "process_over_thread"} for r in d["results"]["rows"])' \
-		'all(r["process"] > 0 and r["thread"] > 0 and r["process_over_thread"] > 0 for r in d["results"]["rows"] if r["unit"] in ("ns", "KiB") and "context switch" not in r["metric"])' \
+		'all(r["process"] > 0 and r["thread"] > 0 and r["process_over_thread"] > 0 for r in d["results"]["rows"] if r["unit"] == "ns" and "context switch" not in r["metric"])' \
+		'all(r["process"] > 0 and isinstance(r["thread"], (int, float)) and (r["process_over_thread"] is None) == (r["thread"] == 0) for r in d["results"]["rows"] if r["unit"] == "KiB")' \
 		'all(isinstance(r["process"], (int, float)) for r in d["results"]["rows"] if r["unit"] != "outcome")' \
 		'd["results"]["rows"][3]["process"] > d["results"]["rows"][3]["thread"]' \
 		'd["results"]["rows"][6]["process"] == "worker killed by SIGSEGV, parent survives"' \

@@ -17,7 +17,7 @@ SKIP=
 export IPCLAB_TRACE_LOCK_TIMEOUT=${IPCLAB_TRACE_LOCK_TIMEOUT:-40}
 
 # traced OUTVAR CMD...: run CMD under ipclab-trace; its pid (written before exec) in
-# $T/pid. Returns 1 on failure, 2 (SKIP set) when the run was not traced.
+# $T/pid. Returns 1 on failure, 2 (the case skipped, saying why) when the run was not traced.
 traced() {
 	local _var=$1 _dir
 	shift
@@ -29,7 +29,7 @@ traced() {
 	RUN_TIMEOUT=120 run "$TRACE" --out "$_dir" --name tasktest --provider "$PROVIDER" --quiet -- \
 		bash -c 'echo $$ >"$1"; shift; exec "$@"' wrapper "$T/pid" "$@"
 	if [ "$RC" -eq 3 ] && grep -q 'another traced run held' "$T/err"; then
-		SKIP="the trace lock stayed busy (another engineer's traced run)"
+		skip "the trace lock stayed busy (another engineer's traced run)"
 		return 2
 	fi
 	if [ ! -s "$_dir/ipclab-trace.json" ]; then
@@ -37,7 +37,7 @@ traced() {
 		return 1
 	fi
 	if [ "$(jget "$_dir/ipclab-trace.json" 'd["traced"]')" != true ]; then
-		SKIP="LTTng cannot trace here: $(grep -m1 'ipclab-trace' "$T/err")"
+		skip "LTTng cannot trace here: $(grep -m1 'ipclab-trace' "$T/err")"
 		return 2
 	fi
 	if ! "$COUNT" "$_dir" --json >"$T/count.json" 2>"$T/count.err"; then
@@ -78,40 +78,16 @@ case_spawn() {
 	fi
 }
 
-# run_case_or_skip NAME FUNCTION ARGS...: run_case, but "ok # SKIP" when FUNCTION returns
-# 2 (not traced) without a failure
-run_case_or_skip() {
-	local name=$1 r left
-	shift
-	TL_ERR=
-	snapshot >"$T/snap.before"
-	"$@"
-	r=$?
-	reap_ours
-	if [ "$r" -eq 2 ] && [ -z "$TL_ERR" ]; then
-		ok_case "$name # SKIP $SKIP"
-		return
-	fi
-	snapshot >"$T/snap.after"
-	left=$(comm -13 "$T/snap.before" "$T/snap.after" | paste -sd, -)
-	[ -z "$left" ] || fail "left behind: $left"
-	if [ -z "$TL_ERR" ]; then
-		ok_case "$name"
-	else
-		notok_case "$name" "$(printf '%s' "$TL_ERR" | tr '\n' ' ' | cut -c1-1500)"
-	fi
-}
-
 if [ ! -x "$TRACE" ] || [ ! -x "$COUNT" ] || [ ! -f "$PROVIDER" ]; then
 	SKIP="scripts/ipclab-trace, scripts/ipclab-trace-count or $PROVIDER missing"
 fi
 for c in "task_trace_fork fork 5 0 no" "task_trace_posix_spawn posix_spawn 4 1 yes --exec nop"; do
 	read -r name m n w proxy extra <<<"$c"
 	if [ -n "$SKIP" ]; then
-		ok_case "$name # SKIP $SKIP"
+		skip_case "$name" "$SKIP"
 		continue
 	fi
 	# shellcheck disable=SC2086
-	run_case_or_skip "$name" case_spawn "$m" "$n" "$w" "$proxy" $extra
+	run_case "$name" case_spawn "$m" "$n" "$w" "$proxy" $extra
 done
 finish

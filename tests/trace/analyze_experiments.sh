@@ -106,10 +106,15 @@ for role in ("driver", "conductor"):
     for i, r in enumerate(x for x in rows if x[0] == role):
         want = exp[i + 1]["t_ns"] - exp[i]["t_ns"]
         got = int(r[5])
-        if abs(got - want) > 0.05 * want + 50000:
-            print("%s %s: %d ns in the trace, %d ns in the experiment" % (role, r[2], got, want))
+        if got < 0:
+            print("%s %s: negative duration %d ns in the trace" % (role, r[2], got))
+        # durations are shown, not judged: a tolerance would be fitted to one machine
+        # (issue 11: timing comparisons belong to make bench)
+        print("# %s %s: %d ns in the trace, %d ns in the experiment" % (role, r[2], got, want))
 EOF
-	[ -s "$T/bus.check" ] && fail "$(paste -sd';' "$T/bus.check")"
+	grep '^#' "$T/bus.check"
+	grep -v '^#' "$T/bus.check" >"$T/bus.fail"
+	[ -s "$T/bus.fail" ] && fail "$(paste -sd';' "$T/bus.fail")"
 }
 
 # the sink's own merge of the per-CPU streams (what ipclab-analyze runs) and the CLI's
