@@ -442,16 +442,18 @@ expect_usage() {
 	return 0
 }
 
-# init_orphans: ipclab processes whose parent is PID 1, and ipclab zombies (one per line)
+# init_orphans: ipclab processes of this test (in our process groups) whose parent is
+# PID 1, and ipclab zombies (one per line). Other users' runs on the machine are not ours.
 init_orphans() {
-	local f st opid comm state ppid
+	local f st opid comm state ppid pgid
 	for f in /proc/[0-9]*/stat; do
 		{ read -r st <"$f"; } 2>/dev/null || continue
 		opid=${st%% *}
 		comm=${st#*(}
 		comm=${comm%)*}
 		[[ $comm == ipclab* ]] || continue
-		read -r state ppid _ <<<"${st##*) }"
+		read -r state ppid pgid _ <<<"${st##*) }"
+		our_pgid "$pgid" || continue
 		if [ "$ppid" = 1 ] || [ "$state" = Z ]; then echo "$opid($comm,$state,ppid=$ppid)"; fi
 	done | sort
 }
