@@ -194,6 +194,7 @@ struct ana {
 
 	int oom;
 	json_t *warnings;
+	json_t *incomplete; /* [{stream, reason}] */
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -257,6 +258,11 @@ static void timed_free(struct timed *t)
 {
 	free(t->exp);
 	free(t->offset);
+}
+
+void ana_incomplete(struct ana *a, const char *path, const char *reason)
+{
+	(void)json_array_append_new(a->incomplete, json_pack("{ss ss}", "stream", path, "reason", reason));
 }
 
 void ana_warn(struct ana *a, const char *fmt, ...)
@@ -372,8 +378,9 @@ struct ana *ana_new(const char *tsv_dir, char *err, size_t errlen)
 		return NULL;
 	}
 	a->warnings = json_array();
+	a->incomplete = json_array();
 	a->race_segments = json_array();
-	if (!a->warnings || !a->race_segments || pt_init(&a->index, 64) < 0 || pt_init(&a->msgs, 1024) < 0 ||
+	if (!a->warnings || !a->incomplete || !a->race_segments || pt_init(&a->index, 64) < 0 || pt_init(&a->msgs, 1024) < 0 ||
 	    pt_init(&a->sigs, 64) < 0 || pt_init(&a->bus, 16) < 0 || pt_init(&a->locks, 64) < 0 ||
 	    pt_init(&a->tasks, 64) < 0) {
 		(void)snprintf(err, errlen, "out of memory");
@@ -464,6 +471,7 @@ void ana_free(struct ana *a)
 	free(a->t_lifetime);
 	free(a->empty);
 	json_decref(a->warnings);
+	json_decref(a->incomplete);
 	free(a);
 }
 
@@ -1591,7 +1599,8 @@ int ana_finish(struct ana *a, json_t *events, const char *json_path, char *err, 
 	FILE *f_race = tsv_summary_file(a, "races.tsv", &tsv_failed, err, errlen);
 	FILE *f_bus = tsv_summary_file(a, "bus_states.tsv", &tsv_failed, err, errlen);
 
-	int complete = a->discarded_events == 0 && a->discarded_packets == 0 && !a->discards_unknown;
+	int complete = a->discarded_events == 0 && a->discarded_packets == 0 && !a->discards_unknown &&
+		       json_array_size(a->incomplete) == 0;
 	json_t *root = json_object();
 	json_t *msgs = messages_json(a, f_msg, f_msgh);
 	json_t *sigs = signals_json(a, f_sig, f_sigh);
@@ -1626,6 +1635,7 @@ int ana_finish(struct ana *a, json_t *events, const char *json_path, char *err, 
 	    json_object_set_new(root, "discarded_events", json_integer((json_int_t)a->discarded_events)) ||
 	    json_object_set_new(root, "discarded_packets", json_integer((json_int_t)a->discarded_packets)) ||
 	    json_object_set_new(root, "discard_counts_unknown", json_boolean(a->discards_unknown)) ||
+	    json_object_set(root, "incomplete_streams", a->incomplete) ||
 	    json_object_set_new(root, "time_range", range) || json_object_set_new(root, "events", events) ||
 	    json_object_set_new(root, "runs", runs_json(a)) ||
 	    json_object_set_new(root, "runs_dropped", json_integer((json_int_t)a->runs_dropped)) ||

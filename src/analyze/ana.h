@@ -69,6 +69,10 @@ void ana_task(struct ana *a, enum ana_task_stage st, int64_t ts, uint64_t seq, i
 void ana_discarded_events(struct ana *a, uint64_t count, int count_known);
 void ana_discarded_packets(struct ana *a, uint64_t count, int count_known);
 
+/* A stream file that was not read whole (empty, cut short...): the result lists it in
+ * "incomplete_streams" and says "complete": false. */
+void ana_incomplete(struct ana *a, const char *path, const char *reason);
+
 /* A note for the "warnings" array (e.g. an event whose fields do not match). */
 void ana_warn(struct ana *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

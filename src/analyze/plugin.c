@@ -17,6 +17,7 @@
 #include <babeltrace2/babeltrace.h>
 
 #include "ana.h"
+#include "integrity.h"
 
 #include <inttypes.h>
 #include <stdint.h>
@@ -140,6 +141,7 @@ struct comp {
 	struct input *in; /* one per connected input port */
 	size_t nin;
 	struct ana *ana;
+	struct integ *integ; /* damaged and incomplete streams */
 	char *output;
 	struct evc *evc;
 	size_t nevc, evc_cap;
@@ -412,6 +414,17 @@ static void handle_other(struct comp *c, const bt_message *msg, bt_message_type 
 	}
 }
 
+/* A damaged trace (integrity.h): the sink fails with the reason, as the muxer would. */
+static int damaged(struct comp *c, const bt_message *msg)
+{
+	char why[600];
+	if (integ_check(c->integ, msg, why, sizeof(why)) == 0)
+		return 0;
+	BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(c->self, "ipclab analysis: damaged trace: %s; no result written",
+							    why);
+	return -1;
+}
+
 static void handle(struct comp *c, const bt_message *msg)
 {
 	bt_message_type type = bt_message_get_type(msg);
@@ -499,10 +512,16 @@ static bt_component_class_sink_consume_method_status pull_status(enum pull p)
 	}
 }
 
+static void note_incomplete(void *arg, const char *path, const char *reason)
+{
+	ana_incomplete(arg, path, reason);
+}
+
 /* All inputs ended: the result. */
 static bt_component_class_sink_consume_method_status finish(struct comp *c)
 {
 	char err[512];
+	integ_incomplete(c->integ, note_incomplete, c->ana);
 	json_t *events = event_counts(c);
 	c->done = 1;
 	if (!events || ana_finish(c->ana, events, c->output, err, sizeof(err)) < 0) {
@@ -523,8 +542,13 @@ static bt_component_class_sink_consume_method_status consume_one(struct comp *c)
 		return finish(c);
 	if (p != PULL_OK)
 		return pull_status(p);
-	for (uint64_t i = 0; i < in->n; i++)
+	for (uint64_t i = 0; i < in->n; i++) {
+		if (damaged(c, in->msgs[i])) {
+			in->pos = 0; /* comp_free puts the batch */
+			return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_ERROR;
+		}
 		handle(c, in->msgs[i]);
+	}
 	time_batch_end(c, in->msgs, in->n);
 	for (uint64_t i = 0; i < in->n; i++)
 		bt_message_put_ref(in->msgs[i]);
@@ -550,11 +574,13 @@ static inline void head_time(struct comp *c, struct input *in)
 	}
 }
 
-/* Analyses in's next message (its head) and drops it. */
-static inline void take_head(struct comp *c, struct input *in)
+/* Analyses in's next message (its head) and drops it; -1 if the trace is damaged. */
+static inline int take_head(struct comp *c, struct input *in)
 {
 	const bt_message *m = in->msgs[in->pos];
 	struct evc *e = in->head_evc;
+	if (damaged(c, m))
+		return -1;
 	if (e) {
 		e->count++;
 		if (in->head_timed) {
@@ -568,6 +594,7 @@ static inline void take_head(struct comp *c, struct input *in)
 	}
 	bt_message_put_ref(m);
 	in->pos++;
+	return 0;
 }
 
 #define MERGE_BUDGET 8192u /* messages per consume call: the graph's loop costs little */
@@ -652,7 +679,8 @@ static bt_component_class_sink_consume_method_status consume_merge(struct comp *
 		if (!live)
 			return finish(c);
 		if (untimed) {
-			take_head(c, best);
+			if (take_head(c, best) < 0)
+				return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_ERROR;
 			done++;
 			if (best->pos < best->n)
 				head_time(c, best);
@@ -660,7 +688,8 @@ static bt_component_class_sink_consume_method_status consume_merge(struct comp *
 		}
 		/* best's messages while they go before next's, or up to an untimed one */
 		do {
-			take_head(c, best);
+			if (take_head(c, best) < 0)
+				return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_ERROR;
 			done++;
 			if (best->pos == best->n)
 				break; /* refilled (or ended) by the next scan */
@@ -762,6 +791,7 @@ static void comp_free(struct comp *c)
 	}
 	free(c->evc);
 	ana_free(c->ana);
+	integ_free(c->integ);
 	free(c->output);
 	free(c);
 }
@@ -817,6 +847,8 @@ static bt_component_class_initialize_method_status analyze_init(bt_self_componen
 		(void)fclose(f);
 		(void)unlink(probe);
 	}
+	if (!(c->integ = integ_new()))
+		goto oom;
 	c->ana = ana_new(tsv, err, sizeof(err));
 	if (!c->ana) {
 		BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(sc, "%s", err);
