@@ -168,6 +168,15 @@ void il_print_summary_row(const char *label, const struct il_hist *h)
 	       label, s.count, s.min, s.mean, s.stddev, s.p50, s.p90, s.p99, s.p999, s.max);
 }
 
+void il_print_summary_json(const char *label, const json_t *summary)
+{
+	static const char *const keys[] = { "count", "min", "mean", "stddev", "p50", "p90", "p99", "p999", "max" };
+	printf("%-14s", label);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		printf(" %9.0f", json_number_value(json_object_get(summary, keys[i])));
+	putchar('\n');
+}
+
 int il_repeats_init(struct il_repeats *r, uint64_t repeats)
 {
 	r->n = 0;

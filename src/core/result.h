@@ -68,6 +68,9 @@ int il_ctx_usage(struct il_ctx *x, const char *fmt, ...) __attribute__((format(p
  * summary (ns), same columns as the JSON summary. */
 void il_print_summary_header(void);
 void il_print_summary_row(const char *label, const struct il_hist *h);
+/* The same row from a summary object il_json_summary() made (for print(), which renders
+ * x->results only); a missing field prints as 0. */
+void il_print_summary_json(const char *label, const json_t *summary);
 
 /* One latency across --repeat runs: each repeat's p50 and mean (of its own histogram)
  * and their spread, reported as results.repeat_rel_stddev_p50 / _mean by every

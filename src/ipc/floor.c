@@ -217,7 +217,7 @@ static int floor_run(int argc, char **argv)
 {
 	/* "none" (the plain cache line), then every transport */
 	static const char *choices[64];
-	const char *const *names = il_transport_names();
+	const char *const *names = il_transport_choices;
 	size_t nc = 0;
 	choices[nc++] = "none";
 	for (size_t k = 0; names[k] && nc < sizeof(choices) / sizeof(choices[0]) - 1; k++)

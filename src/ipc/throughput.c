@@ -533,7 +533,7 @@ out:
 static int throughput_run(int argc, char **argv)
 {
 	static const char *const *choices;
-	choices = il_transport_names();
+	choices = il_transport_choices;
 	int tidx = 0, inj = INJ_NONE;
 	uint64_t size = 64, count = 0, bytes = 0;
 	bool sweep = false;

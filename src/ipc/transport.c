@@ -14,39 +14,46 @@
 #include <string.h>
 #include <unistd.h>
 
-#define IL_TRANSPORT(n) extern const struct il_transport il_transport_##n;
+#define IL_TRANSPORT(id, name) extern const struct il_transport il_transport_##id;
 #include "transports.def"
 #undef IL_TRANSPORT
 
 static const struct il_transport *const all[] = {
-#define IL_TRANSPORT(n) &il_transport_##n,
+#define IL_TRANSPORT(id, name) &il_transport_##id,
 #include "transports.def"
 #undef IL_TRANSPORT
 };
 #define N_ALL (sizeof(all) / sizeof(all[0]))
 
-static const char *names[N_ALL + 1];
+const char *const il_transport_choices[] = {
+#define IL_TRANSPORT(id, name) name,
+#include "transports.def"
+#undef IL_TRANSPORT
+	NULL,
+};
+
+int il_transport_index(const char *name)
+{
+	for (size_t i = 0; i < N_ALL; i++)
+		if (!strcmp(il_transport_choices[i], name))
+			return (int)i;
+	return -1;
+}
+
+const struct il_transport *il_transport_at(int i)
+{
+	return i >= 0 && (size_t)i < N_ALL ? all[i] : NULL;
+}
 
 const struct il_transport *il_transport_find(const char *name)
 {
-	for (size_t i = 0; i < N_ALL; i++)
-		if (!strcmp(all[i]->name, name))
-			return all[i];
-	return NULL;
+	return il_transport_at(il_transport_index(name));
 }
 
 const struct il_transport *const *il_transport_all(size_t *n)
 {
 	*n = N_ALL;
 	return all;
-}
-
-const char *const *il_transport_names(void)
-{
-	for (size_t i = 0; i < N_ALL; i++)
-		names[i] = all[i]->name;
-	names[N_ALL] = NULL;
-	return names;
 }
 
 int il_fd_write_all(int fd, const void *buf, size_t len)

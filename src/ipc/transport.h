@@ -75,7 +75,12 @@ int il_link_watch_start(struct il_link_watch *w, struct il_link *l, int side,
 			void (*wake)(struct il_link *l, int side));
 void il_link_watch_stop(struct il_link_watch *w);
 
-/* The registry (transports.def). */
+/* The registry (transports.def): the transports in listing order, their names as a
+ * NULL-terminated option choice list (static data, for il_opt.choices), a name's index
+ * (-1: none), the transport at an index (NULL: out of range), by name (NULL: none). */
+extern const char *const il_transport_choices[];
+int il_transport_index(const char *name);
+const struct il_transport *il_transport_at(int i);
 const struct il_transport *il_transport_find(const char *name);
 
 /* Explains a failed mq_open (errno) with the limit that applies (mq_open(3),
@@ -86,8 +91,6 @@ int il_mq_open_error(long maxmsg, size_t size);
  * cannot be read. */
 long il_read_long(const char *path);
 const struct il_transport *const *il_transport_all(size_t *n);
-/* NULL-terminated names, for option choices. */
-const char *const *il_transport_names(void);
 
 /* Ops shared by the connected stream-socket transports (unix-stream, tcp): l->priv is a
  * malloc'd struct il_sock_pair whose sk[side] is that side's connected socket. A forked

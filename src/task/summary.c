@@ -61,7 +61,7 @@ static json_t *ipc_latency(const char *mode, unsigned timeout_s)
 	int saved = dup(STDOUT_FILENO), devnull = saved >= 0 ? open("/dev/null", O_WRONLY | O_CLOEXEC) : -1;
 	if (devnull >= 0)
 		(void)dup2(devnull, STDOUT_FILENO);
-	int rc = il_exp_ipc_latency.run((int)(sizeof(argv) / sizeof(argv[0]) - 1), argv);
+	int rc = il_experiment_main(&il_exp_ipc_latency, (int)(sizeof(argv) / sizeof(argv[0]) - 1), argv);
 	(void)fflush(stdout);
 	if (devnull >= 0) {
 		(void)dup2(saved, STDOUT_FILENO);
