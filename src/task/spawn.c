@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -234,12 +235,26 @@ int tk_spawn_measure(const struct tk_spawn_cfg *cfg, struct tk_spawn_res *res)
 			rc = il_exit_for_errno(errno);
 			goto out;
 		}
-		/* keep both ends above fd 3, so the dup2 onto 3 is a real dup (it clears CLOEXEC) */
-		pfd[0] = fcntl(p[0], F_DUPFD_CLOEXEC, 10);
-		pfd[1] = fcntl(p[1], F_DUPFD_CLOEXEC, 10);
+		/* keep both ends above fd 3, so the dup2 onto 3 is a real dup (it clears
+		 * CLOEXEC). F_DUPFD fails with EINVAL when no fd above 3 is under RLIMIT_NOFILE
+		 * (fcntl(2)) and EMFILE when none is free there: both are a limit, exit 3. */
+		pfd[0] = fcntl(p[0], F_DUPFD_CLOEXEC, NOP_FD + 1);
+		int e = errno;
+		if (pfd[0] >= 0) {
+			pfd[1] = fcntl(p[1], F_DUPFD_CLOEXEC, NOP_FD + 1);
+			e = errno;
+		}
 		(void)close(p[0]);
 		(void)close(p[1]);
-		if (pfd[0] < 0 || pfd[1] < 0 || fcntl(pfd[0], F_SETFL, O_NONBLOCK) < 0) {
+		if (pfd[0] < 0 || pfd[1] < 0) {
+			struct rlimit rl = { 0, 0 };
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+			(void)snprintf(res->why, sizeof(res->why), "no two free file descriptors above %d for the result "
+				       "pipe: %s (RLIMIT_NOFILE %llu)", NOP_FD, strerror(e), (unsigned long long)rl.rlim_cur);
+			rc = IL_NORES;
+			goto out;
+		}
+		if (fcntl(pfd[0], F_SETFL, O_NONBLOCK) < 0) {
 			(void)snprintf(res->why, sizeof(res->why), "fcntl on the result pipe: %s", strerror(errno));
 			rc = il_exit_for_errno(errno);
 			goto out;
@@ -263,7 +278,7 @@ int tk_spawn_measure(const struct tk_spawn_cfg *cfg, struct tk_spawn_res *res)
 			}
 			sargv[0] = (char *)"ipclab-nop";
 		}
-		int e = posix_spawn_file_actions_init(&fa);
+		e = posix_spawn_file_actions_init(&fa);
 		if (!e)
 			e = posix_spawn_file_actions_adddup2(&fa, pfd[1], NOP_FD);
 		if (e) {

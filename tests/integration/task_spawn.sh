@@ -103,6 +103,24 @@ case_bad_options() {
 	expect_usage "$IPCLAB" task spawn --mode thread
 }
 
+# FD_LIMIT N CMD...: CMD with RLIMIT_NOFILE N and nothing open above fd 2 (so the
+# outcome does not depend on what the test runner holds open)
+# shellcheck disable=SC2016 # expanded by the inner bash
+FD_LIMIT=(bash -c 'for f in /proc/$$/fd/*; do f=${f##*/}; [ "$f" -gt 2 ] && eval "exec $f>&-"; done
+	ulimit -n "$0" && exec "$@"')
+
+# issue 15 item 10: posix_spawn keeps its result pipe above fd 3; a low RLIMIT_NOFILE is a
+# limit (exit 3, one line naming it), and 7 descriptors are enough to run
+case_fd_limit() {
+	run "${FD_LIMIT[@]}" 7 "$IPCLAB" task spawn --method posix_spawn --iterations 5 --warmup 0 --json --quiet
+	expect_rc 0 "posix_spawn with RLIMIT_NOFILE 7" || return
+	jcheck "$T/out" 'd["results"]["reaped"] == 5'
+	run "${FD_LIMIT[@]}" 6 "$IPCLAB" task spawn --method posix_spawn --iterations 5 --warmup 0
+	expect_rc 3 "posix_spawn with RLIMIT_NOFILE 6" || return
+	[ "$(lines "$T/err")" -eq 1 ] || fail "not one line on stderr: $(paste -sd'|' "$T/err")"
+	grep -q 'RLIMIT_NOFILE 6' "$T/err" || fail "the message does not name the limit: $(head -n 1 "$T/err")"
+}
+
 for m in fork vfork clone pthread pthread_detached; do
 	run_case "task_spawn_$m" with_orphan_check case_method "$m"
 done
@@ -112,4 +130,5 @@ run_case task_spawn_nop with_orphan_check case_nop
 run_case task_spawn_human case_human
 run_case task_spawn_touch_mb with_orphan_check case_touch
 run_case task_spawn_bad_options case_bad_options
+run_case task_spawn_fd_limit with_orphan_check case_fd_limit
 finish
