@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,91 +44,6 @@ void tk_tp_reaped(uint64_t seq, pid_t pid, pid_t tid, int status, uint64_t laten
 	lttng_ust_tracepoint(ipclab_task, task_reaped, seq, (int)pid, (int)tid, status, latency_ns);
 }
 
-/* Reads a small /proc file into buf (NUL-terminated); returns its length or -1. */
-static ssize_t read_small(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	size_t n = 0;
-	while (n < len - 1) {
-		ssize_t r = read(fd, buf + n, len - 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	(void)close(fd);
-	buf[n] = 0;
-	return (ssize_t)n;
-}
-
-/* The value of "Key:  N kB" in text, -1 if absent. */
-static int64_t kb_field(const char *text, const char *key)
-{
-	size_t kl = strlen(key);
-	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-		if (!strncmp(p, key, kl) && p[kl] == ':')
-			return strtoll(p + kl + 1, NULL, 10);
-	}
-	return -1;
-}
-
-int tk_read_mem(pid_t pid, struct tk_mem *m)
-{
-	char path[64], buf[4096];
-	memset(m, 0, sizeof(*m));
-	if (pid)
-		(void)snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
-	else
-		(void)snprintf(path, sizeof(path), "/proc/self/smaps_rollup");
-	if (read_small(path, buf, sizeof(buf)) <= 0)
-		return -1;
-	m->rss_kb = kb_field(buf, "Rss");
-	m->pss_kb = kb_field(buf, "Pss");
-	int64_t pc = kb_field(buf, "Private_Clean"), pd = kb_field(buf, "Private_Dirty");
-	m->private_kb = (pc < 0 ? 0 : pc) + (pd < 0 ? 0 : pd);
-	m->anon_huge_kb = kb_field(buf, "AnonHugePages");
-	if (m->rss_kb < 0 || m->pss_kb < 0)
-		return -1;
-	if (pid)
-		(void)snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	else
-		(void)snprintf(path, sizeof(path), "/proc/self/status");
-	if (read_small(path, buf, sizeof(buf)) <= 0)
-		return -1;
-	m->pte_kb = kb_field(buf, "VmPTE");
-	return 0;
-}
-
-int64_t tk_meminfo_kb(const char *key)
-{
-	char buf[8192];
-	if (read_small("/proc/meminfo", buf, sizeof(buf)) <= 0)
-		return -1;
-	return kb_field(buf, key);
-}
-
-int tk_thread_count(void)
-{
-	char buf[4096];
-	if (read_small("/proc/self/status", buf, sizeof(buf)) <= 0)
-		return -1;
-	const char *p = strstr(buf, "\nThreads:");
-	return p ? atoi(p + 9) : -1;
-}
-
-int tk_first_allowed_cpu(void)
-{
-	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof(set), &set) == 0)
-		for (int i = 0; i < CPU_SETSIZE; i++)
-			if (CPU_ISSET(i, &set))
-				return i;
-	return 0;
-}
-
 bool tk_check(json_t *checks, const char *name, json_t *expected, json_t *actual, bool pass)
 {
 	if (!pass) {
@@ -152,6 +68,40 @@ const char *tk_wait_str(int st, char *buf, size_t len)
 	else
 		(void)snprintf(buf, len, "wait status 0x%x", (unsigned)st);
 	return buf;
+}
+
+void tk_log_rc(int rc, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (rc == IL_FAIL)
+		il_fail("%s", msg);
+	else
+		il_err("%s", msg);
+}
+
+json_int_t tk_jint(const json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+json_int_t tk_jint2(const json_t *o, const char *k, const char *k2)
+{
+	return json_integer_value(json_object_get(json_object_get(o, k), k2));
+}
+
+double tk_jnum(const json_t *o, const char *k)
+{
+	return json_number_value(json_object_get(o, k));
+}
+
+const char *tk_jstr(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "?";
 }
 
 double tk_slope(const double *x, const double *y, size_t n)

@@ -9,13 +9,11 @@
  * switch does not; with working sets that no longer fit the caches, the refill after each
  * switch is part of the cost, as lat_ctx counts it. */
 #include "task.h"
-#include "../core/cleanup.h"
 #include "../core/clock.h"
 #include "../core/experiment.h"
 #include "../core/log.h"
 #include "../core/result.h"
 #include "../core/spawn.h"
-#include "../core/tp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,13 +37,22 @@ struct cx_shared {
 	volatile int32_t pid, tid;
 	int status;
 	int cpu_end;
-	char why[256];
 };
 
+/* One repeat's ring: the token goes a2b, comes back b2a. */
 struct cx_run {
 	int a2b[2], b2a[2];
 	uint64_t ws_kb, total, seq;
 	struct cx_shared *sh;
+};
+
+/* A point: the estimates over the repeats, the merged histograms, where the tasks ran. */
+struct cx_point {
+	double ctxsw_ns;      /* median over repeats of round_p50/2 - overhead_p50 */
+	double ctxsw_mean_ns; /* the same from means */
+	double rel_stddev;    /* repeat-to-repeat, of ctxsw_ns */
+	struct il_hist *round, *overhead, *r1, *o1;
+	int cpu_seen[2];      /* CPU of each task at its end */
 };
 
 static volatile uint64_t sink; /* keeps the working-set loads */
@@ -59,75 +66,65 @@ static inline uint64_t touch(const unsigned char *buf, size_t len)
 	return s;
 }
 
-/* A working set of kb KiB, written once so it is resident (NULL for 0). */
-static unsigned char *ws_alloc(uint64_t kb, bool *fail)
+/* A working set of kb KiB, written once so it is resident. *buf NULL for 0 KiB; -1
+ * when out of memory. */
+static int ws_alloc(uint64_t kb, unsigned char **buf)
 {
-	*fail = false;
+	*buf = NULL;
 	if (!kb)
-		return NULL;
-	unsigned char *b = aligned_alloc(4096, kb * 1024);
-	if (!b) {
-		*fail = true;
-		return NULL;
-	}
-	memset(b, 1, kb * 1024);
-	return b;
+		return 0;
+	if (!(*buf = aligned_alloc(4096, kb * 1024)))
+		return -1;
+	memset(*buf, 1, kb * 1024);
+	return 0;
 }
 
-/* Writes/reads exactly one 8-byte token; -1 on error or EOF. */
+/* Writes/reads exactly one 8-byte token; -1 on error or end of file (errno 0). */
 static int put_tok(int fd, uint64_t v)
 {
-	ssize_t n;
-	while ((n = write(fd, &v, sizeof(v))) < 0 && errno == EINTR)
-		;
-	return n == (ssize_t)sizeof(v) ? 0 : -1;
+	return tk_write_full(fd, &v, sizeof(v)) == (ssize_t)sizeof(v) ? 0 : -1;
 }
 
 static int get_tok(int fd, uint64_t *v)
 {
-	ssize_t n;
-	while ((n = read(fd, v, sizeof(*v))) < 0 && errno == EINTR)
-		;
-	return n == (ssize_t)sizeof(*v) ? 0 : -1;
+	errno = 0;
+	return tk_read_full(fd, v, sizeof(*v)) == (ssize_t)sizeof(*v) ? 0 : -1;
 }
 
-/* The peer: receive the token, touch, pass it back. */
+/* The peer: receive the token, touch, pass it back. A primary failure is reported here;
+ * end of file is not (the experiment stopped the ring and says why). */
 static int peer_main(void *arg)
 {
 	struct cx_run *r = arg;
 	struct cx_shared *sh = r->sh;
-	uint64_t t = il_now_ns();
+	uint64_t t = il_now_ns(), s = 0, tok;
 	sh->pid = getpid();
 	sh->tid = gettid();
 	tk_tp_start(r->seq, sh->pid, sh->tid, t, false);
 	il_set_task_name("ipclab-ctxsw");
-	bool nomem;
-	unsigned char *ws = ws_alloc(r->ws_kb, &nomem);
+	unsigned char *ws;
 	int rc = IL_OK;
-	if (nomem) {
-		(void)snprintf(sh->why, sizeof(sh->why), "peer: no memory for a %" PRIu64 " KiB working set", r->ws_kb);
+	if (ws_alloc(r->ws_kb, &ws) < 0) {
+		il_err("peer: no memory for a %" PRIu64 " KiB working set", r->ws_kb);
 		rc = IL_NORES;
 	}
 	sh->status = rc;
-	il_barrier_wait(&sh->start);
-	uint64_t s = 0;
+	if (il_barrier_wait(&sh->start) < 0)
+		rc = IL_FAIL;
 	for (uint64_t i = 0; rc == IL_OK && i < r->total; i++) {
-		uint64_t tok;
 		if (get_tok(r->a2b[0], &tok) < 0) {
-			(void)snprintf(sh->why, sizeof(sh->why), "peer: token %" PRIu64 " not received: %s", i,
-				       errno ? strerror(errno) : "end of file");
+			if (errno)
+				il_errno("peer: token %" PRIu64 " not received", i);
 			rc = IL_FAIL;
-			break;
-		}
-		if (tok != i) {
-			(void)snprintf(sh->why, sizeof(sh->why), "peer: token %" PRIu64 " arrived as %" PRIu64, i, tok);
+		} else if (tok != i) {
+			il_fail("peer: token %" PRIu64 " arrived as %" PRIu64, i, tok);
 			rc = IL_FAIL;
-			break;
-		}
-		s += touch(ws, r->ws_kb * 1024);
-		if (put_tok(r->b2a[1], tok) < 0) {
-			(void)snprintf(sh->why, sizeof(sh->why), "peer: token %" PRIu64 " not sent: %s", i, strerror(errno));
-			rc = IL_FAIL;
+		} else {
+			s += touch(ws, r->ws_kb * 1024);
+			if (put_tok(r->b2a[1], tok) < 0) {
+				il_errno("peer: token %" PRIu64 " not sent", i);
+				rc = IL_FAIL;
+			}
 		}
 	}
 	sink += s;
@@ -136,13 +133,6 @@ static int peer_main(void *arg)
 	sh->status = rc;
 	tk_tp_exit(r->seq, sh->pid, sh->tid, rc, false);
 	return rc;
-}
-
-void tk_ctxsw_res_free(struct tk_ctxsw_res *res)
-{
-	free(res->round);
-	free(res->overhead);
-	res->round = res->overhead = NULL;
 }
 
 static void close_pair(int p[2])
@@ -154,153 +144,170 @@ static void close_pair(int p[2])
 		}
 }
 
-/* One repeat: the overhead loop alone, then the ring with the peer. */
-static int one_repeat(int mode, int cpu, uint64_t ws_kb, uint64_t iterations, uint64_t warmup,
-		      struct cx_shared *sh, struct il_hist *round, struct il_hist *over, int cpu_seen[2],
-		      char *why, size_t wl)
+/* Passes r->total tokens out and back in (in from a pipe whose other end is ours for
+ * the overhead, the peer's for the ring), touching the working set before each; the
+ * measured ones' times go to h. *lost: the token that did not come back because the
+ * other end went away (reported by the caller after the peer's own outcome),
+ * UINT64_MAX if none. */
+static int token_loop(const struct cx_run *r, int out, int in, uint64_t warmup, const unsigned char *ws,
+		      struct il_hist *h, uint64_t *lost)
 {
-	struct cx_run r = { .a2b = { -1, -1 }, .b2a = { -1, -1 }, .ws_kb = ws_kb, .total = iterations + warmup, .sh = sh };
-	int self[2] = { -1, -1 };
+	uint64_t s = 0, tok;
 	int rc = IL_OK;
-	bool nomem;
-	unsigned char *ws = ws_alloc(ws_kb, &nomem);
-	memset(sh, 0, sizeof(*sh));
-	if (nomem) {
-		(void)snprintf(why, wl, "no memory for a %" PRIu64 " KiB working set", ws_kb);
-		return IL_NORES;
-	}
-	if (pipe2(self, O_CLOEXEC) < 0 || pipe2(r.a2b, O_CLOEXEC) < 0 || pipe2(r.b2a, O_CLOEXEC) < 0) {
-		(void)snprintf(why, wl, "pipe: %s", strerror(errno));
-		rc = il_exit_for_errno(errno);
-		goto out;
-	}
-	/* the overhead: the same loop in one task, over one pipe, no switch */
-	uint64_t s = 0;
-	for (uint64_t i = 0; i < r.total; i++) {
-		uint64_t t0 = il_now_ns(), tok;
-		s += touch(ws, ws_kb * 1024);
-		if (put_tok(self[1], i) < 0 || get_tok(self[0], &tok) < 0 || tok != i) {
-			(void)snprintf(why, wl, "overhead loop: self-pipe token %" PRIu64 " lost", i);
+	*lost = UINT64_MAX;
+	for (uint64_t i = 0; rc == IL_OK && i < r->total; i++) {
+		uint64_t t0 = il_now_ns();
+		s += touch(ws, r->ws_kb * 1024);
+		if (put_tok(out, i) < 0) {
+			il_errno("token %" PRIu64 " not sent", i);
 			rc = IL_FAIL;
-			goto out;
-		}
-		uint64_t t1 = il_now_ns();
-		if (i >= warmup)
-			il_hist_add(over, t1 - t0);
-	}
-	if (il_barrier_init(&sh->start, 2) < 0) {
-		(void)snprintf(why, wl, "cannot create the start barrier");
-		rc = IL_NORES;
-		goto out;
-	}
-	r.seq = tk_next_seq();
-	tk_tp_spawn(mode == IL_MODE_THREAD ? "ctxsw-thread" : "ctxsw-process", r.seq);
-	struct il_peer peer;
-	uint64_t t_spawn = il_now_ns();
-	if ((rc = il_spawn(&peer, mode, cpu, peer_main, &r)) != IL_OK) {
-		(void)snprintf(why, wl, "cannot start the peer");
-		il_barrier_destroy(&sh->start);
-		goto out;
-	}
-	if (il_barrier_wait(&sh->start) < 0) {
-		(void)snprintf(why, wl, "no measurement: the peer never reached the start barrier");
-		rc = IL_FAIL;
-	} else {
-		rc = sh->status;
-	}
-	for (uint64_t i = 0; rc == IL_OK && i < r.total; i++) {
-		uint64_t t0 = il_now_ns(), tok;
-		s += touch(ws, ws_kb * 1024);
-		if (put_tok(r.a2b[1], i) < 0) {
-			(void)snprintf(why, wl, "token %" PRIu64 " not sent: %s", i, strerror(errno));
+		} else if (get_tok(in, &tok) < 0) {
+			if (errno)
+				il_errno("token %" PRIu64 " did not come back", i);
+			else
+				*lost = i;
 			rc = IL_FAIL;
-			break;
-		}
-		if (get_tok(r.b2a[0], &tok) < 0) {
-			(void)snprintf(why, wl, "token %" PRIu64 " did not come back: %s", i,
-				       errno ? strerror(errno) : "end of file (the peer went away)");
+		} else if (tok != i) {
+			il_fail("token %" PRIu64 " came back as %" PRIu64, i, tok);
 			rc = IL_FAIL;
-			break;
+		} else if (i >= warmup) {
+			il_hist_add(h, il_now_ns() - t0);
 		}
-		uint64_t t1 = il_now_ns();
-		if (tok != i) {
-			(void)snprintf(why, wl, "token %" PRIu64 " came back as %" PRIu64, i, tok);
-			rc = IL_FAIL;
-			break;
-		}
-		if (i >= warmup)
-			il_hist_add(round, t1 - t0);
 	}
 	sink += s;
-	cpu_seen[0] = il_cpu_now();
+	return rc;
+}
+
+/* The overhead: the same loop in one task over one pipe, no switch. */
+static int overhead_loop(const struct cx_run *r, uint64_t warmup, const unsigned char *ws, struct il_hist *over)
+{
+	int self[2];
+	if (pipe2(self, O_CLOEXEC) < 0) {
+		int rc = il_exit_for_errno(errno);
+		il_errno("pipe");
+		return rc;
+	}
+	uint64_t lost;
+	int rc = token_loop(r, self[1], self[0], warmup, ws, over, &lost);
+	close_pair(self);
+	return rc;
+}
+
+/* The ring with the peer, after the start barrier; then the peer is reaped. One message
+ * for the first failure: ours, the peer's, or the token lost when the peer went away. */
+static int ring_with_peer(struct cx_run *r, int mode, int cpu, uint64_t warmup, const unsigned char *ws,
+			  struct cx_point *pt)
+{
+	struct cx_shared *sh = r->sh;
+	r->seq = tk_next_seq();
+	tk_tp_spawn(mode == IL_MODE_THREAD ? "ctxsw-thread" : "ctxsw-process", r->seq);
+	struct il_peer peer;
+	uint64_t t_spawn = il_now_ns(), lost = UINT64_MAX;
+	int rc = il_spawn(&peer, mode, cpu, peer_main, r);
+	if (rc != IL_OK)
+		return rc;
+	if (mode == IL_MODE_PROCESS) { /* the peer's ends: its death is then end of file here */
+		(void)close(r->a2b[0]);
+		(void)close(r->b2a[1]);
+		r->a2b[0] = r->b2a[1] = -1;
+	}
+	if (il_barrier_wait(&sh->start) < 0)
+		rc = IL_FAIL; /* the barrier said why */
+	else if ((rc = sh->status) == IL_OK)
+		rc = token_loop(r, r->a2b[1], r->b2a[0], warmup, ws, pt->r1, &lost);
+	pt->cpu_seen[0] = il_cpu_now();
 	if (rc != IL_OK) /* unblock a peer waiting for a token that will not come */
-		close_pair(r.a2b);
+		close_pair(r->a2b);
 	char how[128];
 	int prc = il_join(&peer, how, sizeof(how));
-	uint64_t t_reaped = il_now_ns();
-	tk_tp_reaped(r.seq, sh->pid, sh->tid, prc, t_reaped - t_spawn);
-	cpu_seen[1] = sh->cpu_end;
+	tk_tp_reaped(r->seq, sh->pid, sh->tid, prc, il_now_ns() - t_spawn);
+	pt->cpu_seen[1] = sh->cpu_end;
 	if (*how) {
-		(void)snprintf(why, wl, "the peer was %s", how);
-		rc = IL_FAIL;
-	} else if (rc == IL_OK && prc != IL_OK) {
-		(void)snprintf(why, wl, "%s", sh->why[0] ? sh->why : "the peer failed");
-		rc = prc;
+		il_fail("the peer was %s", how);
+		return IL_FAIL;
 	}
-	il_barrier_destroy(&sh->start);
-out:
-	close_pair(self);
+	if (rc == IL_OK || prc != IL_OK) /* the peer reported its own failure */
+		return prc != IL_OK ? prc : rc;
+	if (lost != UINT64_MAX)
+		il_fail("token %" PRIu64 " did not come back: end of file (the peer went away)", lost);
+	return rc;
+}
+
+/* One repeat: the overhead loop alone, then the ring with the peer. */
+static int one_repeat(int mode, int cpu, uint64_t ws_kb, const struct il_common *c, struct cx_shared *sh,
+		      struct cx_point *pt)
+{
+	struct cx_run r = { .a2b = { -1, -1 }, .b2a = { -1, -1 }, .ws_kb = ws_kb, .total = c->iterations + c->warmup,
+			    .sh = sh };
+	unsigned char *ws;
+	memset(sh, 0, sizeof(*sh));
+	if (ws_alloc(ws_kb, &ws) < 0) {
+		il_err("no memory for a %" PRIu64 " KiB working set", ws_kb);
+		return IL_NORES;
+	}
+	int rc = overhead_loop(&r, c->warmup, ws, pt->o1);
+	if (rc == IL_OK && (pipe2(r.a2b, O_CLOEXEC) < 0 || pipe2(r.b2a, O_CLOEXEC) < 0)) {
+		rc = il_exit_for_errno(errno);
+		il_errno("pipe");
+	}
+	if (rc == IL_OK && il_barrier_init(&sh->start, 2) < 0) {
+		il_err("cannot create the start barrier");
+		rc = IL_NORES;
+	}
+	if (rc == IL_OK) {
+		rc = ring_with_peer(&r, mode, cpu, c->warmup, ws, pt);
+		il_barrier_destroy(&sh->start);
+	}
 	close_pair(r.a2b);
 	close_pair(r.b2a);
 	free(ws);
 	return rc;
 }
 
-int tk_ctxsw_measure(int mode, int cpu, uint64_t ws_kb, uint64_t iterations, uint64_t warmup,
-		     uint64_t repeat, struct tk_ctxsw_res *res)
+static void point_free(struct cx_point *pt)
 {
-	memset(res, 0, sizeof(*res));
-	res->round = tk_hist_new(HIST_MAX_NS);
-	res->overhead = tk_hist_new(HIST_MAX_NS);
-	struct il_hist *r1 = tk_hist_new(HIST_MAX_NS), *o1 = tk_hist_new(HIST_MAX_NS);
+	free(pt->round);
+	free(pt->overhead);
+	free(pt->r1);
+	free(pt->o1);
+}
+
+/* --repeat repeats at one working-set size, pinned to cpu (our affinity restored after). */
+static int measure_point(const struct il_common *c, int cpu, uint64_t ws_kb, struct cx_point *pt)
+{
+	memset(pt, 0, sizeof(*pt));
+	pt->round = tk_hist_new(HIST_MAX_NS);
+	pt->overhead = tk_hist_new(HIST_MAX_NS);
+	pt->r1 = tk_hist_new(HIST_MAX_NS);
+	pt->o1 = tk_hist_new(HIST_MAX_NS);
 	struct cx_shared *sh = il_shared_alloc(sizeof(*sh));
-	double *est = calloc(repeat, sizeof(double)), *estm = calloc(repeat, sizeof(double));
+	double *est = calloc(c->repeat, sizeof(double)), *estm = calloc(c->repeat, sizeof(double));
 	cpu_set_t saved;
 	bool restore = sched_getaffinity(0, sizeof(saved), &saved) == 0;
 	int rc = IL_OK;
-	if (!res->round || !res->overhead || !r1 || !o1 || !sh || !est || !estm) {
-		(void)snprintf(res->why, sizeof(res->why), "out of memory");
+	if (!pt->round || !pt->overhead || !pt->r1 || !pt->o1 || !sh || !est || !estm) {
+		il_err("out of memory");
 		rc = IL_NORES;
-		goto out;
+	} else {
+		rc = il_pin_main(cpu, "the experiment");
 	}
-	int e = il_pin_self(cpu);
-	if (e) {
-		errno = -e;
-		(void)snprintf(res->why, sizeof(res->why), "cannot pin to CPU %d: %s", cpu, strerror(-e));
-		rc = IL_NORES;
-		goto out;
-	}
-	for (uint64_t k = 0; k < repeat && rc == IL_OK; k++) {
-		il_hist_init(r1, HIST_MAX_NS);
-		il_hist_init(o1, HIST_MAX_NS);
-		rc = one_repeat(mode, cpu, ws_kb, iterations, warmup, sh, r1, o1, res->cpu_seen, res->why, sizeof(res->why));
-		if (rc != IL_OK)
+	for (uint64_t k = 0; k < c->repeat && rc == IL_OK; k++) {
+		il_hist_init(pt->r1, HIST_MAX_NS);
+		il_hist_init(pt->o1, HIST_MAX_NS);
+		if ((rc = one_repeat(c->mode, cpu, ws_kb, c, sh, pt)) != IL_OK)
 			break;
-		est[k] = (double)il_hist_percentile(r1, 50) / 2.0 - (double)il_hist_percentile(o1, 50);
-		estm[k] = il_hist_mean(r1) / 2.0 - il_hist_mean(o1);
-		il_hist_merge(res->round, r1);
-		il_hist_merge(res->overhead, o1);
+		est[k] = (double)il_hist_percentile(pt->r1, 50) / 2.0 - (double)il_hist_percentile(pt->o1, 50);
+		estm[k] = il_hist_mean(pt->r1) / 2.0 - il_hist_mean(pt->o1);
+		il_hist_merge(pt->round, pt->r1);
+		il_hist_merge(pt->overhead, pt->o1);
 	}
 	if (rc == IL_OK) {
-		res->rel_stddev = il_rel_stddev(est, repeat);
-		res->ctxsw_ns = il_median_dbl(est, repeat);
-		res->ctxsw_mean_ns = il_median_dbl(estm, repeat);
+		pt->rel_stddev = il_rel_stddev(est, c->repeat);
+		pt->ctxsw_ns = il_median_dbl(est, c->repeat);
+		pt->ctxsw_mean_ns = il_median_dbl(estm, c->repeat);
 	}
-out:
 	if (restore)
 		(void)sched_setaffinity(0, sizeof(saved), &saved);
-	free(r1);
-	free(o1);
 	free(est);
 	free(estm);
 	il_shared_free(sh, sizeof(*sh));
@@ -308,102 +315,115 @@ out:
 }
 
 /* JSON of one point. */
-static json_t *point_json(uint64_t ws_kb, const struct tk_ctxsw_res *r, int cpu)
+static json_t *point_json(uint64_t ws_kb, const struct cx_point *pt, int cpu)
 {
 	json_t *o = json_object();
 	il_jset(o, "working_set_kb", json_integer((json_int_t)ws_kb));
-	il_jset(o, "ctxsw_ns", json_real(r->ctxsw_ns));
-	il_jset(o, "ctxsw_mean_ns", json_real(r->ctxsw_mean_ns));
-	il_jset(o, "repeat_rel_stddev", json_real(r->rel_stddev));
-	il_jset(o, "round_trip", il_json_summary(r->round));
-	il_jset(o, "overhead", il_json_summary(r->overhead));
+	il_jset(o, "ctxsw_ns", json_real(pt->ctxsw_ns));
+	il_jset(o, "ctxsw_mean_ns", json_real(pt->ctxsw_mean_ns));
+	il_jset(o, "repeat_rel_stddev", json_real(pt->rel_stddev));
+	il_jset(o, "round_trip", il_json_summary(pt->round));
+	il_jset(o, "overhead", il_json_summary(pt->overhead));
 	il_jset(o, "cpu", json_integer(cpu));
-	il_jset(o, "cpu_seen", json_pack("[ii]", r->cpu_seen[0], r->cpu_seen[1]));
+	il_jset(o, "cpu_seen", json_pack("[ii]", pt->cpu_seen[0], pt->cpu_seen[1]));
 	return o;
 }
 
-static int ctxsw_run(int argc, char **argv)
+/* The checks of one point: every round trip measured, both tasks on the CPU. */
+static bool point_checks(json_t *checks, const struct il_common *c, uint64_t kb, int cpu, const struct cx_point *pt)
 {
-	uint64_t ws_kb = 0;
-	bool sweep = false;
-	const struct il_opt opts[] = {
-		{ "working-set", IL_OPT_U64, "KB", "KiB each task touches (one load per 64-byte line) before passing "
-		  "the token on (default 0)", 0, 65536, NULL, &ws_kb },
-		{ "sweep", IL_OPT_FLAG, NULL, "measure at 0,16,64,256,1024 KiB working sets", 0, 0, NULL, &sweep },
-		{ 0 },
-	};
-	struct il_ctx x;
-	il_ctx_begin(&x, argv[0], argc, argv);
-	int prc = il_ctx_parse(&x, "Context-switch cost between two processes or two threads pinned on one CPU\n"
-			       "(lmbench lat_ctx style): a token ring over two pipes, each task touching its\n"
-			       "working set, minus the same loop's cost in one task: p50(round)/2 - p50(overhead).",
-			       IL_C_ITER | IL_C_WARMUP | IL_C_REPEAT | IL_C_MODE | IL_C_CPU, opts);
-	if (prc != IL_RUN)
-		return prc;
-	const struct il_common *c = &x.c;
-	if (c->cpu[0] != c->cpu[1])
-		return il_ctx_usage(&x, "--cpu: both tasks run on one CPU; give one CPU (A), not A,B");
-	if (sweep && il_ctx_given(&x, "working-set"))
-		return il_ctx_usage(&x, "--sweep and --working-set exclude each other; see 'ipclab %s --help'",
-				    x.experiment);
+	char name[64];
+	bool ok = true;
+	(void)snprintf(name, sizeof(name), "ws%" PRIu64 "_round_trips", kb);
+	ok &= tk_check(checks, name, json_integer((json_int_t)(c->iterations * c->repeat)),
+		       json_integer((json_int_t)pt->round->count), pt->round->count == c->iterations * c->repeat);
+	(void)snprintf(name, sizeof(name), "ws%" PRIu64 "_same_cpu", kb);
+	ok &= tk_check(checks, name, json_pack("[ii]", cpu, cpu), json_pack("[ii]", pt->cpu_seen[0], pt->cpu_seen[1]),
+		       pt->cpu_seen[0] == cpu && pt->cpu_seen[1] == cpu);
+	return ok;
+}
+
+static int ctxsw_measure(struct il_ctx *x, void *cfgv)
+{
+	const struct tk_ctxsw_cfg *cfg = cfgv;
+	const struct il_common *c = &x->c;
 	int cpu = c->cpu[0] >= 0 ? c->cpu[0] : tk_first_allowed_cpu();
-	il_jset(x.params, "working_set_kb", sweep ? json_null() : json_integer((json_int_t)ws_kb));
-	il_jset(x.params, "sweep", json_boolean(sweep));
-	il_jset(x.results, "cpu", json_integer(cpu));
-	il_jset(x.results, "clock_read_ns", json_integer((json_int_t)il_clock_read_cost_ns()));
-	il_jset(x.results, "traced", json_boolean(il_trace_loaded()));
-	il_guard_install((unsigned)c->timeout_s);
-	const char *mname = c->mode == IL_MODE_THREAD ? "thread" : "process";
-	bool human = !c->json || c->json_file;
-	if (human) {
-		printf("task ctxsw: %s mode, CPU %d, %" PRIu64 " round trips x %" PRIu64 " repeats (+%" PRIu64 " warm-up)%s\n",
-		       mname, cpu, c->iterations, c->repeat, c->warmup, il_trace_loaded() ? ", traced" : "");
-		printf("%8s %10s %10s %11s %11s %9s\n", "ws_KiB", "ctxsw_ns", "mean_ns", "round_p50", "overhd_p50", "rsd_%");
-	}
+	il_jset(x->results, "cpu", json_integer(cpu));
+	il_jset(x->results, "clock_read_ns", json_integer((json_int_t)il_clock_read_cost_ns()));
 	json_t *points = json_array(), *checks = json_array();
+	il_jset(x->results, "points", points);
+	il_jset(x->results, "checks", checks);
 	int rc = IL_OK;
 	bool ok = true;
-	size_t n = sweep ? N_SWEEP : 1;
-	for (size_t i = 0; i < n && rc == IL_OK; i++) {
-		uint64_t kb = sweep ? sweep_kb[i] : ws_kb;
-		struct tk_ctxsw_res res;
-		il_info("%s, %" PRIu64 " KiB working set", mname, kb);
-		rc = tk_ctxsw_measure(c->mode, cpu, kb, c->iterations, c->warmup, c->repeat, &res);
-		if (rc != IL_OK) {
-			if (rc == IL_FAIL)
-				il_fail("%s", res.why);
-			else
-				il_err("%s", res.why);
-			tk_ctxsw_res_free(&res);
-			break;
+	for (size_t i = 0; i < (cfg->sweep ? N_SWEEP : 1) && rc == IL_OK; i++) {
+		uint64_t kb = cfg->sweep ? sweep_kb[i] : cfg->ws_kb;
+		struct cx_point pt;
+		il_info("%s, %" PRIu64 " KiB working set", c->mode == IL_MODE_THREAD ? "thread" : "process", kb);
+		rc = measure_point(c, cpu, kb, &pt);
+		if (rc == IL_OK) {
+			ok &= point_checks(checks, c, kb, cpu, &pt);
+			json_t *o = point_json(kb, &pt, cpu);
+			if (!cfg->sweep)
+				(void)json_object_update(x->results, o);
+			(void)json_array_append_new(points, o);
 		}
-		json_t *pt = point_json(kb, &res, cpu);
-		char name[64];
-		(void)snprintf(name, sizeof(name), "ws%" PRIu64 "_round_trips", kb);
-		ok &= tk_check(checks, name, json_integer((json_int_t)(c->iterations * c->repeat)),
-			       json_integer((json_int_t)res.round->count), res.round->count == c->iterations * c->repeat);
-		(void)snprintf(name, sizeof(name), "ws%" PRIu64 "_same_cpu", kb);
-		ok &= tk_check(checks, name, json_pack("[ii]", cpu, cpu), json_pack("[ii]", res.cpu_seen[0], res.cpu_seen[1]),
-			       res.cpu_seen[0] == cpu && res.cpu_seen[1] == cpu);
-		if (human)
-			printf("%8" PRIu64 " %10.0f %10.0f %11" PRIu64 " %11" PRIu64 " %9.1f\n", kb, res.ctxsw_ns, res.ctxsw_mean_ns,
-			       il_hist_percentile(res.round, 50), il_hist_percentile(res.overhead, 50), 100 * res.rel_stddev);
-		if (!sweep)
-			(void)json_object_update(x.results, pt);
-		(void)json_array_append_new(points, pt);
-		tk_ctxsw_res_free(&res);
+		point_free(&pt);
 	}
-	il_guard_disarm();
-	il_jset(x.results, "points", points);
-	il_jset(x.results, "checks", checks);
-	if (rc == IL_OK && !ok)
-		rc = IL_FAIL;
-	return il_ctx_finish(&x, rc);
+	return rc == IL_OK && !ok ? IL_FAIL : rc;
 }
+
+static int ctxsw_params(struct il_ctx *x, void *cfgv)
+{
+	const struct tk_ctxsw_cfg *cfg = cfgv;
+	if (x->c.cpu[0] != x->c.cpu[1]) {
+		il_err("--cpu: both tasks run on one CPU; give one CPU (A), not A,B");
+		return IL_USAGE;
+	}
+	if (cfg->sweep && il_ctx_given(x, "working-set")) {
+		il_err("--sweep and --working-set exclude each other; see 'ipclab %s --help'", x->experiment);
+		return IL_USAGE;
+	}
+	il_jset(x->params, "working_set_kb", cfg->sweep ? json_null() : json_integer((json_int_t)cfg->ws_kb));
+	return IL_OK;
+}
+
+static void ctxsw_print(const struct il_ctx *x, const void *cfgv)
+{
+	const struct il_common *c = &x->c;
+	const json_t *r = x->results, *pt;
+	(void)cfgv;
+	printf("task ctxsw: %s mode, CPU %d, %" PRIu64 " round trips x %" PRIu64 " repeats (+%" PRIu64 " warm-up)%s\n",
+	       c->mode == IL_MODE_THREAD ? "thread" : "process", (int)tk_jint(r, "cpu"), c->iterations, c->repeat,
+	       c->warmup, json_is_true(json_object_get(r, "traced")) ? ", traced" : "");
+	printf("%8s %10s %10s %11s %11s %9s\n", "ws_KiB", "ctxsw_ns", "mean_ns", "round_p50", "overhd_p50", "rsd_%");
+	size_t i;
+	json_array_foreach(json_object_get(r, "points"), i, pt)
+		printf("%8" JSON_INTEGER_FORMAT " %10.0f %10.0f %11" JSON_INTEGER_FORMAT " %11" JSON_INTEGER_FORMAT " %9.1f\n",
+		       tk_jint(pt, "working_set_kb"), tk_jnum(pt, "ctxsw_ns"), tk_jnum(pt, "ctxsw_mean_ns"),
+		       tk_jint2(pt, "round_trip", "p50"), tk_jint2(pt, "overhead", "p50"), 100 * tk_jnum(pt, "repeat_rel_stddev"));
+}
+
+static const struct il_opt ctxsw_opts[] = {
+	{ .name = "working-set", .type = IL_OPT_U64, .metavar = "KB", .help = "KiB each task touches (one load per "
+	  "64-byte line) before passing the token on (default 0)", .min = 0, .max = 65536,
+	  .off = IL_CFG(struct tk_ctxsw_cfg, ws_kb, uint64_t) },
+	{ .name = "sweep", .type = IL_OPT_FLAG, .help = "measure at 0,16,64,256,1024 KiB working sets",
+	  .off = IL_CFG(struct tk_ctxsw_cfg, sweep, bool), .param = "sweep" },
+	{ 0 },
+};
 
 const struct il_experiment il_exp_task_ctxsw = {
 	.group = "task",
 	.name = "ctxsw",
 	.summary = "context-switch cost, process vs thread on one CPU, by working-set size (lat_ctx style)",
-	.run = ctxsw_run,
+	.help = "Context-switch cost between two processes or two threads pinned on one CPU\n"
+		"(lmbench lat_ctx style): a token ring over two pipes, each task touching its\n"
+		"working set, minus the same loop's cost in one task: p50(round)/2 - p50(overhead).",
+	.common = IL_C_ITER | IL_C_WARMUP | IL_C_REPEAT | IL_C_MODE | IL_C_CPU,
+	.opts = ctxsw_opts,
+	.cfg_size = sizeof(struct tk_ctxsw_cfg),
+	.params = ctxsw_params,
+	.measure = ctxsw_measure,
+	.print = ctxsw_print,
+	.flags = IL_EXP_GUARD | IL_EXP_TRACED | IL_EXP_PRINT_ON_FAIL,
 };

@@ -10,12 +10,10 @@
  * stack on x86-64, task_struct) is in neither; KernelStack from /proc/meminfo is reported
  * as a system-wide, noisy delta. */
 #include "task.h"
-#include "../core/cleanup.h"
 #include "../core/clock.h"
 #include "../core/experiment.h"
 #include "../core/log.h"
 #include "../core/result.h"
-#include "../core/tp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,23 +30,27 @@
 #define MAX_TASKS 1024u
 #define MAX_POINTS 16u
 
-struct fp_ctx {
+/* One point's idle tasks: they say ready on one pipe and block on the other until its
+ * end of file (our write end closed). */
+struct fp_set {
+	bool thread;
+	unsigned n, started;
 	int ready[2], release[2];
-	uint64_t seq0;
-};
-
-struct fp_thread {
-	struct fp_ctx *c;
-	uint64_t seq;
-	pid_t tid;
+	pid_t *pids;
+	uint64_t *seqs, *t0s;
+	pthread_t *ths;
+	struct fp_thread {
+		struct fp_set *set;
+		uint64_t seq;
+		pid_t tid;
+	} *targs;
 };
 
 /* Says ready, then blocks until the release pipe reaches end of file. */
-static void idle_until_released(struct fp_ctx *c)
+static void idle_until_released(struct fp_set *c)
 {
 	char ch = 'r';
-	while (write(c->ready[1], &ch, 1) < 0 && errno == EINTR)
-		;
+	(void)tk_write_full(c->ready[1], &ch, 1);
 	ssize_t r;
 	while ((r = read(c->release[0], &ch, 1)) != 0 && (r > 0 || errno == EINTR))
 		;
@@ -60,26 +62,23 @@ static void *fp_thread_main(void *arg)
 	uint64_t ts = il_now_ns();
 	t->tid = gettid();
 	tk_tp_start(t->seq, getpid(), t->tid, ts, false);
-	idle_until_released(t->c);
+	idle_until_released(t->set);
 	tk_tp_exit(t->seq, getpid(), t->tid, 0, false);
 	return NULL;
 }
 
-/* Reads n ready bytes; -1 if the pipe ended first. */
-static int wait_ready(struct fp_ctx *c, unsigned n)
+static __attribute__((noreturn)) void fp_process_main(struct fp_set *c, uint64_t seq, pid_t parent)
 {
-	char buf[256];
-	unsigned got = 0;
-	while (got < n) {
-		size_t want = n - got < sizeof(buf) ? n - got : sizeof(buf);
-		ssize_t r = read(c->ready[0], buf, want);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		got += (unsigned)r;
-	}
-	return 0;
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(IL_FAIL);
+	(void)close(c->release[1]); /* only the parent's copy may keep it open */
+	uint64_t ts = il_now_ns();
+	pid_t me = getpid();
+	tk_tp_start(seq, me, me, ts, false);
+	idle_until_released(c);
+	tk_tp_exit(seq, me, me, 0, false);
+	_exit(0);
 }
 
 static void add_mem(struct tk_mem *a, const struct tk_mem *b)
@@ -100,120 +99,132 @@ static void close_pipe(int p[2])
 		}
 }
 
-/* One point: n idle tasks of one kind; total memory into *m; kernel stack delta into *ks. */
-static int measure_point(bool thread, unsigned n, struct tk_mem *m, int64_t *ks, char *why, size_t wl)
+static void set_free(struct fp_set *c)
 {
-	struct fp_ctx c = { { -1, -1 }, { -1, -1 }, 0 };
-	pid_t *pids = calloc(n ? n : 1, sizeof(pid_t));
-	uint64_t *seqs = calloc(n ? n : 1, sizeof(uint64_t)), *t0s = calloc(n ? n : 1, sizeof(uint64_t));
-	pthread_t *ths = calloc(n ? n : 1, sizeof(pthread_t));
-	struct fp_thread *targs = calloc(n ? n : 1, sizeof(struct fp_thread));
-	unsigned started = 0, bad = 0;
-	int rc = IL_OK;
-	memset(m, 0, sizeof(*m));
-	if (!pids || !seqs || !t0s || !ths || !targs) {
-		(void)snprintf(why, wl, "out of memory");
-		rc = IL_NORES;
-		goto out;
+	close_pipe(c->ready);
+	close_pipe(c->release);
+	free(c->pids);
+	free(c->seqs);
+	free(c->t0s);
+	free(c->ths);
+	free(c->targs);
+}
+
+/* Starts n idle tasks of one kind and waits until each said ready. */
+static int set_start(struct fp_set *c)
+{
+	size_t k = c->n ? c->n : 1;
+	c->pids = calloc(k, sizeof(pid_t));
+	c->seqs = calloc(k, sizeof(uint64_t));
+	c->t0s = calloc(k, sizeof(uint64_t));
+	c->ths = calloc(k, sizeof(pthread_t));
+	c->targs = calloc(k, sizeof(struct fp_thread));
+	if (!c->pids || !c->seqs || !c->t0s || !c->ths || !c->targs) {
+		il_err("out of memory");
+		return IL_NORES;
 	}
-	if (pipe2(c.ready, O_CLOEXEC) < 0 || pipe2(c.release, O_CLOEXEC) < 0) {
-		(void)snprintf(why, wl, "pipe: %s", strerror(errno));
-		rc = il_exit_for_errno(errno);
-		goto out;
+	if (pipe2(c->ready, O_CLOEXEC) < 0 || pipe2(c->release, O_CLOEXEC) < 0) {
+		int rc = il_exit_for_errno(errno);
+		il_errno("pipe");
+		return rc;
 	}
-	int64_t ks0 = tk_meminfo_kb("KernelStack");
 	pid_t parent = getpid();
 	(void)fflush(NULL);
-	for (unsigned i = 0; i < n; i++) {
-		seqs[i] = tk_next_seq();
-		tk_tp_spawn(thread ? "footprint-thread" : "footprint-process", seqs[i]);
-		t0s[i] = il_now_ns();
-		if (thread) {
-			targs[i] = (struct fp_thread){ &c, seqs[i], 0 };
-			int e = pthread_create(&ths[i], NULL, fp_thread_main, &targs[i]);
-			if (e) {
-				(void)snprintf(why, wl, "pthread_create of thread %u: %s", i + 1, strerror(e));
-				rc = il_exit_for_errno(e);
-				break;
-			}
-		} else {
-			pid_t pid = fork();
-			if (pid < 0) {
-				(void)snprintf(why, wl, "fork of process %u: %s", i + 1, strerror(errno));
-				rc = il_exit_for_errno(errno);
-				break;
-			}
-			if (pid == 0) {
-				(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-				if (getppid() != parent)
-					_exit(IL_FAIL);
-				(void)close(c.release[1]); /* only the parent's copy may keep it open */
-				uint64_t ts = il_now_ns();
-				pid_t me = getpid();
-				tk_tp_start(seqs[i], me, me, ts, false);
-				idle_until_released(&c);
-				tk_tp_exit(seqs[i], me, me, 0, false);
-				_exit(0);
-			}
-			pids[i] = pid;
+	for (unsigned i = 0; i < c->n; i++, c->started++) {
+		c->seqs[i] = tk_next_seq();
+		tk_tp_spawn(c->thread ? "footprint-thread" : "footprint-process", c->seqs[i]);
+		c->t0s[i] = il_now_ns();
+		int e = 0;
+		if (c->thread) {
+			c->targs[i] = (struct fp_thread){ c, c->seqs[i], 0 };
+			e = pthread_create(&c->ths[i], NULL, fp_thread_main, &c->targs[i]);
+		} else if ((c->pids[i] = fork()) == 0) {
+			fp_process_main(c, c->seqs[i], parent);
+		} else if (c->pids[i] < 0) {
+			e = errno;
 		}
-		started++;
+		if (e) {
+			int rc = il_exit_for_errno(e);
+			errno = e;
+			il_errno("%s of %s %u", c->thread ? "pthread_create" : "fork", c->thread ? "thread" : "process", i + 1);
+			return rc;
+		}
 	}
-	if (rc == IL_OK && wait_ready(&c, n) < 0) {
-		(void)snprintf(why, wl, "the idle tasks did not all report ready");
-		rc = IL_FAIL;
+	char buf[256];
+	for (unsigned got = 0; got < c->n;) {
+		size_t want = c->n - got < sizeof(buf) ? c->n - got : sizeof(buf);
+		ssize_t r = tk_read_full(c->ready[0], buf, want);
+		if (r <= 0) {
+			il_fail("the idle tasks did not all report ready");
+			return IL_FAIL;
+		}
+		got += (unsigned)r;
 	}
+	return IL_OK;
+}
+
+/* Total memory now: ours, plus every child's for processes. */
+static int set_mem(const struct fp_set *c, struct tk_mem *m)
+{
+	struct tk_mem mm;
+	if (tk_read_mem(0, &mm) < 0) {
+		il_err("cannot read /proc/self/smaps_rollup");
+		return IL_UNSUP;
+	}
+	add_mem(m, &mm);
+	for (unsigned i = 0; !c->thread && i < c->n; i++) {
+		if (tk_read_mem(c->pids[i], &mm) < 0) {
+			il_fail("cannot read /proc/%d/smaps_rollup", (int)c->pids[i]);
+			return IL_FAIL;
+		}
+		add_mem(m, &mm);
+	}
+	return IL_OK;
+}
+
+/* End of file on the release pipe wakes every idle task; then each is reaped or joined.
+ * Returns how many processes did not exit 0. */
+static unsigned set_release(struct fp_set *c)
+{
+	unsigned bad = 0;
+	close_pipe(c->release);
+	for (unsigned i = 0; i < c->started; i++) {
+		int st = 0;
+		if (c->thread) {
+			(void)pthread_join(c->ths[i], NULL);
+			tk_tp_reaped(c->seqs[i], getpid(), c->targs[i].tid, 0, il_now_ns() - c->t0s[i]);
+		} else {
+			pid_t r = tk_waitpid(c->pids[i], &st, 0);
+			tk_tp_reaped(c->seqs[i], c->pids[i], c->pids[i], st, il_now_ns() - c->t0s[i]);
+			bad += r != c->pids[i] || !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+		}
+	}
+	c->started = 0;
+	return bad;
+}
+
+/* One point: n idle tasks of one kind; total memory into *m; kernel stack delta into *ks. */
+static int measure_point(bool thread, unsigned n, struct tk_mem *m, int64_t *ks)
+{
+	struct fp_set c = { .thread = thread, .n = n, .ready = { -1, -1 }, .release = { -1, -1 } };
+	memset(m, 0, sizeof(*m));
+	int64_t ks0 = tk_meminfo_kb("KernelStack");
+	int rc = set_start(&c);
 	if (rc == IL_OK) {
 		int64_t ks1 = tk_meminfo_kb("KernelStack");
 		*ks = ks0 >= 0 && ks1 >= 0 ? ks1 - ks0 : 0;
-		struct tk_mem mm;
-		if (tk_read_mem(0, &mm) < 0) {
-			(void)snprintf(why, wl, "cannot read /proc/self/smaps_rollup");
-			rc = IL_UNSUP;
-		} else {
-			add_mem(m, &mm);
-		}
-		for (unsigned i = 0; rc == IL_OK && !thread && i < n; i++) {
-			if (tk_read_mem(pids[i], &mm) < 0) {
-				(void)snprintf(why, wl, "cannot read /proc/%d/smaps_rollup", (int)pids[i]);
-				rc = IL_FAIL;
-			} else {
-				add_mem(m, &mm);
-			}
-		}
+		rc = set_mem(&c, m);
 	}
-	/* release: end of file on the pipe wakes every idle task; then reap/join each */
-	close_pipe(c.release);
-	for (unsigned i = 0; i < started; i++) {
-		int st = 0;
-		if (thread) {
-			(void)pthread_join(ths[i], NULL);
-			tk_tp_reaped(seqs[i], getpid(), targs[i].tid, 0, il_now_ns() - t0s[i]);
-		} else {
-			pid_t r;
-			while ((r = waitpid(pids[i], &st, 0)) < 0 && errno == EINTR)
-				;
-			tk_tp_reaped(seqs[i], pids[i], pids[i], st, il_now_ns() - t0s[i]);
-			if (r != pids[i] || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-				bad++;
-		}
-	}
+	unsigned started = c.started, bad = set_release(&c);
 	if (rc == IL_OK && bad) {
-		(void)snprintf(why, wl, "%u of %u idle processes did not exit 0", bad, started);
+		il_fail("%u of %u idle processes did not exit 0", bad, started);
 		rc = IL_FAIL;
 	}
-out:
-	close_pipe(c.ready);
-	close_pipe(c.release);
-	free(pids);
-	free(seqs);
-	free(t0s);
-	free(ths);
-	free(targs);
+	set_free(&c);
 	return rc;
 }
 
-int tk_footprint_measure(unsigned max, struct tk_fp_point *pts, unsigned *npts, char *why, size_t whylen)
+int tk_footprint_measure(unsigned max, struct tk_fp_point *pts, unsigned *npts)
 {
 	unsigned ns[MAX_POINTS], k = 0;
 	ns[k++] = 0;
@@ -228,7 +239,7 @@ int tk_footprint_measure(unsigned max, struct tk_fp_point *pts, unsigned *npts, 
 		for (unsigned i = 0; i < k; i++) {
 			pts[i].n = ns[i];
 			struct tk_mem *m = kind ? &pts[i].thr : &pts[i].proc;
-			int rc = measure_point(kind == 1, ns[i], m, &ks, why, whylen);
+			int rc = measure_point(kind == 1, ns[i], m, &ks);
 			if (rc != IL_OK)
 				return rc;
 			if (kind)
@@ -270,69 +281,74 @@ static json_t *slope_json(const struct tk_fp_slope *s)
 			 "pte_kb", s->pte);
 }
 
-static int footprint_run(int argc, char **argv)
+static int footprint_measure(struct il_ctx *x, void *cfgv)
 {
-	uint64_t max = 64;
-	const struct il_opt opts[] = {
-		{ "max", IL_OPT_U64, "N", "largest task count; points at 0,1,2,4,..,N (default 64)", 1, MAX_TASKS, NULL, &max },
-		{ 0 },
-	};
-	struct il_ctx x;
-	il_ctx_begin(&x, argv[0], argc, argv);
-	int prc = il_ctx_parse(&x, "Resident (Rss) and proportional (Pss) memory per extra idle process vs per extra\n"
-			       "idle thread, from /proc/<pid>/smaps_rollup, for 0,1,2,4,..,N tasks each blocked\n"
-			       "on a pipe while measured; the per-task cost is the least-squares slope.", 0, opts);
-	if (prc != IL_RUN)
-		return prc;
-	const struct il_common *c = &x.c;
-	il_jset(x.params, "max", json_integer((json_int_t)max));
-	il_jset(x.results, "traced", json_boolean(il_trace_loaded()));
-	il_guard_install((unsigned)c->timeout_s);
+	const struct tk_footprint_cfg *cfg = cfgv;
 	struct tk_fp_point pts[MAX_POINTS];
 	unsigned np = 0;
-	char why[256] = "";
-	int rc = tk_footprint_measure((unsigned)max, pts, &np, why, sizeof(why));
-	il_guard_disarm();
-	if (rc != IL_OK) {
-		if (rc == IL_FAIL)
-			il_fail("%s", why);
-		else
-			il_err("%s", why);
-		if (rc == IL_UNSUP)
-			il_jset(x.results, "unsupported", json_string(why));
-		return il_ctx_finish(&x, rc);
-	}
+	int rc = tk_footprint_measure((unsigned)cfg->max, pts, &np);
+	if (rc == IL_UNSUP)
+		il_jset(x->results, "unsupported", json_string("cannot read /proc/self/smaps_rollup"));
+	if (rc != IL_OK)
+		return rc;
 	struct tk_fp_slope sp, st;
 	tk_footprint_slopes(pts, np, false, &sp);
 	tk_footprint_slopes(pts, np, true, &st);
 	json_t *points = json_array();
 	for (unsigned i = 0; i < np; i++)
-		(void)json_array_append_new(points, json_pack("{sI so so}", "tasks", (json_int_t)pts[i].n,
-			"process", mem_json(&pts[i].proc, pts[i].ks_proc_kb), "thread", mem_json(&pts[i].thr, pts[i].ks_thr_kb)));
-	il_jset(x.results, "points", points);
-	il_jset(x.results, "slope_kb_per_task", json_pack("{so so}", "process", slope_json(&sp), "thread", slope_json(&st)));
-	il_jset(x.results, "pss_ratio_process_over_thread", st.pss > 0 ? json_real(sp.pss / st.pss) : json_null());
-	il_jset(x.results, "not_counted", json_string("kernel memory per task: kernel stack (16 KiB on x86-64), "
-						      "task_struct; page tables are pte_kb"));
-	if (!c->json || c->json_file) {
-		printf("task footprint: up to %" PRIu64 " idle tasks (totals in KiB: us + children for processes)\n", max);
-		printf("%6s %10s %10s %10s %8s   %10s %10s %10s %8s\n", "tasks", "proc_rss", "proc_pss", "proc_priv",
-		       "proc_pte", "thr_rss", "thr_pss", "thr_priv", "thr_pte");
-		for (unsigned i = 0; i < np; i++)
-			printf("%6u %10" PRId64 " %10" PRId64 " %10" PRId64 " %8" PRId64 "   %10" PRId64 " %10" PRId64
-			       " %10" PRId64 " %8" PRId64 "\n", pts[i].n, pts[i].proc.rss_kb, pts[i].proc.pss_kb,
-			       pts[i].proc.private_kb, pts[i].proc.pte_kb, pts[i].thr.rss_kb, pts[i].thr.pss_kb,
-			       pts[i].thr.private_kb, pts[i].thr.pte_kb);
-		printf("per extra task (slope, KiB): process Rss %.1f Pss %.1f private %.1f PTE %.1f; "
-		       "thread Rss %.1f Pss %.1f private %.1f PTE %.1f\n", sp.rss, sp.pss, sp.private_kb, sp.pte, st.rss,
-		       st.pss, st.private_kb, st.pte);
-	}
-	return il_ctx_finish(&x, IL_OK);
+		(void)json_array_append_new(points, json_pack("{sI so so}", "tasks", (json_int_t)pts[i].n, "process",
+			mem_json(&pts[i].proc, pts[i].ks_proc_kb), "thread", mem_json(&pts[i].thr, pts[i].ks_thr_kb)));
+	il_jset(x->results, "points", points);
+	il_jset(x->results, "slope_kb_per_task", json_pack("{so so}", "process", slope_json(&sp), "thread", slope_json(&st)));
+	il_jset(x->results, "pss_ratio_process_over_thread", st.pss > 0 ? json_real(sp.pss / st.pss) : json_null());
+	il_jset(x->results, "not_counted", json_string("kernel memory per task: kernel stack (16 KiB on x86-64), "
+						       "task_struct; page tables are pte_kb"));
+	return IL_OK;
 }
+
+static void footprint_print(const struct il_ctx *x, const void *cfgv)
+{
+	const struct tk_footprint_cfg *cfg = cfgv;
+	const json_t *pt, *sl = json_object_get(x->results, "slope_kb_per_task");
+	printf("task footprint: up to %" PRIu64 " idle tasks (totals in KiB: us + children for processes)\n", cfg->max);
+	printf("%6s %10s %10s %10s %8s   %10s %10s %10s %8s\n", "tasks", "proc_rss", "proc_pss", "proc_priv", "proc_pte",
+	       "thr_rss", "thr_pss", "thr_priv", "thr_pte");
+	size_t i;
+	json_array_foreach(json_object_get(x->results, "points"), i, pt) {
+		const json_t *p = json_object_get(pt, "process"), *t = json_object_get(pt, "thread");
+		printf("%6" JSON_INTEGER_FORMAT " %10" JSON_INTEGER_FORMAT " %10" JSON_INTEGER_FORMAT " %10" JSON_INTEGER_FORMAT
+		       " %8" JSON_INTEGER_FORMAT "   %10" JSON_INTEGER_FORMAT " %10" JSON_INTEGER_FORMAT " %10" JSON_INTEGER_FORMAT
+		       " %8" JSON_INTEGER_FORMAT "\n", tk_jint(pt, "tasks"), tk_jint(p, "rss_kb"), tk_jint(p, "pss_kb"),
+		       tk_jint(p, "private_kb"), tk_jint(p, "pte_kb"), tk_jint(t, "rss_kb"), tk_jint(t, "pss_kb"),
+		       tk_jint(t, "private_kb"), tk_jint(t, "pte_kb"));
+	}
+	const json_t *sp = json_object_get(sl, "process"), *st = json_object_get(sl, "thread");
+	printf("per extra task (slope, KiB): process Rss %.1f Pss %.1f private %.1f PTE %.1f; "
+	       "thread Rss %.1f Pss %.1f private %.1f PTE %.1f\n", tk_jnum(sp, "rss_kb"), tk_jnum(sp, "pss_kb"),
+	       tk_jnum(sp, "private_kb"), tk_jnum(sp, "pte_kb"), tk_jnum(st, "rss_kb"), tk_jnum(st, "pss_kb"),
+	       tk_jnum(st, "private_kb"), tk_jnum(st, "pte_kb"));
+}
+
+static const struct tk_footprint_cfg footprint_defaults = { .max = 64 };
+
+static const struct il_opt footprint_opts[] = {
+	{ .name = "max", .type = IL_OPT_U64, .metavar = "N", .help = "largest task count; points at 0,1,2,4,..,N "
+	  "(default 64)", .min = 1, .max = MAX_TASKS, .off = IL_CFG(struct tk_footprint_cfg, max, uint64_t),
+	  .param = "max" },
+	{ 0 },
+};
 
 const struct il_experiment il_exp_task_footprint = {
 	.group = "task",
 	.name = "footprint",
 	.summary = "resident/proportional memory per extra idle process vs per extra thread (smaps_rollup)",
-	.run = footprint_run,
+	.help = "Resident (Rss) and proportional (Pss) memory per extra idle process vs per extra\n"
+		"idle thread, from /proc/<pid>/smaps_rollup, for 0,1,2,4,..,N tasks each blocked\n"
+		"on a pipe while measured; the per-task cost is the least-squares slope.",
+	.opts = footprint_opts,
+	.cfg_size = sizeof(struct tk_footprint_cfg),
+	.cfg_defaults = &footprint_defaults,
+	.measure = footprint_measure,
+	.print = footprint_print,
+	.flags = IL_EXP_GUARD | IL_EXP_TRACED,
 };

@@ -1,6 +1,6 @@
 /* task.h - what the "task" experiments (process vs thread costs) share: the task life
- * cycle tracepoints, /proc readers, named checks, and the measurement entry points that
- * "task summary" calls in-process. Not an experiment itself. */
+ * cycle tracepoints, /proc readers, named checks, and the config structs of the
+ * experiments that "task summary" calls in-process. Not an experiment itself. */
 #ifndef IPCLAB_TASK_H
 #define IPCLAB_TASK_H
 
@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../core/experiment.h"
 #include "../core/hist.h"
 
 /* ---------------------------------------------------------------- tracepoints */
@@ -21,7 +22,18 @@ void tk_tp_start(uint64_t seq, pid_t pid, pid_t tid, uint64_t t_start, bool prox
 void tk_tp_exit(uint64_t seq, pid_t pid, pid_t tid, int status, bool proxy);
 void tk_tp_reaped(uint64_t seq, pid_t pid, pid_t tid, int status, uint64_t latency_ns);
 
-/* ---------------------------------------------------------------- /proc */
+/* ---------------------------------------------------------------- /proc and OS idioms */
+
+/* Reads a small file (/proc, /sys) into buf, NUL-terminated; its length or -1. */
+ssize_t tk_read_file(const char *path, char *buf, size_t len);
+/* read() until len bytes, end of file or an error other than EINTR; bytes read, or -1
+ * when nothing was read and an error occurred. */
+ssize_t tk_read_full(int fd, void *buf, size_t len);
+/* write() until len bytes or an error other than EINTR; bytes written, or -1 when
+ * nothing was written. */
+ssize_t tk_write_full(int fd, const void *buf, size_t len);
+/* waitpid() again on EINTR; its result. */
+pid_t tk_waitpid(pid_t pid, int *status, int options);
 
 /* Resident memory of a process from /proc/PID/smaps_rollup (pid 0: ourselves), in KiB. */
 struct tk_mem {
@@ -35,6 +47,12 @@ int64_t tk_meminfo_kb(const char *key);
 int tk_thread_count(void);
 /* The first CPU we may run on (sched_getaffinity), 0 if unknown. */
 int tk_first_allowed_cpu(void);
+/* Counts the children of every thread of ours (/proc/self/task/TID/children); -1 on error. */
+int tk_count_children(void);
+/* State letter and parent of pid from /proc/PID/stat; 0 if gone. */
+char tk_proc_state(pid_t pid, pid_t *ppid);
+/* Waits at most ms for end of file on fd: the only task holding the write end died. */
+bool tk_wait_eof(int fd, int ms);
 
 /* ---------------------------------------------------------------- checks and output */
 
@@ -43,64 +61,66 @@ int tk_first_allowed_cpu(void);
 bool tk_check(json_t *checks, const char *name, json_t *expected, json_t *actual, bool pass);
 /* Puts the wait status in words ("exited 0", "killed by SIGSEGV") into buf. */
 const char *tk_wait_str(int st, char *buf, size_t len);
+/* The one message of a failure with exit code rc: il_fail for IL_FAIL (a check), il_err
+ * otherwise (could not run). */
+void tk_log_rc(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Least-squares slope of y over x (n points); 0 when n < 2 or x is constant. */
 double tk_slope(const double *x, const double *y, size_t n);
 /* A histogram on the heap (they are ~18 KiB), initialised; NULL on ENOMEM. */
 struct il_hist *tk_hist_new(uint64_t max_ns);
+/* Readers of a results object for the human tables: o[k] (o[k][k2] for the 2-key forms);
+ * 0, 0.0 or "?" when missing. */
+json_int_t tk_jint(const json_t *o, const char *k);
+json_int_t tk_jint2(const json_t *o, const char *k, const char *k2);
+double tk_jnum(const json_t *o, const char *k);
+const char *tk_jstr(const json_t *o, const char *k);
 
-/* ---------------------------------------------------------------- measurements */
+/* ---------------------------------------------------------------- the experiments' configs
+ * For composition (task summary): il_experiment_call(x, &il_exp_task_spawn, &common,
+ * &cfg, &results) with the common options in struct il_common. */
 
 enum tk_method { TK_FORK, TK_VFORK, TK_POSIX_SPAWN, TK_CLONE, TK_PTHREAD, TK_PTHREAD_DETACHED, TK_NMETHODS };
 extern const char *const tk_method_names[];
 enum tk_exec { TK_EXEC_NOP, TK_EXEC_SELF };
 
-/* One spawn measurement: create a do-nothing task, wait for it, warmup + iterations times. */
+/* task spawn: --iterations/--warmup tasks by method; or the memory sweep. */
 struct tk_spawn_cfg {
-	int method;          /* enum tk_method */
-	int exec;            /* enum tk_exec, posix_spawn only */
-	uint64_t iterations, warmup;
-	uint64_t budget_ns;  /* 0: no limit; else stop measuring after this (at least 3 samples) */
+	int method;         /* enum tk_method */
+	int exec;           /* enum tk_exec, posix_spawn only */
+	uint64_t touch_mb;  /* 0: nothing touched */
+	bool sweep, huge;
+	uint64_t budget_ms; /* --sweep: per variant */
 };
-struct tk_spawn_res {
-	uint64_t spawned, started, exited_ok, reaped, measured;
-	struct il_hist *to_return, *to_start, *to_reaped; /* owned */
-	char why[256];       /* the failure, when the result is not IL_OK */
-};
-/* Returns an exit code; res histograms are allocated here (free with tk_spawn_res_free). */
-int tk_spawn_measure(const struct tk_spawn_cfg *cfg, struct tk_spawn_res *res);
-void tk_spawn_res_free(struct tk_spawn_res *res);
-/* JSON of a measured variant: counts and the three summaries. */
-json_t *tk_spawn_res_json(const struct tk_spawn_res *res);
+extern const struct il_experiment il_exp_task_spawn;
 
-/* One context-switch point: 2 tasks pinned on cpu passing a token over pipes. */
-struct tk_ctxsw_res {
-	double ctxsw_ns;         /* median over repeats of round_p50/2 - overhead_p50 */
-	double ctxsw_mean_ns;    /* the same from means */
-	double rel_stddev;       /* repeat-to-repeat, of ctxsw_ns */
-	struct il_hist *round, *overhead; /* owned: merged over repeats */
-	int cpu_seen[2];         /* CPU of each task at its end */
-	char why[256];
+/* task ctxsw: --mode, --cpu (one), --iterations/--warmup/--repeat. */
+struct tk_ctxsw_cfg {
+	uint64_t ws_kb;
+	bool sweep;
 };
-int tk_ctxsw_measure(int mode, int cpu, uint64_t ws_kb, uint64_t iterations, uint64_t warmup,
-		     uint64_t repeat, struct tk_ctxsw_res *res);
-void tk_ctxsw_res_free(struct tk_ctxsw_res *res);
+extern const struct il_experiment il_exp_task_ctxsw;
 
-/* Footprint: total Rss/Pss with n idle processes vs n idle threads. */
+/* task footprint: points at 0,1,2,4,..,max idle tasks of each kind. */
+struct tk_footprint_cfg {
+	uint64_t max;
+};
+extern const struct il_experiment il_exp_task_footprint;
+
+/* task isolation: no options (cfg NULL). */
+extern const struct il_experiment il_exp_task_isolation;
+
+/* Footprint's measurement, for its unit test: total Rss/Pss with n idle processes vs n
+ * idle threads, for n = 0,1,2,4,..,max (max included); logs once, returns an exit code. */
 struct tk_fp_point {
 	unsigned n;
 	struct tk_mem proc, thr; /* proc: sums over us + the n children */
 	int64_t ks_proc_kb, ks_thr_kb; /* KernelStack delta (system-wide, noisy) */
 };
-/* Fills pts[0..npts) for n = 0,1,2,4,..,max (max included); returns an exit code. */
-int tk_footprint_measure(unsigned max, struct tk_fp_point *pts, unsigned *npts, char *why, size_t whylen);
+int tk_footprint_measure(unsigned max, struct tk_fp_point *pts, unsigned *npts);
 /* Slopes (KiB per extra task) over the points. */
 struct tk_fp_slope {
 	double rss, pss, private_kb, pte;
 };
 void tk_footprint_slopes(const struct tk_fp_point *pts, unsigned n, bool thread, struct tk_fp_slope *s);
-
-/* Isolation: runs every check, appends them to checks; returns the number that failed
- * (or -exit code when the checks could not be run). */
-int tk_isolation_run(json_t *checks, json_t *outcomes);
 
 #endif

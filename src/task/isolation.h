@@ -1,0 +1,58 @@
+/* isolation.h - what the two files of "task isolation" share: the scenarios' state,
+ * the sacrificial children, the named checks. isolation.c: the experiment and the crash
+ * scenarios; isolation_life.c: the lifetime scenarios (PDEATHSIG, detached thread,
+ * orphan). */
+#ifndef IPCLAB_TASK_ISOLATION_H
+#define IPCLAB_TASK_ISOLATION_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "task.h"
+
+#define DEATH_WAIT_MS 10000
+
+/* Shared with the sacrificial children (MAP_SHARED). */
+struct iso_shared {
+	volatile int thread_started, main_after_join;
+	volatile pid_t grandchild;
+	volatile pid_t dtid;
+	volatile int d_started, d_finished;
+};
+
+/* The run: checks and outcomes (results), failed checks counted. */
+struct iso {
+	json_t *checks, *outcomes;
+	struct iso_shared *sh;
+	int failed;
+};
+
+/* A scenario: IL_OK when it ran (its checks say what held), else an exit code after one
+ * message. */
+int iso_pdeathsig(struct iso *c);
+int iso_detached_thread(struct iso *c);
+int iso_orphan(struct iso *c);
+
+/* Records a named check (tk_check) and counts it if it failed. */
+void iso_check(struct iso *c, const char *name, json_t *expected, json_t *actual, bool pass);
+/* Forks a sacrificial child in a new process group that the guard kills on Ctrl-C or
+ * timeout; the child dies with us (PDEATHSIG). Returns the pid (0 in the child). */
+pid_t iso_fork_sacrificial(const char *name);
+/* The scenario is over: its group is gone, the guard forgets it. */
+void iso_done_sacrificial(pid_t pid);
+/* The failed call's errno as one message and an exit code. */
+int iso_sys_error(const char *call);
+/* waitpid (EINTR retried), *st 0 first; its result. */
+pid_t iso_wait(pid_t pid, int *st);
+/* The wait status in words, as a JSON string. */
+json_t *iso_status(int st);
+bool iso_killed_by(int st, int sig);
+bool iso_exited_0(int st);
+/* One "ready" byte: written; read (false on end of file). */
+void iso_write_byte(int fd);
+bool iso_read_byte(int fd);
+void iso_close_fd(int *fd);
+void iso_close_pair(int p[2]);
+
+#endif

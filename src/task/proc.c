@@ -1,0 +1,195 @@
+/* proc.c - what the task experiments read from /proc (memory, threads, children, state)
+ * and the OS idioms they share (full reads and writes, waitpid, a bounded wait for the
+ * death of a task through a pipe only it holds). */
+#include "task.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../core/clock.h"
+
+ssize_t tk_read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = tk_read_full(fd, buf, len - 1);
+	(void)close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	return n;
+}
+
+ssize_t tk_read_full(int fd, void *buf, size_t len)
+{
+	size_t n = 0;
+	while (n < len) {
+		ssize_t r = read(fd, (char *)buf + n, len - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && !n)
+			return -1;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	return (ssize_t)n;
+}
+
+ssize_t tk_write_full(int fd, const void *buf, size_t len)
+{
+	size_t n = 0;
+	while (n < len) {
+		ssize_t r = write(fd, (const char *)buf + n, len - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return n ? (ssize_t)n : -1;
+		n += (size_t)r;
+	}
+	return (ssize_t)n;
+}
+
+pid_t tk_waitpid(pid_t pid, int *status, int options)
+{
+	pid_t r;
+	while ((r = waitpid(pid, status, options)) < 0 && errno == EINTR)
+		;
+	return r;
+}
+
+/* The value of "Key:  N kB" in text, -1 if absent. */
+static int64_t kb_field(const char *text, const char *key)
+{
+	size_t kl = strlen(key);
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (!strncmp(p, key, kl) && p[kl] == ':')
+			return strtoll(p + kl + 1, NULL, 10);
+	}
+	return -1;
+}
+
+int tk_read_mem(pid_t pid, struct tk_mem *m)
+{
+	char path[64], buf[4096];
+	memset(m, 0, sizeof(*m));
+	if (pid)
+		(void)snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+	else
+		(void)snprintf(path, sizeof(path), "/proc/self/smaps_rollup");
+	if (tk_read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	m->rss_kb = kb_field(buf, "Rss");
+	m->pss_kb = kb_field(buf, "Pss");
+	int64_t pc = kb_field(buf, "Private_Clean"), pd = kb_field(buf, "Private_Dirty");
+	m->private_kb = (pc < 0 ? 0 : pc) + (pd < 0 ? 0 : pd);
+	m->anon_huge_kb = kb_field(buf, "AnonHugePages");
+	if (m->rss_kb < 0 || m->pss_kb < 0)
+		return -1;
+	if (pid)
+		(void)snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	else
+		(void)snprintf(path, sizeof(path), "/proc/self/status");
+	if (tk_read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	m->pte_kb = kb_field(buf, "VmPTE");
+	return 0;
+}
+
+int64_t tk_meminfo_kb(const char *key)
+{
+	char buf[8192];
+	if (tk_read_file("/proc/meminfo", buf, sizeof(buf)) <= 0)
+		return -1;
+	return kb_field(buf, key);
+}
+
+int tk_thread_count(void)
+{
+	char buf[4096];
+	if (tk_read_file("/proc/self/status", buf, sizeof(buf)) <= 0)
+		return -1;
+	const char *p = strstr(buf, "\nThreads:");
+	return p ? atoi(p + 9) : -1;
+}
+
+int tk_first_allowed_cpu(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		for (int i = 0; i < CPU_SETSIZE; i++)
+			if (CPU_ISSET(i, &set))
+				return i;
+	return 0;
+}
+
+int tk_count_children(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return -1;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[300], buf[4096];
+		(void)snprintf(path, sizeof(path), "/proc/self/task/%s/children", e->d_name);
+		if (tk_read_file(path, buf, sizeof(buf)) < 0)
+			continue;
+		for (char *p = buf; *p;) {
+			while (*p == ' ' || *p == '\n')
+				p++;
+			if (*p) {
+				n++;
+				while (*p && *p != ' ' && *p != '\n')
+					p++;
+			}
+		}
+	}
+	(void)closedir(d);
+	return n;
+}
+
+char tk_proc_state(pid_t pid, pid_t *ppid)
+{
+	char path[64], buf[512];
+	(void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (tk_read_file(path, buf, sizeof(buf)) <= 0)
+		return 0;
+	char *rp = strrchr(buf, ')'), st = 0;
+	int pp = 0;
+	if (!rp || sscanf(rp + 1, " %c %d", &st, &pp) != 2)
+		return 0;
+	*ppid = pp;
+	return st;
+}
+
+bool tk_wait_eof(int fd, int ms)
+{
+	uint64_t deadline = il_now_ns() + (uint64_t)ms * 1000000;
+	for (;;) {
+		uint64_t now = il_now_ns();
+		if (now >= deadline)
+			return false;
+		struct pollfd p = { fd, POLLIN, 0 };
+		int r = poll(&p, 1, (int)((deadline - now) / 1000000 + 1));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		char ch;
+		ssize_t n = read(fd, &ch, 1);
+		if (n == 0)
+			return true;
+		if (n < 0 && errno != EINTR && errno != EAGAIN)
+			return false;
+	}
+}
