@@ -6,24 +6,13 @@
  * other experiment's measure called as a function (il_experiment_call) with its config
  * struct; its results are read back from the JSON object it fills. */
 #include "task.h"
-#include "../core/cleanup.h"
-#include "../core/clock.h"
+#include "../ipc/latency.h"
 #include "../core/experiment.h"
 #include "../core/log.h"
 #include "../core/result.h"
-#include "../core/spawn.h"
-#include "../core/tp.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
-extern const struct il_experiment il_exp_ipc_latency;
 
 #define SPAWN_ITER 1000
 #define SPAWN_WARM 100
@@ -31,8 +20,8 @@ extern const struct il_experiment il_exp_ipc_latency;
 #define CTX_WARM 1000
 #define CTX_REP 3
 #define FP_MAX 16
-#define IPC_ITER "10000"
-#define IPC_WARM "1000"
+#define IPC_ITER 10000
+#define IPC_WARM 1000
 
 /* One row: metric, unit, the process and thread values (null when not numeric). */
 static json_t *row(const char *metric, const char *unit, json_t *proc, json_t *thr)
@@ -59,10 +48,9 @@ struct sum {
 	json_t *rows, *details, *checks;
 };
 
-static int sum_rows(struct sum *s, json_t *r)
+static void sum_rows(struct sum *s, json_t *r)
 {
 	(void)json_array_append_new(s->rows, r);
-	return IL_OK;
 }
 
 /* Creation: fork vs pthread, task spawn's measure. */
@@ -90,9 +78,9 @@ static int part_spawn(struct sum *s)
 			rc = IL_FAIL;
 	}
 	if (rc == IL_OK) {
-		(void)sum_rows(s, row("creation to start, p50", "ns", json_integer(tk_jint2(r[0], "to_start", "p50")),
+		sum_rows(s, row("creation to start, p50", "ns", json_integer(tk_jint2(r[0], "to_start", "p50")),
 				      json_integer(tk_jint2(r[1], "to_start", "p50"))));
-		(void)sum_rows(s, row("creation to reaped, p50", "ns", json_integer(tk_jint2(r[0], "to_reaped", "p50")),
+		sum_rows(s, row("creation to reaped, p50", "ns", json_integer(tk_jint2(r[0], "to_reaped", "p50")),
 				      json_integer(tk_jint2(r[1], "to_reaped", "p50"))));
 		il_jset(s->details, "spawn", json_pack("{so so}", "fork", pick(r[0], keys), "pthread", pick(r[1], keys)));
 	}
@@ -126,7 +114,7 @@ static int part_ctxsw(struct sum *s)
 		json_decref(r);
 	}
 	if (rc == IL_OK)
-		(void)sum_rows(s, row("context switch, 0 KiB working set", "ns", json_real(v[0]), json_real(v[1])));
+		sum_rows(s, row("context switch, 0 KiB working set", "ns", json_real(v[0]), json_real(v[1])));
 	il_jset(s->details, "ctxsw", cx);
 	return rc;
 }
@@ -142,11 +130,11 @@ static int part_footprint(struct sum *s)
 		static const char *const keys[] = { "pss_kb", "rss_kb", "pte_kb", NULL };
 		const json_t *sl = json_object_get(r, "slope_kb_per_task"), *p = json_object_get(sl, "process"),
 			     *t = json_object_get(sl, "thread");
-		(void)sum_rows(s, row("memory per extra idle task, Pss", "KiB", json_real(tk_jnum(p, "pss_kb")),
+		sum_rows(s, row("memory per extra idle task, Pss", "KiB", json_real(tk_jnum(p, "pss_kb")),
 				      json_real(tk_jnum(t, "pss_kb"))));
-		(void)sum_rows(s, row("memory per extra idle task, Rss", "KiB", json_real(tk_jnum(p, "rss_kb")),
+		sum_rows(s, row("memory per extra idle task, Rss", "KiB", json_real(tk_jnum(p, "rss_kb")),
 				      json_real(tk_jnum(t, "rss_kb"))));
-		(void)sum_rows(s, row("page tables per extra idle task", "KiB", json_real(tk_jnum(p, "pte_kb")),
+		sum_rows(s, row("page tables per extra idle task", "KiB", json_real(tk_jnum(p, "pte_kb")),
 				      json_real(tk_jnum(t, "pte_kb"))));
 		il_jset(s->details, "footprint", json_pack("{si so so}", "max", FP_MAX, "process", pick(p, keys), "thread",
 							   pick(t, keys)));
@@ -166,7 +154,7 @@ static int part_isolation(struct sum *s)
 		char a[96], b[96];
 		(void)snprintf(a, sizeof(a), "worker %s, parent survives", tk_jstr(json_object_get(o, "process_crash"), "worker"));
 		(void)snprintf(b, sizeof(b), "whole process %s", tk_jstr(json_object_get(o, "thread_crash"), "process"));
-		(void)sum_rows(s, row("one worker crashes (NULL write)", "outcome", json_string(a), json_string(b)));
+		sum_rows(s, row("one worker crashes (NULL write)", "outcome", json_string(a), json_string(b)));
 		json_int_t failed = tk_jint(r, "checks_failed");
 		(void)tk_check(s->checks, "isolation_all_checks_pass", json_integer(0), json_integer(failed), failed == 0);
 	}
@@ -176,68 +164,32 @@ static int part_isolation(struct sum *s)
 	return rc;
 }
 
-/* Runs "ipc latency --mode MODE" in-process; returns its results object (or NULL). */
-static json_t *ipc_latency(const char *mode, unsigned timeout_s)
-{
-	int fd = memfd_create("ipclab-summary", MFD_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	char jarg[64], targ[32];
-	(void)snprintf(jarg, sizeof(jarg), "--json=/proc/self/fd/%d", fd);
-	(void)snprintf(targ, sizeof(targ), "--timeout=%u", timeout_s);
-	char name[] = "ipc latency";
-	char *argv[] = { name, (char *)"--transport", (char *)"pipe", (char *)"--mode", (char *)mode,
-			 (char *)"--iterations", (char *)IPC_ITER, (char *)"--warmup", (char *)IPC_WARM, jarg, targ,
-			 (char *)"--quiet", NULL };
-	(void)fflush(stdout);
-	/* its human table goes to stdout with --json=FILE: keep it out of ours */
-	int saved = dup(STDOUT_FILENO), devnull = saved >= 0 ? open("/dev/null", O_WRONLY | O_CLOEXEC) : -1;
-	if (devnull >= 0)
-		(void)dup2(devnull, STDOUT_FILENO);
-	int rc = il_experiment_main(&il_exp_ipc_latency, (int)(sizeof(argv) / sizeof(argv[0]) - 1), argv);
-	(void)fflush(stdout);
-	if (devnull >= 0) {
-		(void)dup2(saved, STDOUT_FILENO);
-		(void)close(devnull);
-	}
-	if (saved >= 0)
-		(void)close(saved);
-	json_t *res = NULL;
-	if (rc == IL_OK && lseek(fd, 0, SEEK_SET) == 0) {
-		json_error_t err;
-		json_t *d = json_loadfd(fd, 0, &err);
-		if (d) {
-			res = json_incref(json_object_get(d, "results"));
-			json_decref(d);
-		}
-	}
-	(void)close(fd);
-	return res;
-}
-
-
 /* Communication: the pipe round trip of ipc latency, process vs thread. */
 static int part_ipc(struct sum *s)
 {
-	const struct il_common *c = &s->x->c;
+	struct il_common c = s->x->c;
+	c.iterations = IPC_ITER;
+	c.warmup = IPC_WARM;
+	c.repeat = 1;
+	c.cpu[0] = c.cpu[1] = -1;
+	struct il_latency_cfg cfg = il_latency_defaults;
+	cfg.transport = il_transport_index("pipe");
+	json_t *r[2] = { NULL, NULL };
+	int rc = IL_OK;
 	il_info("ipc latency: pipe, process vs thread");
-	json_t *lp = ipc_latency("process", (unsigned)c->timeout_s);
-	json_t *lt = ipc_latency("thread", (unsigned)c->timeout_s);
-	/* the called experiment set its own log prefix, quietness and watchdog */
-	il_log_set_prefix(s->x->experiment);
-	il_log_set_quiet(c->quiet);
-	il_guard_install((unsigned)c->timeout_s);
-	if (lp && lt) {
-		(void)sum_rows(s, row("pipe round trip (ipc latency), p50", "ns", json_integer(tk_jint2(lp, "rtt", "p50")),
-				      json_integer(tk_jint2(lt, "rtt", "p50"))));
-		il_jset(s->details, "ipc_latency", json_pack("{s{sO} s{sO}}", "process", "rtt", json_object_get(lp, "rtt"),
-							     "thread", "rtt", json_object_get(lt, "rtt")));
-	} else {
-		il_ctx_warn(s->x, "ipc latency could not be run in-process; its row is missing");
+	for (int m = 0; m < 2 && rc == IL_OK; m++) {
+		c.mode = m;
+		rc = il_experiment_call(s->x, &il_exp_ipc_latency, &c, &cfg, &r[m]);
 	}
-	json_decref(lp);
-	json_decref(lt);
-	return IL_OK;
+	if (rc == IL_OK) {
+		sum_rows(s, row("pipe round trip (ipc latency), p50", "ns", json_integer(tk_jint2(r[0], "rtt", "p50")),
+				      json_integer(tk_jint2(r[1], "rtt", "p50"))));
+		il_jset(s->details, "ipc_latency", json_pack("{s{sO} s{sO}}", "process", "rtt", json_object_get(r[0], "rtt"),
+							     "thread", "rtt", json_object_get(r[1], "rtt")));
+	}
+	json_decref(r[0]);
+	json_decref(r[1]);
+	return rc;
 }
 
 struct summary_cfg {
