@@ -55,7 +55,7 @@ help:
 	@echo "make check      install missing packages, build with WERROR=1, run every test"
 	@echo "make bench      matrix (FULL=1: the full one) + trace-analysis speed + report, results/<UTC timestamp>/"
 	@echo "make report     deps + build + quick matrix traced + figures + report.html"
-	@echo "make lint       cppcheck, clang-tidy (if installed) and shellcheck"
+	@echo "make lint       cppcheck, clang-tidy (if installed), shellcheck and pyflakes3"
 	@echo "make clean      remove $(BUILD)/"
 
 deps:
@@ -130,8 +130,8 @@ lint:
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 		--suppress=missingIncludeSystem --suppress=unknownMacro -I src -I trace src
 	$(Q)shellcheck -x $(SHELL_SCRIPTS)
-	$(Q)for f in $(PY_SCRIPTS); do /usr/bin/python3 -m py_compile "$$f" || exit 1; done
-	$(Q)echo "lint: cppcheck, shellcheck and python byte-compile clean"
+	$(Q)pyflakes3 scripts/ipclab_tools tests/tools $(PY_SCRIPTS)
+	$(Q)echo "lint: cppcheck, shellcheck and pyflakes3 clean"
 
 # ---- babeltrace2 plugin "ipclab" (sink.ipclab.analyze): src/analyze/*.c plus the core's
 # histogram code, compiled position-independent into the plugin (the core library's

@@ -1,45 +1,12 @@
-"""core.py - rows shared by several sections: every ipc latency run (the pipe histograms,
-the perf bench comparison and the tracing cost read them), the perf bench references,
-the harness overhead, the traces and the status of every run of the matrix."""
+"""rows.py - rows shared by several sections: every ipc latency run (the pipe histograms,
+the perf bench comparison and the tracing cost read them), the perf bench references, the
+harness overhead, the traces, the traced/untraced pairs and the status of every run."""
 
 import os
 
-from .common import NOISY, REF_TOLERANCE, num
-
-# ------------------------------------------------------------------ derived rows
-
-def placement_of(params):
-    """(short key, human text) of an ipclab run's placement."""
-    pl = params.get("placement")
-    cpu = params.get("cpu")
-    if pl == "same-cpu" and cpu:
-        return "same-cpu", "same CPU (both on %d)" % cpu[0]
-    if pl == "cross-cpu" and cpu:
-        return "cross-cpu", "cross-CPU (initiator %d, responder %d)" % (cpu[0], cpu[1])
-    return pl or "unpinned", "unpinned"
-
-
-def short_placement(pkey, cpu):
-    """'same CPU 0', 'cross-CPU 0→1': the figure label of an ipclab placement."""
-    if pkey == "same-cpu" and cpu:
-        return "same CPU %d" % cpu[0]
-    if pkey == "cross-cpu" and cpu:
-        return "cross-CPU %d→%d" % (cpu[0], cpu[1])
-    return pkey
-
-
-def cpus_observed(results):
-    """'initiator {..} responder {..}' from every repeat's start/end CPU."""
-    ini, resp = set(), set()
-    for r in results.get("repeats", []) or []:
-        c = r.get("cpu", {})
-        ini.update(x for x in c.get("initiator", []) if num(x) and x >= 0)
-        resp.update(x for x in c.get("responder", []) if num(x) and x >= 0)
-    if not ini and not resp:
-        return None, None, None
-    fmt = lambda s: ",".join(str(x) for x in sorted(s)) or "?"
-    return "initiator %s, responder %s" % (fmt(ini), fmt(resp)), ini, resp
-
+from .. import leftovers, placement
+from ..fmt import num
+from .thresholds import NOISY, REF_TOLERANCE
 
 def latency_rows(res):
     rows = []
@@ -53,8 +20,9 @@ def latency_rows(res):
             if not isinstance(rtt, dict):
                 continue
             p = doc.get("params", {})
-            pkey, ptext = placement_of(p)
-            obs, ini, resp = cpus_observed(r)
+            pkey, ptext, pshort = placement.of_params(p)
+            ini, resp = placement.observed(r)
+            obs = placement.observed_text(ini, resp) if ini is not None else None
             cpu = p.get("cpu")
             migrated = False
             if cpu and ini is not None:
@@ -79,7 +47,7 @@ def latency_rows(res):
                 "clock_read_ns": r.get("clock_read_ns"),
                 "traced_flag": r.get("traced"),
                 "trace_status": doc.get("sysinfo", {}).get("trace_status"),
-                "label": "%s, %s, %s" % (p.get("transport"), p.get("mode"), short_placement(pkey, cpu)),
+                "label": "%s, %s, %s" % (p.get("transport"), p.get("mode"), pshort),
                 "doc": doc,
             })
     # label runs uniquely when a mode/placement repeats (full matrix rounds)
@@ -258,10 +226,43 @@ def status_rows(res):
             "index": m.get("index"), "id": m.get("id"), "kind": m.get("kind"),
             "variant": m.get("variant"), "status": m.get("status"), "exit_code": m.get("exit_code"),
             "elapsed_s": m.get("elapsed_s"), "reason": m.get("reason"),
-            "leftovers": "; ".join(m.get("leftovers") or []),
+            # liblttng-ust's own files are never leftovers (leftovers.py), even in folders
+            # written before the runner knew it
+            "leftovers": "; ".join(e for e in m.get("leftovers") or [] if not leftovers.tracer_owned(e)),
             "leftovers_transient": "; ".join(m.get("leftovers_transient") or []),
             "stderr": m.get("stderr"), "command": m.get("command"),
         })
     return rows
 
 
+# the headline number of a traced/untraced pair, per experiment: (what, getter from results)
+HEADLINE = {
+    "ipc latency": ("round trip p50 (ns)", lambda r: (r.get("rtt") or {}).get("p50")),
+    "signal latency": ("round trip p50 (ns)", lambda r: (r.get("rtt") or {}).get("p50")),
+    "sync handoff": ("round trip p50 (ns)", lambda r: (r.get("rtt") or {}).get("p50")),
+    "task spawn": ("creation to start p50 (ns)", lambda r: (r.get("to_start") or {}).get("p50")),
+    "core overhead": ("tracepoint call site (ns)", lambda r: r.get("tracepoint_ns")),
+    "sync race": ("ns per increment", lambda r: r.get("ns_per_increment")),
+    "sync event": ("wake latency p50 (ns)", lambda r: (r.get("wake_latency") or {}).get("p50")),
+}
+
+
+def traced_pairs(res):
+    """Every run with an untraced result and a traced twin: its headline number both ways."""
+    rows = []
+    for rid in res.order():
+        u, t = res.runs.get((rid, "untraced")), res.runs.get((rid, "traced"))
+        if not u or not t:
+            continue
+        exp = u.get("experiment")
+        what, get = HEADLINE.get(exp, (None, lambda r: None))
+        uv, tv = get(u.get("results") or {}), get(t.get("results") or {})
+        trace = res.traces.get(rid) or {}
+        ev = trace.get("events") if isinstance(trace.get("events"), dict) else {}
+        rows.append({"id": rid, "experiment": exp, "metric": what, "untraced": uv, "traced": tv,
+                     "delta": tv - uv if num(tv) and num(uv) else None,
+                     # a relative change of a near-zero quantity (an untraced tracepoint) means nothing
+                     "delta_rel": (tv - uv) / uv if num(tv) and num(uv) and abs(uv) >= 1.0 else None,
+                     "events": ev.get("total"), "discarded": ev.get("discarded_events"),
+                     "traced_really": bool(trace.get("traced")) and (t.get("results") or {}).get("traced") is not False})
+    return rows

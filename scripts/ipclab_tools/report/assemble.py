@@ -1,4 +1,4 @@
-"""build.py - scripts/report's main work: read a results directory, convert every JSON
+"""assemble.py - scripts/report's main work: read a results directory, convert every JSON
 result into data/*.tsv (sections by area), draw the figures from those files and write
 report.html: warnings first, then signals, IPC, sync, tasks, references, tracing cost,
 the runs, noisy rows, the environment."""
@@ -8,48 +8,17 @@ import json
 import os
 
 from . import ipc, refs, signals, sync, tasks, traceana
-from .common import (NOISY, Ctx, Figures, Page, Results, esc, fmt_g, fmt_ns, fmt_pct, fmt_us, link, n, num,
-                     us, write_tsv)
-from .core import latency_rows, overhead_rows, perf_rows, status_rows, trace_rows, tracing_rows
+from .context import Ctx
+from .figures import Figures, write_tsv
+from .page import Page, esc, link, n
+from .thresholds import NOISY
+from ..fmt import fmt_g, fmt_ns, fmt_pct, fmt_us, num, us
+from ..results import Results, write_text_atomic
 
-# the headline number of a traced/untraced pair, per experiment: (what, getter from results)
-HEADLINE = {
-    "ipc latency": ("round trip p50 (ns)", lambda r: (r.get("rtt") or {}).get("p50")),
-    "signal latency": ("round trip p50 (ns)", lambda r: (r.get("rtt") or {}).get("p50")),
-    "sync handoff": ("round trip p50 (ns)", lambda r: (r.get("rtt") or {}).get("p50")),
-    "task spawn": ("creation to start p50 (ns)", lambda r: (r.get("to_start") or {}).get("p50")),
-    "core overhead": ("tracepoint call site (ns)", lambda r: r.get("tracepoint_ns")),
-    "sync race": ("ns per increment", lambda r: r.get("ns_per_increment")),
-    "sync event": ("wake latency p50 (ns)", lambda r: (r.get("wake_latency") or {}).get("p50")),
-}
-
-
-def traced_pairs(res):
-    """Every run with an untraced result and a traced twin: its headline number both ways."""
-    rows = []
-    for rid in res.order():
-        u, t = res.runs.get((rid, "untraced")), res.runs.get((rid, "traced"))
-        if not u or not t:
-            continue
-        exp = u.get("experiment")
-        what, get = HEADLINE.get(exp, (None, lambda r: None))
-        uv, tv = get(u.get("results") or {}), get(t.get("results") or {})
-        trace = res.traces.get(rid) or {}
-        ev = trace.get("events") if isinstance(trace.get("events"), dict) else {}
-        rows.append({"id": rid, "experiment": exp, "metric": what, "untraced": uv, "traced": tv,
-                     "delta": tv - uv if num(tv) and num(uv) else None,
-                     # a relative change of a near-zero quantity (an untraced tracepoint) means nothing
-                     "delta_rel": (tv - uv) / uv if num(tv) and num(uv) and abs(uv) >= 1.0 else None,
-                     "events": ev.get("total"), "discarded": ev.get("discarded_events"),
-                     "traced_really": bool(trace.get("traced")) and (t.get("results") or {}).get("traced") is not False})
-    return rows
-
-
-def tracing_section(ctx, lat, trc, ovh, trs, pairs):
+def tracing_section(ctx, pg):
     """Harness overhead, tracing cost (per message and per traced pair), the traces."""
+    lat, trc, ovh, trs, pairs = ctx.latency, ctx.tracing, ctx.overhead, ctx.traces, ctx.pairs
     d = ctx.dir
-    pg = Page()
-    pg.h(2, "Tracing cost", "tracing")
     pg.p("Untraced runs give every number in this report. The matrix traces one or two runs per area "
          "(lines of KIND <code>ipclab</code>; <code>ipclab:untraced</code> lines are never traced): each traced "
          "twin runs the same command right after the untraced one, through <code>scripts/ipclab-trace</code>.",
@@ -154,13 +123,12 @@ def tracing_section(ctx, lat, trc, ovh, trs, pairs):
         pg.p("Clock read (CLOCK_MONOTONIC) measured inside the latency runs: %s ns. Each round trip carries two "
              "clock reads and one histogram record per side." % "–".join(sorted({fmt_ns(clk[0], 0), fmt_ns(clk[-1], 0)})),
              "note")
-    return pg
+    return True
 
 
-def runs_section(ctx, sts):
+def runs_section(ctx, pg):
+    sts = ctx.statuses
     d = ctx.dir
-    pg = Page()
-    pg.h(2, "Runs: skipped, failed, left behind", "skipped")
     bad = [s for s in sts if s["status"] != "ok" or s["leftovers"]]
     if bad:
         rows, cls = [], []
@@ -192,12 +160,11 @@ def runs_section(ctx, sts):
     total = sum(s["elapsed_s"] for s in sts if num(s["elapsed_s"]))
     pg.add("<details><summary>All %d runs of the matrix (%.0f s of commands)</summary>%s</details>\n"
            % (len(sts), total, "".join(sub.parts)))
-    return pg
+    return True
 
 
-def noisy_section(ctx, ovh):
-    pg = Page()
-    pg.h(2, "Noisy rows", "noisy")
+def noisy_section(ctx, pg):
+    ovh = ctx.overhead
     # a relative stddev of a near-zero quantity (the untraced tracepoint: a not-taken branch) means nothing
     for o in ovh:
         for rsd, v, var in ((o["untraced_rsd"], o["untraced"], "untraced"), (o["traced_rsd"], o["traced"], "traced")):
@@ -210,24 +177,21 @@ def noisy_section(ctx, ovh):
         pg.table(["area", "run", "quantity", "rel. stddev"], rows, ["warn"] * len(rows))
     else:
         pg.p('<span class="ok">No row above %s repeat-to-repeat relative stddev.</span>' % fmt_pct(NOISY, 0))
-    return pg
+    return True
 
 
-def compare_section(ctx, d):
+def compare_section(ctx, pg):
     """The comparison with the previous results folder, from compare.json (scripts/ipclab-compare)."""
+    d = ctx.dir
     path = os.path.join(d, "compare.json")
     if not os.path.exists(path):
-        return None
+        return False
     try:
         with open(path) as f:
             cmp = json.load(f)
     except (OSError, ValueError) as e:
-        pg = Page()
-        pg.h(2, "Compared with the previous results", "compare")
         pg.p('<span class="flag">compare.json unreadable: %s</span>' % esc(str(e)))
-        return pg
-    pg = Page()
-    pg.h(2, "Compared with the previous results", "compare")
+        return True
     pg.p("From <code>scripts/ipclab-compare %s %s</code> (<a href=\"compare.json\">compare.json</a>): the median "
          "change of every latency summary and throughput the two folders share, with a 95 %% interval and a "
          "verdict; a verdict the per-repeat medians do not back is reported as no change." %
@@ -245,16 +209,15 @@ def compare_section(ctx, d):
         pg.table(["run", "metric", "method", "change", "95 % CI", "verdict", "note"], rows, cls)
     else:
         pg.p("No common runs.")
-    return pg
+    return True
 
 
-def speed_section(ctx, d):
+def speed_section(ctx, pg):
     """Trace-analysis speed (bench/analyze-speed, make bench): the plugin vs babeltrace2's sinks."""
+    d = ctx.dir
     path = os.path.join(d, "analyze-speed.json")
     if not os.path.exists(path):
-        return None
-    pg = Page()
-    pg.h(2, "Trace analysis speed", "speed")
+        return False
     try:
         with open(path) as f:
             sp = json.load(f)
@@ -262,7 +225,7 @@ def speed_section(ctx, d):
     except (OSError, ValueError, KeyError) as e:
         pg.p('<span class="flag">analyze-speed.json unreadable (want schema ipclab-bench-analyze-speed/2): '
              '%s</span>' % esc(str(e)))
-        return pg
+        return True
     pg.p("From <code>bench/analyze-speed</code> (<a href=\"analyze-speed.json\">analyze-speed.json</a>): each "
          "trace is read %s times by each command, interleaved; median CPU time (user+sys of the command). "
          "The targets are judged on the largest trace (%s events). <code>plugin</code> is the graph "
@@ -300,13 +263,11 @@ def speed_section(ctx, d):
                          "&ge; %.1f" % t if t else "", "" if t is None else ("met" if ok else "NOT met")])
             cls.append("" if ok else "warn")
     pg.table(["events", "ratio", "measured", "target", ""], rows, cls)
-    return pg
+    return True
 
 
-def env_section(ctx):
+def env_section(ctx, pg):
     env = ctx.res.env
-    pg = Page()
-    pg.h(2, "Environment", "env")
     si = env.get("sysinfo") or {}
     rows = [[esc(k), esc(v)] for k, v in sorted(si.items())]
     rows += [["cpus online", esc(env.get("cpus_online"))], ["git describe", esc(env.get("git"))],
@@ -326,11 +287,12 @@ def env_section(ctx):
                                        for c in cmds))))
     pg.p("Captured by <code>scripts/collect-env</code> into <a href=\"env.json\">env.json</a>; per-run details in "
          "<a href=\"matrix.json\">matrix.json</a>.", "note")
-    return pg
+    return True
 
 
-def warnings_block(ctx, sts, trs, lat, pairs):
+def warnings_block(ctx, pg):
     """The warnings at the top: failures, skips, leftovers, traces, untraced runs, noisy rows."""
+    sts, trs, lat, pairs = ctx.statuses, ctx.traces, ctx.latency, ctx.pairs
     res = ctx.res
     items = []
     for w in res.warnings + ctx.figs.errors:
@@ -375,35 +337,46 @@ def warnings_block(ctx, sts, trs, lat, pairs):
             by[x["area"]] = by.get(x["area"], 0) + 1
         items.append('%d noisy row(s) (repeat rel. stddev &gt; %s): %s — see <a href="#noisy">noisy rows</a>'
                      % (len(ctx.noisy), fmt_pct(NOISY, 0), esc(", ".join("%s %d" % kv for kv in sorted(by.items())))))
-    pg = Page()
-    pg.h(2, "Warnings", "warnings")
     if items:
         pg.add("<ul class=\"warnings\">\n%s</ul>\n" % "".join("<li>%s</li>\n" % i for i in items))
     else:
         pg.p('<span class="ok">No warnings.</span>')
-    return pg, failed, skipped
+    return True
 
 
-NAV = [("warnings", "Warnings"), ("signals", "Signals"), ("ipc", "IPC"), ("sync", "Synchronisation"),
-       ("tasks", "Tasks"), ("refs", "References: rt-tests, perf bench"), ("tracing", "Tracing cost and traces"),
-       ("trace-analysis", "Trace analysis"), ("skipped", "Runs: skipped, failed"), ("noisy", "Noisy rows"), ("env", "Environment")]
+class Section:
+    """One section of the report: anchor id, its entry in the contents, its heading, what
+    it reads, and render(ctx, pg) -> False when it has nothing to show (then it is left out
+    of the page and of the contents). Adding a section is one function and one row."""
+
+    def __init__(self, anchor, nav, heading, reads, render):
+        self.anchor, self.nav, self.heading, self.reads, self.render = anchor, nav, heading, reads, render
 
 
-def build(d, figures_enabled):
-    traceana.ensure(d)  # analysis/ID.json for every trace not analysed yet
-    res = Results(d)
-    figs = Figures(d, figures_enabled)
-    ctx = Ctx(res, figs)
+# the page, in order; the warnings come first but are rendered last (every section adds to them)
+SECTIONS = [
+    Section("warnings", "Warnings", "Warnings", "every section's warnings, matrix.json, traces/", warnings_block),
+    Section("signals", "Signals", "Signals", "runs of signal *", signals.section),
+    Section("ipc", "IPC", "IPC", "runs of ipc *, hist/", ipc.section),
+    Section("sync", "Synchronisation", "Synchronisation", "runs of sync *", sync.section),
+    Section("tasks", "Tasks", "Tasks: processes and threads", "runs of task *", tasks.section),
+    Section("refs", "References: rt-tests, perf bench", "References: rt-tests and perf bench",
+            "reference runs and the ipclab runs they are compared with", refs.section),
+    Section("tracing", "Tracing cost and traces", "Tracing cost", "traced twins, core overhead, traces/",
+            tracing_section),
+    Section("trace-analysis", "Trace analysis", "Trace analysis: the numbers from the traces alone", "analysis/",
+            traceana.section),
+    Section("skipped", "Runs: skipped, failed", "Runs: skipped, failed, left behind", "matrix.json", runs_section),
+    Section("noisy", "Noisy rows", "Noisy rows", "every section's noisy rows", noisy_section),
+    Section("speed", "Trace analysis speed", "Trace analysis speed", "analyze-speed.json", speed_section),
+    Section("compare", "Compared with", "Compared with the previous results", "compare.json", compare_section),
+    Section("env", "Environment", "Environment", "env.json", env_section),
+]
 
-    lat = latency_rows(res)
-    perf = perf_rows(res, lat)
-    trc = tracing_rows(res, lat)
-    ovh = overhead_rows(res)
-    trs = trace_rows(res)
-    sts = status_rows(res)
-    pairs = traced_pairs(res)
 
-    # legacy whole-directory tables (every latency run, traced ones included)
+def data_tables(ctx):
+    """The whole-directory tables of data/ (every latency run, traced ones included)."""
+    lat, perf, trc, ovh, trs, sts = ctx.latency, ctx.perf, ctx.tracing, ctx.overhead, ctx.traces, ctx.statuses
     lat_cols = ["id", "variant", "transport", "mode", "placement", "cpu_requested", "cpus_observed",
                 "size", "iterations", "warmup", "repeat", "count", "min_us", "p50_us", "p90_us",
                 "p99_us", "p999_us", "max_us", "mean_us", "stddev_us", "overflow",
@@ -436,18 +409,29 @@ def build(d, figures_enabled):
         if r["variant"] == "untraced" and r["placement"] not in ("same-cpu", "cross-cpu"):
             ctx.flag_noisy("IPC", r["id"], "round trip p50, %s, %s, unpinned" % (r["transport"], r["mode"]), r["rsd_p50"])
 
-    sections = [signals.section(ctx), ipc.section(ctx, lat), sync.section(ctx), tasks.section(ctx),
-                refs.section(ctx, perf), tracing_section(ctx, lat, trc, ovh, trs, pairs), traceana.section(ctx),
-                runs_section(ctx, sts)]
-    sections.append(noisy_section(ctx, ovh))
-    for extra in (speed_section(ctx, d), ):
-        if extra:
-            sections.append(extra)
-    cmp_pg = compare_section(ctx, d)
-    if cmp_pg:
-        sections.append(cmp_pg)
-    sections.append(env_section(ctx))
-    warn_pg, failed, skipped = warnings_block(ctx, sts, trs, lat, pairs)
+
+def render(ctx):
+    """[(section, its page)] of the sections that have something to show, in page order."""
+    pages = {}
+    for sec in SECTIONS[1:] + SECTIONS[:1]:
+        pg = Page()
+        pg.h(2, sec.heading, sec.anchor)
+        if sec.render(ctx, pg) is not False:
+            pages[sec.anchor] = pg
+    return [(sec, pages[sec.anchor]) for sec in SECTIONS if sec.anchor in pages]
+
+
+def build(d, figures_enabled):
+    """Reads results folder d, writes data/, figures/ and report.html; returns (path of the
+    report, the figure errors)."""
+    traceana.ensure(d)  # analysis/ID.json for every trace not analysed yet
+    res = Results(d)
+    ctx = Ctx(res, Figures(d, figures_enabled))
+    data_tables(ctx)
+    shown = render(ctx)
+    sts, trs = ctx.statuses, ctx.traces
+    failed = [s for s in sts if s["status"] == "failed"]
+    skipped = [s for s in sts if s["status"] == "skipped"]
 
     # ---------------- HTML
     m = res.matrix
@@ -477,23 +461,16 @@ def build(d, figures_enabled):
                % (esc(summary), esc("; ".join(problems))))
     else:
         pg.add('<div class="banner good">%s</div>\n' % esc(summary))
-    nav = list(NAV)
-    if os.path.exists(os.path.join(d, "analyze-speed.json")):
-        nav.insert(-1, ("speed", "Trace analysis speed"))  # before the environment
-    if cmp_pg is not None:
-        nav.insert(-1, ("compare", "Compared with"))
-    pg.add("<nav><ul>%s</ul></nav>\n" % "".join('<li><a href="#%s">%s</a></li>' % (a, esc(t)) for a, t in nav))
-    pg.parts += warn_pg.parts
-    for s in sections:
-        pg.parts += s.parts
+    pg.add("<nav><ul>%s</ul></nav>\n" % "".join('<li><a href="#%s">%s</a></li>' % (sec.anchor, esc(sec.nav))
+                                                 for sec, _p in shown))
+    for _sec, part in shown:
+        pg.parts += part.parts
     pg.h(2, "Files")
     files = sorted(glob.glob(os.path.join(ctx.data, "*.tsv")))
     pg.p("Data: " + ", ".join(link(f, d, os.path.basename(f)) for f in files) +
          ". Results: " + ", ".join(link(res.run_files[k], d, os.path.basename(res.run_files[k]))
                                    for k in sorted(res.run_files)) + ".", "note")
     out = os.path.join(d, "report.html")
-    with open(out + ".tmp", "w") as f:
-        f.write(pg.html(title))
-    os.replace(out + ".tmp", out)
-    return out, figs.errors
+    write_text_atomic(out, pg.html(title))
+    return out, ctx.figs.errors
 

@@ -3,8 +3,9 @@ vs the creator's resident memory, context switch vs working set, a worker pool v
 process per task, memory per idle task, isolation checks and the process-vs-thread
 summary."""
 
-from .common import (Page, check_cell, esc, fmt_g, fmt_pct, fmt_us, log_or_linear, n, num, rsd_cell, us,
-                     write_bars, write_blocks, write_tsv)
+from .figures import log_or_linear, write_bars, write_blocks, write_tsv
+from .page import check_cell, esc, n, rsd_cell
+from ..fmt import fmt_g, fmt_pct, fmt_us, num, us
 
 AREA = "tasks"
 PROCESS_LIKE = {"fork", "vfork", "posix_spawn"}  # a new address space; the others share ours
@@ -94,9 +95,8 @@ def sweep_part(ctx, pg):
 
 def ctxsw_part(ctx, pg):
     runs = ctx.res.find("task ctxsw")
-    if not runs:
+    if not ctx.part(pg, "Context switch vs working set", "task-ctxsw", runs):
         return
-    pg.h(3, "Context switch vs working set", "task-ctxsw")
     rows, ser, sizes = [], {}, set()
     for rid, doc in runs:
         p, r = doc.get("params") or {}, doc.get("results") or {}
@@ -179,9 +179,8 @@ def pool_part(ctx, pg):
 
 def footprint_part(ctx, pg):
     runs = ctx.res.find("task footprint")
-    if not runs:
+    if not ctx.part(pg, "Memory per idle task", "task-footprint", runs):
         return
-    pg.h(3, "Memory per idle task", "task-footprint")
     rid, doc = runs[-1]
     r = doc.get("results") or {}
     rows, ser = [], {}
@@ -217,9 +216,8 @@ def footprint_part(ctx, pg):
 
 def isolation_part(ctx, pg):
     runs = ctx.res.find("task isolation")
-    if not runs:
+    if not ctx.part(pg, "Isolation checks", "task-isolation", runs):
         return
-    pg.h(3, "Isolation checks", "task-isolation")
     rid, doc = runs[-1]
     r = doc.get("results") or {}
     body = [[esc(c.get("name")), esc(c.get("expected")), esc(c.get("actual")), check_cell(c.get("pass"))]
@@ -233,9 +231,8 @@ def isolation_part(ctx, pg):
 
 def summary_part(ctx, pg):
     runs = ctx.res.find("task summary")
-    if not runs:
+    if not ctx.part(pg, "Process vs thread: the summary", "task-summary", runs):
         return
-    pg.h(3, "Process vs thread: the summary", "task-summary")
     rid, doc = runs[-1]
     rows = (doc.get("results") or {}).get("rows") or []
     write_tsv(ctx.tsv("task_summary.tsv"), ["metric", "unit", "process", "thread", "process_over_thread"], rows,
@@ -255,9 +252,7 @@ def summary_part(ctx, pg):
          "process, for one table." % esc(rid), "note")
 
 
-def section(ctx):
-    pg = Page()
-    pg.h(2, "Tasks: processes and threads", "tasks")
+def section(ctx, pg):
     spawn_part(ctx, pg)
     sweep_part(ctx, pg)
     ctxsw_part(ctx, pg)
@@ -265,6 +260,6 @@ def section(ctx):
     footprint_part(ctx, pg)
     isolation_part(ctx, pg)
     summary_part(ctx, pg)
-    if len(pg.parts) == 1:
+    if len(pg.parts) == 1:  # the heading only
         pg.p("No <code>task</code> runs in this directory.", "note")
-    return pg
+    return True

@@ -4,10 +4,12 @@ latency histograms."""
 
 import os
 
-from .common import (HIST_BINS_PER_OCTAVE, Page, esc, fmt_g, fmt_pct, fmt_us, fmt_x,
-                     log_or_linear, n, num, placement_text, ratio, read_hist_blocks,
-                     rebin, rel, rsd_cell, us, write_bars, write_blocks, write_hist_tsv,
-                     write_tsv)
+from .. import hist
+from .. import placement
+from .figures import log_or_linear, write_bars, write_blocks, write_hist_tsv, write_tsv
+from .page import Page, esc, n, rel, rsd_cell
+from ..fmt import fmt_g, fmt_pct, fmt_us, fmt_x, num, us
+from ..stats import ratio
 
 AREA = "IPC"
 # the order of src/ipc/transports.def ('ipclab ipc transports'); others are appended
@@ -46,7 +48,7 @@ def latency_table(ctx):
         key = (p.get("transport"), p.get("mode"), p.get("placement") or "unpinned")
         groups.setdefault(key, []).append({
             "id": rid, "transport": key[0], "mode": key[1], "placement": key[2],
-            "placement_text": placement_text(p), "count": rtt.get("count"),
+            "placement_text": placement.short(p), "count": rtt.get("count"),
             "p50_ns": rtt.get("p50"), "p90_ns": rtt.get("p90"), "p99_ns": rtt.get("p99"),
             "p999_ns": rtt.get("p999"), "max_ns": rtt.get("max"), "mean_ns": rtt.get("mean"),
             "oneway_mean_ns": oneway_mean(r),
@@ -71,7 +73,7 @@ def floor_table(ctx):
             groups.setdefault(p.get("placement") or "unpinned", []).append({
                 "id": rid, "p50_ns": rtt.get("p50"), "p99_ns": rtt.get("p99"), "mean_ns": rtt.get("mean"),
                 "rsd_p50": r.get("repeat_rel_stddev_p50"), "yields": r.get("same_cpu_yields"),
-                "untimed_ns": r.get("rtt_untimed"), "placement_text": placement_text(p)})
+                "untimed_ns": r.get("rtt_untimed"), "placement_text": placement.short(p)})
     out = {}
     for pl, runs in groups.items():
         row, k = pick_median(runs, lambda x: x["p50_ns"])
@@ -217,7 +219,7 @@ def throughput_part(ctx, pg):
                          "msgs_per_s": pt.get("msgs_per_s"), "rel_stddev": pt.get("rel_stddev"),
                          "count": pt.get("count"), "noisy": noisy})
         title = p.get("transport") if len(combos) == 1 else "%s (%s, %s)" % (
-            p.get("transport"), p.get("mode"), placement_text(p))
+            p.get("transport"), p.get("mode"), placement.short(p))
         if pts:
             series.append((title, sorted(pts)))
         why = []
@@ -275,38 +277,37 @@ def hist_part(ctx, pg, lat_rows):
         hpath = os.path.join(ctx.dir, "hist", r["id"] + ".tsv")
         if not os.path.exists(hpath):
             continue
-        blocks = read_hist_blocks(hpath)
+        blocks = hist.buckets_by_name(hpath)
         series = []
         for key, title in (("rtt", "round trip"), ("oneway_ab", "one-way A→B"), ("oneway_ba", "one-way B→A")):
             if blocks.get(key):
-                series.append((title, rebin(blocks[key])))
+                series.append((title, hist.rebin(blocks[key])))
         tpath = os.path.join(ctx.dir, "hist", r["id"] + ".traced.tsv")
         if os.path.exists(tpath):
-            tb = read_hist_blocks(tpath)
+            tb = hist.buckets_by_name(tpath)
             if tb.get("rtt"):
-                series.append(("round trip, traced", rebin(tb["rtt"])))
+                series.append(("round trip, traced", hist.rebin(tb["rtt"])))
         if not series:
             continue
         out = ctx.tsv("hist_%s.tsv" % r["id"])
         write_hist_tsv(out, series, "figure: %s; x: bin edges in µs, y: samples per 1/%d octave (counts of %s "
-                       "grouped %d buckets a bin)" % (r["id"], HIST_BINS_PER_OCTAVE, rel(hpath, ctx.dir),
-                                                      64 // HIST_BINS_PER_OCTAVE))
+                       "grouped %d buckets a bin)" % (r["id"], hist.BINS_PER_OCTAVE, rel(hpath, ctx.dir),
+                                                      64 // hist.BINS_PER_OCTAVE))
         ctx.figure(pg, "hist.gp", out, "hist_" + r["id"],
                    "pipe latency histogram: %s mode, %s" % (r["mode"], r["placement_text"]),
                    "%s — %s mode, %s; log-log, samples per 1/%d octave" % (r["id"], r["mode"], r["placement_text"],
-                                                                          HIST_BINS_PER_OCTAVE))
+                                                                          hist.BINS_PER_OCTAVE))
         made += 1
     if not made:
         pg.p("No pipe latency histograms (bench/run writes them beside ipc latency runs).", "note")
 
 
-def section(ctx, lat_rows):
-    pg = Page()
-    pg.h(2, "IPC", "ipc")
+def section(ctx, pg):
+    lat_rows = ctx.latency
     pg.p("Transports compared by the same timing code (<code>ipc latency</code>, <code>ipc floor</code>, "
          "<code>ipc throughput</code>). Medians and ratios measured in one run are the numbers to quote; "
          "absolute times move with the load of this shared 2-CPU machine.", "note")
     latency_part(ctx, pg)
     throughput_part(ctx, pg)
     hist_part(ctx, pg, lat_rows)
-    return pg
+    return True

@@ -8,20 +8,10 @@ import os
 import subprocess
 import sys
 
-from .common import PROG, Page, esc, fmt_us, link, n, num, write_tsv
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
-
-
-def plugin_dir():
-    """Where babeltrace-plugin-ipclab.so is: $IPCLAB_BT2_PLUGIN_PATH, else $BUILD (as for
-    make, relative to the repository) or build, then lib/babeltrace2/plugins."""
-    env = os.environ.get("IPCLAB_BT2_PLUGIN_PATH")
-    if env:
-        return env
-    b = os.environ.get("BUILD") or "build"
-    return os.path.join(b if os.path.isabs(b) else os.path.join(REPO, b), "lib", "babeltrace2", "plugins")
-
+from ..paths import SCRIPTS, plugin_dir
+from .figures import write_tsv
+from .page import esc, link, n
+from ..fmt import fmt_us, num
 
 def ensure(d):
     """Runs scripts/ipclab-analyze on every recorded trace of results directory d that has
@@ -44,9 +34,9 @@ def ensure(d):
         if os.path.exists(out) or os.path.exists(err):
             continue
         os.makedirs(adir, exist_ok=True)
-        print("%s: analysing traces/%s" % (PROG, tid), file=sys.stderr)
+        print("%s: analysing traces/%s" % ("report", tid), file=sys.stderr)
         with open(err, "w") as ef:
-            rc = subprocess.call([os.path.join(REPO, "scripts", "ipclab-analyze"), "--plugin-path", plugin_dir(),
+            rc = subprocess.call([os.path.join(SCRIPTS, "ipclab-analyze"), "--plugin-path", plugin_dir(),
                                   "--quiet", "--allow-empty", "--json", out, "--tsv", os.path.join(adir, tid),
                                   os.path.join(tdir, tid)], stdout=subprocess.DEVNULL, stderr=ef)
         if rc == 0 and os.path.getsize(err) == 0:
@@ -181,15 +171,13 @@ def rows(res):
     return out
 
 
-def section(ctx):
+def section(ctx, pg):
     res, d = ctx.res, ctx.dir
-    pg = Page()
-    pg.h(2, "Trace analysis: the numbers from the traces alone", "trace-analysis")
     rs = rows(res)
     if not rs:
         pg.p("No trace was analysed (an untraced matrix, or a directory written before make-report's "
              "analysis step).", "note")
-        return pg
+        return True
     write_tsv(ctx.tsv("trace_analysis.tsv"),
               ["id", "experiment", "error", "events", "ipclab_events", "complete", "discarded_events",
                "discarded_packets", "duration_ns", "messages", "signals", "locks", "races", "tasks", "bus",
@@ -224,4 +212,4 @@ def section(ctx):
         cls.append("warn" if incomplete or not r["checks_ok"] else None)
     pg.table(["run", "experiment", "ipclab events", "complete", "messages", "signals", "locks", "lost updates",
               "tasks", "bus", "checks against the run"], body, cls)
-    return pg
+    return True

@@ -3,8 +3,10 @@
 real-time signals, SIGCHLD policies, alarm/timer checks and lateness, the catalogue and
 the driver/conductor bus."""
 
-from .common import (Page, check_cell, esc, fmt_g, fmt_us, log_or_linear, n, num,
-                     placement_text, rel, rsd_cell, us, write_bars, write_tsv)
+from .. import placement
+from .figures import log_or_linear, write_bars, write_tsv
+from .page import check_cell, esc, n, rel, rsd_cell
+from ..fmt import fmt_g, fmt_us, num, us
 from .ipc import pick_median
 
 AREA = "signals"
@@ -23,7 +25,7 @@ def latency_part(ctx, pg):
         key = (p.get("method"), p.get("signal") or "std", p.get("mode"), p.get("placement") or "unpinned")
         groups.setdefault(key, []).append({
             "id": rid, "method": key[0], "signal": key[1], "mode": key[2], "placement": key[3],
-            "placement_text": placement_text(p), "send_call": p.get("send_call"),
+            "placement_text": placement.short(p), "send_call": p.get("send_call"),
             "ow_p50": ow.get("p50"), "ow_p99": ow.get("p99"), "ow_mean": ow.get("mean"), "ow_max": ow.get("max"),
             "rtt_p50": rtt.get("p50"), "rtt_p99": rtt.get("p99"), "rtt_mean": rtt.get("mean"),
             "rsd_p50": r.get("repeat_rel_stddev_p50"), "rsd_mean": r.get("repeat_rel_stddev_mean")})
@@ -81,10 +83,8 @@ def latency_part(ctx, pg):
 
 
 def coalesce_part(ctx, pg):
-    pg.h(3, "Coalescing: standard signals merge, real-time signals queue", "sig-coalesce")
     runs = ctx.res.find("signal coalesce")
-    if not runs:
-        pg.p("No <code>signal coalesce</code> runs in this directory.", "note")
+    if not ctx.part(pg, "Coalescing: standard signals merge, real-time signals queue", "sig-coalesce", runs, "No <code>signal coalesce</code> runs in this directory."):
         return
     rows, groups = [], []
     for rid, doc in runs:
@@ -131,10 +131,8 @@ def coalesce_part(ctx, pg):
 
 
 def sigchld_part(ctx, pg):
-    pg.h(3, "SIGCHLD: default, ignored, reaping handler", "sig-sigchld")
     runs = ctx.res.find("signal sigchld")
-    if not runs:
-        pg.p("No <code>signal sigchld</code> runs in this directory.", "note")
+    if not ctx.part(pg, "SIGCHLD: default, ignored, reaping handler", "sig-sigchld", runs, "No <code>signal sigchld</code> runs in this directory."):
         return
     rows = []
     for rid, doc in runs:
@@ -166,10 +164,8 @@ def sigchld_part(ctx, pg):
 
 
 def alarm_part(ctx, pg):
-    pg.h(3, "alarm(), setitimer() and POSIX timers", "sig-alarm")
     runs = ctx.res.find("signal alarm")
-    if not runs:
-        pg.p("No <code>signal alarm</code> runs in this directory.", "note")
+    if not ctx.part(pg, "alarm(), setitimer() and POSIX timers", "sig-alarm", runs, "No <code>signal alarm</code> runs in this directory."):
         return
     rid, doc = runs[-1]
     p, r = doc.get("params") or {}, doc.get("results") or {}
@@ -244,13 +240,11 @@ def misc_part(ctx, pg):
                 "got off" if r.get("conductor_exited_first") else "did <b>not</b> get off", esc(rid)), "note")
 
 
-def section(ctx):
-    pg = Page()
-    pg.h(2, "Signals", "signals")
+def section(ctx, pg):
     latency_part(ctx, pg)
     coalesce_part(ctx, pg)
     sigchld_part(ctx, pg)
     alarm_part(ctx, pg)
     misc_part(ctx, pg)
-    return pg
+    return True
 

@@ -2,8 +2,9 @@
 lock kind, counting-semaphore occupancy over time, Event wake-up latency, lock hand-off
 latency and the GIL speed-up curves."""
 
-from .common import (Page, check_cell, esc, fmt_g, fmt_pct, fmt_us, log_or_linear, n, num, rsd_cell, us,
-                     write_bars, write_blocks, write_tsv)
+from .figures import log_or_linear, write_bars, write_blocks, write_tsv
+from .page import check_cell, esc, n, rsd_cell
+from ..fmt import fmt_g, fmt_pct, fmt_us, num, us
 
 AREA = "sync"
 KINDS = ["none", "atomic", "mutex", "spin", "sem", "flock"]
@@ -100,9 +101,8 @@ def race_part(ctx, pg):
 
 def semaphore_part(ctx, pg):
     runs = ctx.res.find("sync semaphore")
-    if not runs:
+    if not ctx.part(pg, "Counting semaphore: who is inside, over time", "sync-semaphore", runs):
         return
-    pg.h(3, "Counting semaphore: who is inside, over time", "sync-semaphore")
     series, rows = [], []
     permits = None
     for rid, doc in runs:
@@ -142,9 +142,8 @@ def semaphore_part(ctx, pg):
 
 def event_part(ctx, pg):
     runs = ctx.res.find("sync event")
-    if not runs:
+    if not ctx.part(pg, "Event: set → wake latency by implementation", "sync-event", runs):
         return
-    pg.h(3, "Event: set → wake latency by implementation", "sync-event")
     rows = {}
     for rid, doc in runs:
         p, r = doc.get("params") or {}, doc.get("results") or {}
@@ -187,9 +186,8 @@ def event_part(ctx, pg):
 
 def handoff_part(ctx, pg):
     runs = ctx.res.find("sync handoff")
-    if not runs:
+    if not ctx.part(pg, "Lock hand-off between two peers on one CPU", "sync-handoff", runs):
         return
-    pg.h(3, "Lock hand-off between two peers on one CPU", "sync-handoff")
     rows = {}
     for rid, doc in runs:
         p, r = doc.get("params") or {}, doc.get("results") or {}
@@ -232,9 +230,8 @@ def handoff_part(ctx, pg):
 
 def gil_part(ctx, pg):
     runs = ctx.res.find("sync gil")
-    if not runs:
+    if not ctx.part(pg, "The GIL: speed-up with more workers", "sync-gil", runs):
         return
-    pg.h(3, "The GIL: speed-up with more workers", "sync-gil")
     by = {}
     for rid, doc in runs:
         p, r = doc.get("params") or {}, doc.get("results") or {}
@@ -285,15 +282,13 @@ def gil_part(ctx, pg):
          "caps the CPU-bound curves below the ideal.", "note")
 
 
-def section(ctx):
-    pg = Page()
-    pg.h(2, "Synchronisation", "sync")
+def section(ctx, pg):
     race_part(ctx, pg)
     semaphore_part(ctx, pg)
     event_part(ctx, pg)
     handoff_part(ctx, pg)
     gil_part(ctx, pg)
-    if len(pg.parts) == 1:
+    if len(pg.parts) == 1:  # the heading only
         pg.p("No <code>sync</code> runs in this directory.", "note")
-    return pg
+    return True
 

@@ -4,8 +4,12 @@ set against, as ratios of means."""
 
 import statistics
 
-from .common import (REF_TOLERANCE, RT_TOLERANCE, Page, esc, fmt_pct, fmt_us, n, num, placement_text,
-                     ratio, write_tsv)
+from .. import placement
+from .figures import write_tsv
+from .page import esc, n
+from .thresholds import REF_TOLERANCE, RT_TOLERANCE
+from ..fmt import fmt_pct, fmt_us, num
+from ..stats import ratio
 from .ipc import oneway_mean
 
 
@@ -45,7 +49,7 @@ def rt_rows(ctx):
                 "rt_max_ns": r.get("oneway_max_ns"), "rt_rsd": r.get("repeat_rel_stddev_mean"),
                 "rt_what": r.get("what"), "ipclab_id": t, "ipclab_experiment": ours.get("experiment") if ours else None,
                 "ipclab_what": describe(ours) if ours else None,
-                "ipclab_mode": op.get("mode"), "ipclab_placement": placement_text(op) if ours else None,
+                "ipclab_mode": op.get("mode"), "ipclab_placement": placement.short(op) if ours else None,
                 "ipclab_mean_ns": mean, "ipclab_p50_ns": p50, "ipclab_min_ns": mn,
                 "ipclab_rsd": (ours.get("results") or {}).get("repeat_rel_stddev_mean") if ours else None,
                 "ratio_mean": rr, "outside": num(rr) and abs(rr - 1) > RT_TOLERANCE,
@@ -176,9 +180,8 @@ def perf_part(ctx, pg, perf):
                   for k, v in sorted(groups.items())])
 
 
-def section(ctx, perf):
-    pg = Page()
-    pg.h(2, "References: rt-tests and perf bench", "refs")
+def section(ctx, pg):
+    perf = ctx.perf
     rt_part(ctx, pg)
     perf_part(ctx, pg, perf)
-    return pg
+    return True

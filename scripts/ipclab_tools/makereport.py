@@ -1,0 +1,130 @@
+"""make-report - the "make report" pipeline: install what is missing (perf included),
+build, run the quick matrix (traced twins for the lines not marked untraced-only, and the
+perf bench / rt-tests references) into a new results/<UTC timestamp>/, turn it into
+DIR/report.html, and print that path. A matrix with failed runs still gets its report (and
+this then exits 1, saying so)."""
+
+import argparse
+import datetime
+import io
+import json
+import os
+import subprocess
+import sys
+
+from . import compare, report
+from .cli import ArgumentParser, Failure, run as run_main
+from .paths import REPO
+from .results import write_text_atomic
+
+PROG = "make-report"
+
+HELP = """\
+  scripts/deps --bench; make; bench/run --quick --traced --out results/<UTC timestamp>;
+  scripts/report on that directory; prints the path of its report.html."""
+
+EPILOG = """\
+Environment: BUILD (build directory, as for make; default build): make builds it,
+bench/run and scripts/collect-env use its ipclab and tracepoint provider. The quick
+matrix takes about 3 minutes on 2 CPUs, plus any wait for the machine-wide trace lock.
+
+Exit: 0 all good; 1 the report was written but some run or figure failed;
+2 usage; 3 a step before the matrix failed (deps, build); or bench/run's code
+(2, 128+N) when the matrix could not run at all."""
+
+
+def say(msg):
+    print("%s: %s" % (PROG, msg), flush=True)
+
+
+def warn(msg):
+    sys.stderr.write("%s: %s\n" % (PROG, msg))
+
+
+def step(argv):
+    """Runs one step of the pipeline in the repository; returns its exit status."""
+    return subprocess.run(argv, cwd=REPO, check=False).returncode
+
+
+def previous_results(out, base=None):
+    """The newest other results/<timestamp>/ folder (of base, default REPO/results) that
+    has runs, or None."""
+    base = base or os.path.join(REPO, "results")
+    try:
+        names = sorted(n for n in os.listdir(base) if n.startswith("2") and os.path.join(base, n) != out)
+    except OSError:
+        return None
+    names = [n for n in names if os.path.isdir(os.path.join(base, n, "runs"))]
+    return os.path.join(base, names[-1]) if names else None
+
+
+def compare_with(prev, out):
+    """B = out vs A = prev: compare.json in out, and the head and the changed rows of the
+    table on the terminal."""
+    say("comparing with results/%s" % os.path.basename(prev))
+    rep = compare.compare(prev, out, {"alpha": 0.05, "method": "auto", "resamples": 1000, "seed": 1})
+    write_text_atomic(os.path.join(out, "compare.json"), json.dumps(rep, indent=1) + "\n")
+    buf = io.StringIO()
+    compare.print_table(rep, buf)
+    for n, line in enumerate(buf.getvalue().splitlines()):
+        if n < 5 or "slower" in line or "faster" in line:
+            print(line)
+
+
+def parser():
+    p = ArgumentParser(prog=PROG, usage="scripts/make-report [--full] [--untraced] [--speed]", description=HELP,
+                       epilog=EPILOG)
+    p.add_argument("--full", dest="matrix", action="store_const", const="--full", default="--quick",
+                   help="the full matrix instead of the quick one (much longer)")
+    p.add_argument("--quick", dest="matrix", action="store_const", const="--quick", help=argparse.SUPPRESS)
+    p.add_argument("--untraced", dest="tracing", action="store_const", const="--untraced", default="--traced",
+                   help="no traced twins (no LTTng needed)")
+    p.add_argument("--speed", action="store_true", help="also time the trace analysis plugin (bench/analyze-speed: "
+                   "traces of 1 M and 10 M events, ~6 minutes) into analyze-speed.json, shown in the report "
+                   "(this is what make bench adds)")
+    return p
+
+
+def main(argv):
+    args = parser().parse_args(argv)
+    say("[1/4] scripts/deps --bench")
+    if step(["scripts/deps", "--bench"]) != 0:
+        raise Failure("scripts/deps --bench failed; cannot run the benchmark", 3)
+    say("[2/4] make%s" % (" BUILD=" + os.environ["BUILD"] if os.environ.get("BUILD") else ""))
+    if step(["make", "--no-print-directory", "all"]) != 0:
+        raise Failure("the build failed", 3)
+    out = os.path.join(REPO, "results", datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
+    say("[3/4] bench/run %s %s --out %s" % (args.matrix, args.tracing, out))
+    bench_rc = step(["bench/run", args.matrix, args.tracing, "--out", out])
+    runs = os.path.join(out, "runs")
+    if bench_rc not in (0, 1) and not (os.path.isdir(runs) and os.listdir(runs)):
+        raise Failure("bench/run failed (exit %d) before producing any result" % bench_rc, bench_rc)
+    if args.speed:
+        say("bench/analyze-speed")
+        if step(["bench/analyze-speed", "--events", "1000000,10000000", "--rounds", "5", "--build",
+                 os.environ.get("BUILD") or "build", "--json", os.path.join(out, "analyze-speed.json")]) != 0:
+            warn("WARNING: bench/analyze-speed failed; no speed section")
+    prev = previous_results(out)
+    if prev:
+        try:
+            compare_with(prev, out)
+        except Failure as e:
+            warn("WARNING: ipclab-compare failed: %s" % e.message)
+    say("[4/4] scripts/report %s" % out)
+    html, errors = report.build(out, True)
+    rc = 0
+    if bench_rc == 1:
+        warn("WARNING: some benchmark runs FAILED; the report lists them (section 'Skipped and failed runs')")
+        rc = 1
+    elif bench_rc != 0:
+        warn("WARNING: the matrix did not complete (bench/run exit %d); the report covers what ran" % bench_rc)
+        rc = bench_rc
+    if errors:
+        warn("WARNING: a figure could not be made; see the report")
+        rc = rc or 1
+    print(html)
+    return rc
+
+
+def entry():
+    run_main(main, PROG)

@@ -1,0 +1,562 @@
+"""bench/run - run a benchmark matrix (bench/quick.matrix or bench/full.matrix) into a
+fresh results/<UTC timestamp>/ directory: untraced ipclab runs (the numbers), optional
+traced twins through scripts/ipclab-trace (for the lines not marked untraced-only), and
+reference runs ('perf bench sched pipe', rt-tests sigwaittest/pmqtest/svsematest/
+ptsematest) interleaved with ours so that machine drift affects both sides alike.
+
+One process owns the run: it keeps every run's record in memory and writes matrix.json
+once, atomically, when the matrix ends (finished, interrupted or failed). Exit codes 3/4
+of a run are skips, anything else non-zero a failure; the matrix always goes on."""
+
+import datetime
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+from . import env, leftovers, matrix, placement, refdocs
+from .cli import ArgumentParser, Failure, NoResource, UsageError, run as run_main
+from .fmt import mmss
+from .paths import BENCH, REPO, build_dir
+from .results import try_json, write_json_atomic
+
+PROG = "bench/run"
+KILL_AFTER = 30  # seconds between SIGTERM and SIGKILL of a run that timed out or was stopped
+
+HELP = """\
+Run a benchmark matrix into results/<UTC timestamp>/ (e.g. results/20261126T213000Z/).
+
+Matrix file: one run per line, TAB-separated: ID<TAB>KIND<TAB>ARGS, where ARGS is
+split on blanks (no quoting); blank lines and lines starting with '#' are ignored.
+  KIND ipclab      ARGS go to build/bin/ipclab; the runner adds --json=DIR/runs/ID.json,
+                   --quiet, and for 'ipc latency' and 'signal latency' --hist=DIR/hist/ID.tsv;
+                   with --both a traced twin follows
+  KIND ipclab:untraced  the same, but never traced (a trace would add nothing: keep
+                   traced twins to the few runs whose trace is worth opening)
+  KIND perf-pipe   reference: ARGS are --cpus LIST --mode process|thread --loops N
+                   [--repeat R] [--compare ID]; runs 'taskset -c LIST perf bench sched
+                   pipe -l N [-T]' R times, parsed into DIR/runs/ID.json. A single CPU
+                   pins both tasks there; a list leaves them unpinned on those CPUs
+                   (perf bench cannot pin each peer). --compare names the ipclab run
+                   the report sets it against.
+  KIND rt-tests    reference: ARGS are TOOL [-a CPU] [-f] -l LOOPS [-i US] [--repeat R]
+                   --compare ID[,ID...], TOOL one of sigwaittest, pmqtest, svsematest,
+                   ptsematest (Debian rt-tests). Runs 'TOOL [-a CPU] [-f] -l LOOPS -i US -q
+                   --json=FILE' R times (-i default 0: back to back, like ipclab) and
+                   writes DIR/runs/ID.json from the tool's own JSON files. -a CPU pins
+                   both peers to CPU (same-cpu); without -a they are unpinned. -f forks
+                   processes (sigwaittest, svsematest only); pmqtest and ptsematest use
+                   threads. The tools measure one-way latency in whole microseconds
+                   (gettimeofday). --compare names the ipclab run(s) set against it.
+Lines needing CPUs that are not online are recorded as skipped."""
+
+EPILOG = """\
+Output: DIR/runs/ID.json (untraced), DIR/runs/ID.traced.json, DIR/hist/ID.tsv,
+DIR/traces/ID/ (CTF trace + ipclab-trace.json), DIR/logs/, DIR/matrix.json (every
+run's command, exit code, status, reason, time; written once, when the matrix ends),
+DIR/commands.txt, DIR/env.json.
+Status per run: ok; skipped (exit 3 no resource, 4 unsupported); failed (anything else).
+Leftovers: IPC objects (/dev/shm, /dev/mqueue, SysV) that appear during a run are
+recorded and checked again at the end; liblttng-ust's own /dev/shm/lttng-ust-wait-*
+files are the tracer's, not leftovers.
+
+Environment: IPCLAB_RUN_TIMEOUT (seconds per command, default 1800); BUILD (build
+directory of ipclab and its tracepoint provider, as for make; default build).
+Exit status: 0 no run failed; 1 some run failed; 2 usage or matrix error, or DIR
+exists; 3 ipclab not built; 128+N interrupted by signal N."""
+
+
+def utc():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def last_line(path):
+    """The last non-blank line of a file (a command's reason for failing), or ''."""
+    try:
+        with open(path, errors="replace") as f:
+            lines = [l.strip() for l in f if l.strip()]
+    except OSError:
+        return ""
+    return lines[-1] if lines else ""
+
+
+class Stopped(Exception):
+    """The runner was asked to stop (SIGINT, SIGTERM, SIGHUP)."""
+
+
+class Runner:
+    """The matrix run: its options, the run records, the child that runs now."""
+
+    def __init__(self, opts, lines, build):
+        self.opts = opts
+        self.lines = lines
+        self.build = build
+        self.ipclab = os.path.join(build, "bin", "ipclab")
+        self.provider = os.path.join(build, "lib", "libipclab-tp.so")
+        self.tracer = os.path.join(REPO, "scripts", "ipclab-trace")
+        self.timeout = opts.timeout
+        self.out = None
+        self.records = []
+        self.index = 0
+        self.total = sum(1 + (ln.kind == "ipclab" and opts.tracing == "both") for ln in lines)
+        self.failed = 0
+        self.caught = None        # the first signal that asked us to stop
+        self.child = None         # the process group running now
+        self.t_start = time.monotonic()
+        self.cpus_online = placement.online_cpus()
+        self.untraced_status = None
+
+    # ------------------------------------------------------------ signals and children
+
+    def on_signal(self, signum, _frame):
+        """Remember the first signal, stop the command that runs (the matrix ends after it)."""
+        if self.caught is None:
+            self.caught = signum
+        if self.child is not None:
+            try:
+                os.killpg(self.child.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    def execute(self, argv, stdout, stderr, sampler=None):
+        """Runs argv in its own process group with the per-run timeout; returns (exit code as
+        a shell reports it: 128+N for signal N, 124 on timeout, timed out)."""
+        with open(stdout, "w") as so, open(stderr, "w") as se:
+            try:
+                self.child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=so, stderr=se,
+                                              cwd=REPO, start_new_session=True)
+            except OSError as e:
+                se.write("%s: cannot run %s: %s\n" % (PROG, argv[0], e.strerror))
+                return 127, False
+        if sampler:
+            sampler.start(self.child.pid)
+        timed_out = False
+        try:
+            try:
+                rc = self.child.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                self._kill_group(signal.SIGTERM)
+                try:
+                    rc = self.child.wait(timeout=KILL_AFTER)
+                except subprocess.TimeoutExpired:
+                    self._kill_group(signal.SIGKILL)
+                    rc = self.child.wait()
+            if self.caught is not None and not timed_out:
+                # stopped by us: give it KILL_AFTER seconds to clean up, then kill it
+                try:
+                    rc = self.child.wait(timeout=KILL_AFTER)
+                except subprocess.TimeoutExpired:
+                    self._kill_group(signal.SIGKILL)
+                    rc = self.child.wait()
+        finally:
+            if sampler:
+                sampler.stop()
+            self.child = None
+        return (124 if timed_out else 128 - rc if rc < 0 else rc), timed_out
+
+    def _kill_group(self, sig):
+        try:
+            os.killpg(self.child.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    # ------------------------------------------------------------ records
+
+    def classify(self, rc, timed_out, err):
+        """(status, reason) of an exit code (conventions: 3/4 skip)."""
+        if rc == 0:
+            return "ok", None
+        if rc in (3, 4):
+            return "skipped", last_line(err) or "exit %d (%s)" % (rc, "no resource" if rc == 3 else "unsupported")
+        if timed_out:
+            return "failed", "timed out after %ds (IPCLAB_RUN_TIMEOUT)" % self.timeout
+        reason = last_line(err)
+        if self.caught is not None:
+            return "failed", "interrupted by SIG%s (exit %d)" % (signal.Signals(self.caught).name[3:], rc)
+        if rc > 128:
+            reason = "killed by signal %d (exit %d)%s" % (rc - 128, rc, "; last message: " + reason if reason else "")
+        return "failed", reason or "exit %d" % rc
+
+    def command_line(self, rid, variant, argv):
+        with open(os.path.join(self.out, "commands.txt"), "a") as f:
+            f.write("%s\t%s\t%s\n" % (rid, variant, shlex.join(["timeout", "--kill-after=%d" % KILL_AFTER,
+                                                                str(self.timeout)] + argv)))
+
+    def record(self, rec, argv, t0):
+        """Adds one run's record (matrix.json), prints its progress line."""
+        rec.setdefault("leftovers", [])
+        dt = time.monotonic() - t0
+        rec["index"] = self.index
+        rec["elapsed_s"] = round(dt, 3)
+        rec["argv"] = argv
+        rec["command"] = shlex.join(argv)
+        self.records.append(rec)
+        if rec["status"] == "failed":
+            self.failed += 1
+        elapsed = time.monotonic() - self.t_start
+        eta = elapsed * (self.total - self.index) / self.index if self.index else 0
+        tag = "" if rec["variant"] == "untraced" else " (%s)" % rec["variant"]
+        print("[%d/%d] %s%s %s %.1fs  elapsed %s ETA %s" % (self.index, self.total, rec["id"], tag, rec["status"],
+                                                            dt, mmss(elapsed), mmss(eta)), flush=True)
+        if rec["status"] != "ok":
+            print("    %s: %s" % (rec["status"], rec.get("reason") or "exit %s" % rec.get("exit_code")), flush=True)
+        for entry in rec["leftovers"]:
+            print("    WARNING: new since the run started (left behind? checked again at the end): %s" % entry,
+                  flush=True)
+
+    def new_record(self, rid, kind, variant):
+        return {"id": rid, "kind": kind, "variant": variant, "exit_code": None, "status": None, "reason": None,
+                "started": utc(), "leftovers": [], "json": None, "hist": None, "trace_dir": None,
+                "stdout": None, "stderr": None}
+
+    def skip_for_cpus(self, rec, cpus, argv, t0):
+        """Records the run as skipped if it needs a CPU that is not online; True if so."""
+        missing = placement.first_missing(cpus, self.cpus_online) if cpus else None
+        if missing is None:
+            return False
+        rec.update(exit_code=3, status="skipped", reason="needs CPU %d, which is not online" % missing)
+        self.record(rec, argv, t0)
+        return True
+
+    # ------------------------------------------------------------ the kinds of runs
+
+    def run_ipclab(self, line, variant):
+        """One ipclab run, untraced or traced."""
+        suffix = "" if variant == "untraced" else ".traced"
+        words = line.words
+        rec = self.new_record(line.id, line.kind, variant)
+        t0 = time.monotonic()
+        self.index += 1
+        rec["json"] = os.path.join(self.out, "runs", line.id + suffix + ".json")
+        log = os.path.join(self.out, "logs", line.id + suffix)
+        argv = [self.ipclab] + words + ["--json=" + rec["json"]]
+        if words[1:2] == ["latency"] and words[0] in ("ipc", "signal"):
+            rec["hist"] = os.path.join(self.out, "hist", line.id + suffix + ".tsv")
+            argv.append("--hist=" + rec["hist"])
+        argv.append("--quiet")
+        if variant == "traced":
+            rec["trace_dir"] = os.path.join(self.out, "traces", line.id)
+            argv = [self.tracer, "--out", rec["trace_dir"], "--name", line.id, "--provider", self.provider,
+                    "--quiet", "--"] + argv
+        cpus = matrix.option_value(words, "--cpu", "--cpus")
+        if self.skip_for_cpus(rec, cpus, argv, t0):
+            rec.update(json=None, hist=None)
+            return
+        if variant == "traced" and not os.access(self.tracer, os.X_OK):
+            rec.update(json=None, hist=None, trace_dir=None, exit_code=4, status="skipped",
+                       reason="%s is missing: no traced run" % self.tracer)
+            self.record(rec, argv, t0)
+            return
+        if variant == "traced" and self.untraced_status != "ok":
+            rec.update(json=None, hist=None, trace_dir=None, status="skipped",
+                       reason="the untraced run was %s" % (self.untraced_status or "not run"))
+            self.record(rec, argv, t0)
+            return
+        self.command_line(line.id, variant, argv)
+        before = leftovers.snapshot()
+        rc, timed_out = self.execute(argv, log + ".out", log + ".err")
+        rec["leftovers"] = leftovers.new_since(before, leftovers.snapshot())
+        if variant == "traced":
+            rec["leftovers"] += ["LTTng session %s" % s for s in lttng_sessions_of(line.id)]
+        rec["stdout"], rec["stderr"] = log + ".out", log + ".err"
+        status, reason = self.classify(rc, timed_out, log + ".err")
+        if status == "ok":
+            doc, err = try_json(rec["json"])
+            if not isinstance(doc, dict):
+                with open(log + ".err", "a") as f:
+                    f.write("%s: %s: %s\n" % (PROG, rec["json"], err or "not a JSON object"))
+                status, reason = "failed", "exit 0 but no valid result JSON (%s)" % rec["json"]
+        if not os.path.isfile(rec["json"]):
+            rec["json"] = None
+        if rec["hist"] and not os.path.isfile(rec["hist"]):
+            rec["hist"] = None
+        if variant == "untraced":
+            self.untraced_status = status
+        rec.update(exit_code=rc, status=status, reason=reason)
+        self.record(rec, argv, t0)
+
+    def run_repeats(self, line, argvs, log):
+        """Runs each argv in turn (one per repeat) until one fails or we are stopped;
+        returns (exit code of the last, timed out, [stdout files])."""
+        rc, timed_out, outs = 0, False, []
+        with open(log + ".err", "w"):
+            pass
+        for r, argv in enumerate(argvs, 1):
+            self.command_line(line.id, "reference %d/%d" % (r, len(argvs)), argv)
+            rc, timed_out = self.execute(argv, "%s.%d.out" % (log, r), "%s.%d.err" % (log, r))
+            with open("%s.%d.err" % (log, r), errors="replace") as f, open(log + ".err", "a") as all_err:
+                all_err.write(f.read())
+            outs.append("%s.%d.out" % (log, r))
+            if rc != 0 or self.caught is not None:
+                break
+        return rc, timed_out, outs
+
+    def run_perf(self, line):
+        """The perf bench reference, --repeat times, parsed into runs/ID.json."""
+        o = line.opts
+        argv = ["taskset", "-c", o["cpus"], "perf", "bench", "sched", "pipe", "-l", str(o["loops"])]
+        if o["mode"] != "process":
+            argv.append("-T")
+        rec = self.new_record(line.id, "perf-pipe", "reference")
+        t0 = time.monotonic()
+        self.index += 1
+        if self.skip_for_cpus(rec, o["cpus"], argv, t0):
+            return
+        if not perf_available():
+            rec.update(exit_code=4, status="skipped",
+                       reason="perf bench is not installed (scripts/deps --bench installs linux-perf)")
+            self.record(rec, argv, t0)
+            return
+        log = os.path.join(self.out, "logs", line.id)
+        rec["json"] = os.path.join(self.out, "runs", line.id + ".json")
+        started = rec["started"]
+        rc, timed_out, outs = self.run_repeats(line, [argv] * o["repeat"], log)
+        status, reason = self.classify(rc, timed_out, log + ".err")
+        if status == "skipped":  # perf's own exit 3/4 mean nothing to us
+            status = "failed"
+        if status == "ok":
+            try:
+                per = []
+                for p in outs:
+                    with open(p, errors="replace") as f:
+                        per.append(refdocs.perf_usecs(f.read(), p))
+                doc = refdocs.perf_doc({"id": line.id, "mode": o["mode"], "cpus": o["cpus"], "loops": o["loops"],
+                                        "compare": line.compare[0] if line.compare else None,
+                                        "pinned": o["cpus"].isdigit(), "perf_version": tool_version(["perf", "--version"]),
+                                        "start_time": started, "end_time": utc(), "command": shlex.join(argv)}, per)
+                write_json_atomic(rec["json"], doc)
+            except Failure as e:
+                status, reason = "failed", "could not parse perf output: %s" % e.message
+        if not os.path.isfile(rec["json"]):
+            rec["json"] = None
+        rec.update(exit_code=rc, status=status, reason=reason)
+        self.record(rec, argv, t0)
+
+    def run_rt(self, line):
+        """An rt-tests reference, --repeat times, each writing its own --json file."""
+        o = line.opts
+        argv = [o["tool"]] + (["-a", str(o["cpu"])] if o["cpu"] is not None else []) + (["-f"] if o["fork"] else [])
+        argv += ["-l", str(o["loops"]), "-i", str(o["interval"]), "-q"]
+        rec = self.new_record(line.id, "rt-tests", "reference")
+        t0 = time.monotonic()
+        self.index += 1
+        if self.skip_for_cpus(rec, str(o["cpu"]) if o["cpu"] is not None else None, argv, t0):
+            return
+        if not shutil.which(o["tool"]):
+            rec.update(exit_code=4, status="skipped",
+                       reason="%s is not installed (scripts/deps --bench installs rt-tests)" % o["tool"])
+            self.record(rec, argv, t0)
+            return
+        log = os.path.join(self.out, "logs", line.id)
+        rec["json"] = os.path.join(self.out, "runs", line.id + ".json")
+        jsons = [os.path.join(self.out, "logs", "%s.%d.rt.json" % (line.id, r)) for r in range(1, o["repeat"] + 1)]
+        before = leftovers.snapshot()
+        rc, timed_out, outs = self.run_repeats(line, [argv + ["--json=" + j] for j in jsons], log)
+        rec["leftovers"] = leftovers.new_since(before, leftovers.snapshot())
+        status, reason = self.classify(rc, timed_out, log + ".err")
+        if status == "skipped":  # the tools' exit codes follow no convention of ours
+            status = "failed"
+        if status == "ok":
+            try:
+                per = [refdocs.rt_repeat(j) for j in jsons[:len(outs)]]
+                doc = refdocs.rt_doc({"id": line.id, "tool": o["tool"], "cpu": o["cpu"], "fork": o["fork"],
+                                      "loops": o["loops"], "interval_us": o["interval"],
+                                      "compare": ",".join(line.compare),
+                                      "version": tool_version([o["tool"], "--help"], stderr=True),
+                                      "start_time": rec["started"], "end_time": utc(), "command": shlex.join(argv)},
+                                     per)
+                write_json_atomic(rec["json"], doc)
+            except Failure as e:
+                status, reason = "failed", "could not parse %s output: %s" % (o["tool"], e.message)
+        if not os.path.isfile(rec["json"]):
+            rec["json"] = None
+        rec.update(exit_code=rc, status=status, reason=reason)
+        self.record(rec, argv, t0)
+
+    # ------------------------------------------------------------ the matrix
+
+    def make_out(self, out):
+        """Creates the results folder (must not exist, or be empty) and its subfolders."""
+        if out is None:
+            os.makedirs(os.path.join(REPO, "results"), exist_ok=True)
+            out = os.path.join(REPO, "results", datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
+        if os.path.exists(out):
+            if not os.path.isdir(out) or os.listdir(out):
+                raise UsageError("%s already exists; refusing to overwrite results (wait a second or pass --out)" % out)
+        else:
+            os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+            try:
+                os.mkdir(out)
+            except OSError:
+                raise UsageError("%s already exists or cannot be created; refusing to overwrite" % out) from None
+        self.out = os.path.realpath(out)
+        for sub in ("runs", "hist", "logs", "traces"):
+            os.makedirs(os.path.join(self.out, sub), exist_ok=True)
+        open(os.path.join(self.out, "commands.txt"), "w").close()
+
+    def run(self):
+        """Every line of the matrix, in order; stops after the run that a signal interrupted."""
+        for line in self.lines:
+            if self.caught is not None:
+                break
+            if line.is_ipclab:
+                self.untraced_status = None
+                self.run_ipclab(line, "untraced")
+                if line.kind == "ipclab" and self.opts.tracing == "both" and self.caught is None:
+                    self.run_ipclab(line, "traced")
+            elif line.kind == "perf-pipe":
+                self.run_perf(line)
+            else:
+                self.run_rt(line)
+
+    def manifest(self, started, exit_code):
+        """matrix.json: the matrix, every run's record, the counts; leftovers checked again
+        (those gone by now belonged to another program running beside the matrix)."""
+        counts = {"ok": 0, "skipped": 0, "failed": 0}
+        still = []
+        for r in self.records:
+            counts[r["status"]] = counts.get(r["status"], 0) + 1
+            keep = [e for e in r["leftovers"] if leftovers.still_there(e)]
+            gone = [e for e in r["leftovers"] if e not in keep]
+            r["leftovers"] = keep
+            if gone:
+                r["leftovers_transient"] = gone
+            still += ["%s: %s" % (r["id"], e) for e in keep]
+        doc = {"schema": "ipclab-matrix/1", "matrix": self.opts.matrix, "matrix_name": self.opts.matrix_name,
+               "tracing": self.opts.tracing, "only": self.opts.only, "out": self.out, "started": started,
+               "total_runs": self.total, "cpus_online": " ".join(str(c) for c in self.cpus_online),
+               "runs": self.records, "finished": utc(), "interrupted": self.caught is not None,
+               "runs_done": self.index, "exit_code": exit_code, "counts": counts}
+        return doc, counts, still
+
+
+def lttng_sessions_of(rid):
+    """Our LTTng sessions for run rid still known to a session daemon (should be none)."""
+    if not shutil.which("lttng"):
+        return []
+    try:
+        p = subprocess.run(["lttng", "--no-sessiond", "list"], capture_output=True, text=True, timeout=10,
+                           check=False)
+    except subprocess.TimeoutExpired:
+        return []
+    return sorted(set(re.findall(r"ipclab-%s-[0-9]+-[0-9a-f]+" % re.escape(rid), p.stdout)))
+
+
+def perf_available():
+    if not shutil.which("perf"):
+        return False
+    return subprocess.run(["perf", "bench", "sched", "pipe", "-l", "1"], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, check=False).returncode == 0
+
+
+def tool_version(argv, stderr=False):
+    """The first line a tool prints about itself, or None."""
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    text = (p.stdout + p.stderr) if stderr else p.stdout
+    return (text.strip().splitlines() or [None])[0]
+
+
+def dry_run(opts, lines, total):
+    print("matrix %s (%s), tracing: %s, %d runs" % (opts.matrix, opts.matrix_name, opts.tracing, total))
+    n = 0
+    for line in lines:
+        n += 1
+        if line.is_ipclab:
+            print("[%d/%d] %s: ipclab %s --json=DIR/runs/%s.json --quiet" % (n, total, line.id, " ".join(line.words),
+                                                                            line.id))
+            if line.kind == "ipclab" and opts.tracing == "both":
+                n += 1
+                print("[%d/%d] %s (traced): scripts/ipclab-trace --out DIR/traces/%s -- ipclab %s ..."
+                      % (n, total, line.id, line.id, " ".join(line.words)))
+        else:
+            print("[%d/%d] %s (reference): %s %s" % (n, total, line.id, line.kind, " ".join(line.words)))
+
+
+def parser():
+    p = ArgumentParser(prog=PROG, usage="bench/run [--quick|--full|--matrix FILE] [--out DIR] "
+                       "[--traced|--untraced|--both]\n                 [--only PATTERN[,PATTERN...]] [--dry-run]",
+                       description=HELP, epilog=EPILOG)
+    g = p  # the last of --quick, --full and --matrix wins, as the last tracing option does
+    g.add_argument("--quick", dest="matrix", action="store_const", const=os.path.join(BENCH, "quick.matrix"),
+                   help="bench/quick.matrix (default; about 3 minutes on 2 CPUs, traced included)")
+    g.add_argument("--full", dest="matrix", action="store_const", const=os.path.join(BENCH, "full.matrix"),
+                   help="bench/full.matrix (more iterations, --repeat 10, interleaved rounds)")
+    g.add_argument("--matrix", metavar="FILE", help="any other matrix file")
+    p.add_argument("--out", metavar="DIR", help="write here instead; DIR must not exist (or be an empty directory)")
+    t = p
+    t.add_argument("--both", "--traced", dest="tracing", action="store_const", const="both",
+                   help="every ipclab line twice: untraced (the numbers) and then traced through "
+                   "scripts/ipclab-trace (default); lines of KIND ipclab:untraced run untraced only")
+    t.add_argument("--untraced", dest="tracing", action="store_const", const="untraced",
+                   help="only the untraced runs")
+    p.add_argument("--only", metavar="PATTERN", help="only the matrix lines whose ID matches one of the "
+                   "comma-separated shell globs (e.g. --only 'lat-thread-*,perf-thread-*')")
+    p.add_argument("--dry-run", action="store_true", help="print the plan (every command) and exit; writes nothing")
+    p.set_defaults(tracing="both")
+    return p
+
+
+def options(argv):
+    opts = parser().parse_args(argv)
+    opts.matrix = opts.matrix or os.path.join(BENCH, "quick.matrix")
+    opts.matrix_name = os.path.basename(opts.matrix)
+    if opts.matrix_name.endswith(".matrix"):
+        opts.matrix_name = opts.matrix_name[:-len(".matrix")]
+    if not os.path.isfile(opts.matrix):
+        raise UsageError("matrix file not found: %s" % opts.matrix)
+    t = os.environ.get("IPCLAB_RUN_TIMEOUT", "1800")
+    if not t.isdigit() or int(t) < 1:
+        raise UsageError("IPCLAB_RUN_TIMEOUT must be a positive number of seconds, got '%s'" % t)
+    opts.timeout = int(t)
+    return opts
+
+
+def main(argv):
+    opts = options(argv)
+    lines, _all = matrix.parse(opts.matrix, opts.only)
+    runner = Runner(opts, lines, build_dir())
+    if opts.dry_run:
+        dry_run(opts, lines, runner.total)
+        return 0
+    if not os.access(runner.ipclab, os.X_OK):
+        raise NoResource("%s not found: build it first (make)" % runner.ipclab)
+    runner.make_out(opts.out)
+    started = utc()
+    print("%s: %s matrix, %d runs, tracing: %s -> %s" % (PROG, opts.matrix_name, runner.total, opts.tracing,
+                                                         runner.out), flush=True)
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, runner.on_signal)
+    rc = None
+    try:
+        runner.run()
+        rc = 1 if runner.failed else 0
+        if runner.caught is not None:
+            rc = 128 + runner.caught
+            sys.stderr.write("%s: interrupted by SIG%s after %d of %d runs\n"
+                             % (PROG, signal.Signals(runner.caught).name[3:], runner.index, runner.total))
+    finally:
+        # whatever happened (a bug included), what finished is written
+        doc, counts, still = runner.manifest(started, rc if rc is not None else 1)
+        write_json_atomic(os.path.join(runner.out, "matrix.json"), doc)
+    for s in still:
+        sys.stderr.write("%s: WARNING: still left behind at the end: %s\n" % (PROG, s))
+    try:
+        env.write(runner.out)
+    except Failure as e:
+        sys.stderr.write("%s: WARNING: scripts/collect-env failed: %s\n" % (PROG, e.message))
+    print("%s: %d ok, %d skipped, %d failed in %s" % (PROG, counts["ok"], counts["skipped"], counts["failed"],
+                                                     mmss(time.monotonic() - runner.t_start)))
+    print("results: %s" % runner.out)
+    return rc
+
+
+def entry():
+    run_main(main, PROG)

@@ -1,0 +1,38 @@
+"""test_leftovers - what a run left behind; the tracer's own wait files are not leftovers."""
+
+import os
+import unittest
+
+from ipclab_tools import leftovers
+
+
+class Leftovers(unittest.TestCase):
+    def test_tracer_files_are_recognised(self):
+        for name in ("lttng-ust-wait-8", "lttng-ust-wait-8-0", "lttng-ust-wait-8-1000"):
+            self.assertTrue(leftovers.tracer_owned("/dev/shm/" + name), name)
+        for entry in ("/dev/shm/lttng-ust-wait-8-x", "/dev/shm/lttng-ust-wait-", "/dev/shm/ipclab-shm-1-2",
+                      "/dev/mqueue/lttng-ust-wait-8", "/dev/shm/xlttng-ust-wait-8",
+                      "SysV semaphore id 3 key 0x00000000"):
+            self.assertFalse(leftovers.tracer_owned(entry), entry)
+
+    def test_snapshot_and_difference(self):
+        name = "/dev/shm/ipclab-tools-test-%d" % os.getpid()
+        before = leftovers.snapshot()
+        self.assertFalse(any(leftovers.tracer_owned(e) for e in before))
+        with open(name, "w"):
+            pass
+        try:
+            after = leftovers.snapshot()
+            self.assertEqual(leftovers.new_since(before, after), [name])
+            self.assertTrue(leftovers.still_there(name))
+        finally:
+            os.unlink(name)
+        self.assertFalse(leftovers.still_there(name))
+
+    def test_sysv_and_sessions(self):
+        self.assertFalse(leftovers.still_there("SysV semaphore id 999999999 key 0x00000000"))
+        self.assertTrue(leftovers.still_there("LTTng session ipclab-x-1-ab"))
+
+
+if __name__ == "__main__":
+    unittest.main()

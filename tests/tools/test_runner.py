@@ -1,0 +1,119 @@
+"""test_runner - the matrix runner with a fake ipclab: one process owns the run state and
+writes matrix.json once, at the end; statuses, skips, timeouts, leftovers."""
+
+import io
+import json
+import os
+import stat
+import unittest
+from contextlib import redirect_stderr, redirect_stdout
+
+from fixtures import TempDir
+from ipclab_tools import runner
+from ipclab_tools.cli import NoResource, UsageError
+
+# a stand-in for build/bin/ipclab: GROUP names the behaviour, --json=FILE is honoured
+FAKE = r"""#!/bin/sh
+json=
+for a in "$@"; do case $a in --json=*) json=${a#--json=} ;; esac; done
+out=$(dirname "$(dirname "$json")")
+seen=false
+[ -e "$out/matrix.json" ] && seen=true
+case $1 in
+ok) printf '{"schema": "ipclab-result/1", "experiment": "fake ok", "matrix_seen": %s}' "$seen" >"$json" ;;
+skip) echo "fake: no such resource here" >&2; exit 3 ;;
+fail) echo "fake: a check failed" >&2; exit 1 ;;
+nojson) exit 0 ;;
+hang) exec sleep 60 ;;
+leak) : >"/dev/shm/ipclab-tools-test-$2"; printf '{}' >"$json" ;;
+unleak) rm -f "/dev/shm/ipclab-tools-test-$2"; printf '{}' >"$json" ;;
+esac
+"""
+
+MATRIX = """a\tipclab\tok run
+b\tipclab:untraced\tskip run
+c\tipclab:untraced\tfail run
+d\tipclab:untraced\tnojson run
+e\tipclab:untraced\tok run --cpu 999
+f\tipclab:untraced\tleak {tag}-kept
+g\tipclab:untraced\tleak {tag}-gone
+h\tipclab:untraced\tunleak {tag}-gone
+"""
+
+
+class Runner(TempDir):
+    def setUp(self):
+        super().setUp()
+        self.tag = "%d" % os.getpid()
+        fake = self.write("build/bin/ipclab", FAKE)
+        os.chmod(fake, os.stat(fake).st_mode | stat.S_IXUSR)
+        os.environ["BUILD"] = self.path("build")
+        self.addCleanup(os.environ.pop, "BUILD", None)
+        self.addCleanup(lambda: [os.unlink(p) for p in ("/dev/shm/ipclab-tools-test-%s-kept" % self.tag,
+                                                         "/dev/shm/ipclab-tools-test-%s-gone" % self.tag)
+                                 if os.path.exists(p)])
+
+    def run_matrix(self, text, *extra):
+        m = self.write("m.matrix", text)
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            rc = runner.main(["--matrix", m, "--out", self.path("out"), "--untraced"] + list(extra))
+        with open(self.path("out", "matrix.json")) as f:
+            return rc, json.load(f), out.getvalue(), err.getvalue()
+
+    def test_statuses_and_one_manifest(self):
+        rc, doc, out, err = self.run_matrix(MATRIX.format(tag=self.tag))
+        self.assertEqual(rc, 1)  # c and d failed
+        by = {r["id"]: r for r in doc["runs"]}
+        self.assertEqual({k: (r["status"], r["exit_code"]) for k, r in by.items()},
+                         {"a": ("ok", 0), "b": ("skipped", 3), "c": ("failed", 1), "d": ("failed", 0),
+                          "e": ("skipped", 3), "f": ("ok", 0), "g": ("ok", 0), "h": ("ok", 0)})
+        self.assertEqual(by["b"]["reason"], "fake: no such resource here")
+        self.assertIn("no valid result JSON", by["d"]["reason"])
+        self.assertEqual(by["e"]["reason"], "needs CPU 999, which is not online")
+        with open(by["a"]["json"]) as f:
+            self.assertIs(json.load(f)["matrix_seen"], False)  # matrix.json is written at the end only
+        self.assertEqual(by["f"]["leftovers"], ["/dev/shm/ipclab-tools-test-%s-kept" % self.tag])
+        self.assertEqual(by["g"]["leftovers"], [])
+        self.assertEqual(by["g"]["leftovers_transient"], ["/dev/shm/ipclab-tools-test-%s-gone" % self.tag])
+        self.assertEqual((doc["counts"], doc["interrupted"], doc["exit_code"], doc["runs_done"]),
+                         ({"ok": 4, "skipped": 2, "failed": 2}, False, 1, 8))
+        self.assertIn("[8/8] h ok", out)
+        self.assertIn("still left behind at the end: f: /dev/shm/ipclab-tools-test-%s-kept" % self.tag, err)
+        self.assertTrue(os.path.exists(self.path("out", "env.json")))
+        with open(self.path("out", "commands.txt")) as f:
+            self.assertEqual(len(f.read().splitlines()), 7)  # e never ran
+
+    def test_timeout(self):
+        os.environ["IPCLAB_RUN_TIMEOUT"] = "1"
+        self.addCleanup(os.environ.pop, "IPCLAB_RUN_TIMEOUT", None)
+        rc, doc, _out, _err = self.run_matrix("x\tipclab:untraced\thang run\n")
+        self.assertEqual(rc, 1)
+        self.assertEqual((doc["runs"][0]["status"], doc["runs"][0]["exit_code"]), ("failed", 124))
+        self.assertIn("timed out after 1s", doc["runs"][0]["reason"])
+
+    def test_refusals(self):
+        m = self.write("m.matrix", "a\tipclab\tok run\n")
+        os.makedirs(self.path("full"))
+        self.write("full/x", "")
+        with self.assertRaisesRegex(UsageError, "refusing to overwrite"):
+            with redirect_stdout(io.StringIO()):
+                runner.main(["--matrix", m, "--out", self.path("full")])
+        os.environ["BUILD"] = self.path("nobuild")
+        with self.assertRaisesRegex(NoResource, "build it first"):
+            runner.main(["--matrix", m, "--out", self.path("o2")])
+        with self.assertRaisesRegex(UsageError, "matrix file not found"):
+            runner.main(["--matrix", self.path("none")])
+
+    def test_dry_run(self):
+        m = self.write("m.matrix", "a\tipclab\tok run\nb\tipclab:untraced\tok run\n")
+        out = io.StringIO()
+        with redirect_stdout(out):
+            self.assertEqual(runner.main(["--matrix", m, "--dry-run"]), 0)
+        self.assertIn("3 runs", out.getvalue())
+        self.assertIn("[2/3] a (traced)", out.getvalue())
+        self.assertFalse(os.path.exists(self.path("out")))
+
+
+if __name__ == "__main__":
+    unittest.main()
