@@ -101,6 +101,16 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORELIB)
 	@$(if $(Q),echo "  CC      $< (test)")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_SAN) -o $@ $< $(CORELIB) -lcmocka $(APP_LIBS)
 
+# Analysis unit tests (tests/unit/test_ana_*.c): the babeltrace-free layer of src/analyze
+# (all but the sink's glue) linked in directly, as ordinary objects.
+ANA_BT_SRC  := src/analyze/plugin.c src/analyze/decode.c src/analyze/merge.c src/analyze/integrity.c
+ANA_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(ANA_BT_SRC),$(wildcard src/analyze/*.c)))
+ANA_UNIT_BIN := $(filter $(BUILD)/tests/test_ana_%,$(UNIT_BIN))
+$(ANA_UNIT_BIN): $(BUILD)/tests/test_ana_%: tests/unit/test_ana_%.c $(ANA_LIB_OBJ) $(CORELIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (test)")
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_SAN) -o $@ $< $(ANA_LIB_OBJ) $(CORELIB) -lcmocka $(APP_LIBS)
+
 # make check: the README's test command, and what .ci/run calls.
 check: deps
 	$(Q)$(MAKE) --no-print-directory WERROR=1 all $(UNIT_BIN)

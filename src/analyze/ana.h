@@ -76,9 +76,13 @@ void ana_incomplete(struct ana *a, const char *path, const char *reason);
 /* A note for the "warnings" array (e.g. an event whose fields do not match). */
 void ana_warn(struct ana *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Builds the result: events is the {"total", "ipclab", "by_name"} object the caller counted
- * (reference stolen). Writes JSON to json_path (NULL or "-": stdout) and closes the TSV
- * files. 0 on success, -1 with err set. */
+/* The result document (see README.md); events is the {"total", "ipclab", "by_name"}
+ * object the caller counted (reference stolen). It ends the analysis: call it (or
+ * ana_finish) once. NULL when out of memory. */
+json_t *ana_result(struct ana *a, json_t *events);
+
+/* The result written: JSON to json_path (NULL or "-": stdout), the summary TSV files, and
+ * the streamed ones closed. 0 on success, -1 with err set. */
 int ana_finish(struct ana *a, json_t *events, const char *json_path, char *err, size_t errlen);
 
 #endif

@@ -1,20 +1,77 @@
 /* pairtab.h - open-addressing hash table of in-flight pairings (a send waiting for its
  * receive, a request waiting for its acquire...). Linear probing with backward-shift
  * deletion: no tombstones, so a table whose entries are removed as fast as they are
- * added stays at its peak size and never degrades. Keys are three integers (what a
- * namespace of pairings needs: e.g. transport, chan, seq); values are four timestamps
- * and two small integers. No allocation except when the table grows. */
+ * added stays at its peak size and never degrades. Keys are three integers, built by one
+ * typed constructor per kind of pairing; values are four timestamps and two small
+ * integers. No allocation except when the table grows. */
 #ifndef IPCLAB_PAIRTAB_H
 #define IPCLAB_PAIRTAB_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+/* A key: one 64-bit and two 32-bit words. Build it with the constructor of its table
+ * (below), never by position: the words mean different things per table. */
 struct pt_key {
-	uint64_t a;  /* e.g. seq */
-	uint32_t b;  /* e.g. chan */
-	uint32_t c;  /* e.g. transport id; 0 reserved for "empty" is NOT needed: see used */
+	uint64_t a;
+	uint32_t b, c;
 };
+
+/* A message in flight: (transport id, chan, seq). */
+static inline struct pt_key pt_key_msg(uint32_t transport, uint32_t chan, uint64_t seq)
+{
+	return (struct pt_key){ .a = seq, .b = chan, .c = transport };
+}
+
+/* A signal in flight: (signo, seq). */
+static inline struct pt_key pt_key_sig(int64_t signo, uint64_t seq)
+{
+	return (struct pt_key){ .a = seq, .b = (uint32_t)signo, .c = 0 };
+}
+
+static inline int64_t pt_key_signo(const struct pt_key *k)
+{
+	return (int64_t)k->b;
+}
+
+/* A lock request waiting for its acquire: (thread, lock, kind id). */
+static inline struct pt_key pt_key_lock(int64_t vtid, uint32_t lock, uint32_t kind)
+{
+	return (struct pt_key){ .a = (uint64_t)vtid, .b = lock, .c = kind };
+}
+
+/* A task's timeline: its seq. */
+static inline struct pt_key pt_key_task(uint64_t seq)
+{
+	return (struct pt_key){ .a = seq, .b = 0, .c = 0 };
+}
+
+static inline uint64_t pt_key_seq(const struct pt_key *k)
+{
+	return k->a;
+}
+
+/* A bus role's current state: (vpid, role id). */
+static inline struct pt_key pt_key_bus(int64_t vpid, uint32_t role)
+{
+	return (struct pt_key){ .a = (uint64_t)vpid, .b = role, .c = 0 };
+}
+
+static inline int64_t pt_key_vpid(const struct pt_key *k)
+{
+	return (int64_t)k->a;
+}
+
+static inline uint32_t pt_key_role(const struct pt_key *k)
+{
+	return k->b;
+}
+
+/* An entry of an index table: (namespace, key, subkey) -> array index in aux. */
+static inline struct pt_key pt_key_index(uint32_t ns, uint64_t key, uint32_t sub)
+{
+	return (struct pt_key){ .a = key, .b = sub, .c = ns };
+}
 
 struct pt_entry {
 	struct pt_key k;

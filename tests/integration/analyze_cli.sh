@@ -4,14 +4,14 @@
 # documented exit status for a missing directory (2), a directory without a CTF trace
 # (2), a trace without ipclab events (1), a usage error (2), and a trace cut short: its
 # stream file truncated at 1/4, 1/2 and 3/4, its metadata at 0, 1/4, 1/2 and 3/4 (1,
-# never a crash or a hang). Uses the synthetic trace of src/analyze/synth.py (no LTTng;
+# never a crash or a hang). Uses the synthetic trace of tests/fixtures/synth.py (no LTTng;
 # tests/trace/analyze_corrupt.sh does the same on a real LTTng trace).
 # Usage: tests/integration/analyze_cli.sh BUILD_DIR
 # shellcheck source=tests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 PLUGIN_DIR=$TL_BUILD/lib/babeltrace2/plugins
-SYNTH=$REPO/src/analyze/synth.py
+SYNTH=$REPO/tests/fixtures/synth.py
 ANALYZE=$REPO/scripts/ipclab-analyze
 BT2PY=/usr/bin/python3
 RUN_TIMEOUT=60 # a hang on a damaged trace must fail the case, not the suite

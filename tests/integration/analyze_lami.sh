@@ -6,13 +6,13 @@
 # with an error object otherwise; the results phase prints {"results": [...]} whose
 # tables each have a time-range object, a known class, and rows matching the class's
 # columns cell by cell; --begin/--end, --limit and --output-progress; errors are error
-# objects. On the synthetic trace of src/analyze/synth.py, so values are known.
+# objects. On the synthetic trace of tests/fixtures/synth.py, so values are known.
 # Usage: tests/integration/analyze_lami.sh BUILD_DIR
 # shellcheck source=tests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 LAMI=$REPO/scripts/ipclab-lami
-SYNTH=$REPO/src/analyze/synth.py
+SYNTH=$REPO/tests/fixtures/synth.py
 BT2PY=/usr/bin/python3
 export IPCLAB_BT2_PLUGIN_PATH=$TL_BUILD/lib/babeltrace2/plugins
 

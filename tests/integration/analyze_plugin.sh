@@ -1,6 +1,6 @@
 #!/bin/bash
 # analyze_plugin.sh - the babeltrace2 sink.ipclab.analyze plugin on a synthetic trace
-# with known answers (src/analyze/synth.py): every analysis (message and signal pairing,
+# with known answers (tests/fixtures/synth.py): every analysis (message and signal pairing,
 # locks, lost updates, tasks, bus states) finds exactly what the scenario contains, both
 # fed in memory and read back from a CTF trace, from one stream or merged by the sink
 # from several; discard records make the result
@@ -11,7 +11,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 PLUGIN_DIR=$TL_BUILD/lib/babeltrace2/plugins
-SYNTH=$REPO/src/analyze/synth.py
+SYNTH=$REPO/tests/fixtures/synth.py
 BT2PY=/usr/bin/python3 # the interpreter with the bt2 bindings (python3-bt2)
 T0=1700000000000000000  # the scenario's origin (synth.py T0), ns
 
