@@ -10,9 +10,8 @@
 #include <string.h>
 
 /* Field specs, the fields of trace/ipclab_*.h each analysis reads: "name" a required
- * integer, "$name"
- * a required string, "?name" an optional integer (the experiment stamps, absent from
- * traces recorded before they were added). */
+ * integer, "$name" a required string, "?name" an optional integer (the experiment
+ * stamps, absent from traces recorded before they were added). */
 static const struct spec {
 	const char *event;
 	enum kind kind;
