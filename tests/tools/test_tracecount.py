@@ -42,7 +42,7 @@ class Count(TempDir):
     def test_synthetic_trace(self):
         if not shutil.which("babeltrace2"):
             self.skipTest("babeltrace2 not installed")
-        p = subprocess.run(["/usr/bin/python3", os.path.join(REPO, "src", "analyze", "synth.py"), "--ctf",
+        p = subprocess.run(["/usr/bin/python3", os.path.join(REPO, "tests", "fixtures", "synth.py"), "--ctf",
                             self.path("s")], capture_output=True, check=False)
         if p.returncode != 0:
             self.skipTest("synth.py cannot write a CTF trace here: %s" % p.stderr.decode()[-200:])
