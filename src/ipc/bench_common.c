@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,15 +30,6 @@ int il_bench_check_size(const struct il_transport *t, uint64_t size)
 	return IL_OK;
 }
 
-void il_pair_why(struct il_pair *p, int fail, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	(void)vsnprintf(p->ps->why, sizeof(p->ps->why), fmt, ap);
-	va_end(ap);
-	p->ps->why_fail = fail;
-}
-
 /* Side 1: pin, attach, meet side 0 at the barrier, run the body, detach. */
 static int side1_main(void *arg)
 {
@@ -50,10 +40,11 @@ static int side1_main(void *arg)
 		il_set_task_name(p->task_name);
 	int e = il_pin_self(p->cpu[1]);
 	if (e) {
-		il_pair_why(p, 0, "cannot pin side 1 to CPU %d: %s", p->cpu[1], strerror(-e));
+		errno = -e;
+		il_errno("cannot pin side 1 to CPU %d", p->cpu[1]);
 		rc = IL_NORES;
 	} else if ((rc = il_link_attach(&p->link, 1)) != 0) {
-		il_pair_why(p, 0, "side 1 could not attach to %s", p->link.t->name);
+		il_err("side 1 could not attach to %s", p->link.t->name);
 	}
 	ps->status[1] = rc;
 	ps->cpu_start[1] = il_cpu_now();
@@ -113,10 +104,6 @@ int il_pair_run(struct il_pair *p, struct il_ctx *x, const struct il_transport *
 	int prc = il_join(&peer, how, sizeof(how));
 	if (*how)
 		il_fail("side 1 (%s) was %s", p->task_name ? p->task_name : "peer", how);
-	else if (prc != IL_OK && ps->why[0] && ps->why_fail)
-		il_fail("%s", ps->why);
-	else if (prc != IL_OK && ps->why[0])
-		il_err("%s", ps->why);
 	if (rc == IL_OK)
 		rc = prc;
 	lttng_ust_tracepoint(ipclab_run, run_end, x->experiment, t->name, rep, rc);

@@ -18,8 +18,6 @@ struct il_pair_shared {
 	struct il_barrier start;
 	int status[2];              /* each side's exit code after attaching, then at the end */
 	int cpu_start[2], cpu_end[2];
-	int why_fail;               /* why[] is a failed check (il_fail), not an error (il_err) */
-	char why[256];              /* side 1's reason for a non-zero status, printed by side 0 */
 };
 
 struct il_pair {
@@ -47,11 +45,9 @@ int il_bench_check_size(const struct il_transport *t, uint64_t size);
  * reported instead of hanging the caller), both attach, wait at the barrier, run
  * p->body if both attached, detach; side 1 joined, everything released. Emits
  * run_begin/run_end (experiment, t->name, mode, rep, iterations, warmup). Returns the
- * first failure's exit code; side 1's reason is printed. */
+ * first failure's exit code. Each side logs its own failure (side 1 too: stderr is shared). */
 int il_pair_run(struct il_pair *p, struct il_ctx *x, const struct il_transport *t, size_t size,
 		uint32_t rep, uint64_t iterations, uint64_t warmup);
-/* Side 1 records why it fails (printed by side 0 after the join); fail: a failed check. */
-void il_pair_why(struct il_pair *p, int fail, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Releases what il_pair_run keeps between repeats. */
 void il_pair_fini(struct il_pair *p);
 
