@@ -3,25 +3,24 @@
  *   default  zombies accumulate until waitpid() collects them;
  *   ignore   SIGCHLD set to SIG_IGN: the kernel reaps at exit, no zombie ever appears, and
  *            wait blocks until every child is gone, then fails with ECHILD (POSIX.1-2001);
- *   handler  a SIGCHLD handler reaps in a loop (waitpid(-1, WNOHANG) until 0/ECHILD):
- *            SIGCHLD is a standard signal, so exits that arrive while one is pending
- *            coalesce; the loop still leaves no zombie, in at most N handler calls.
+ *   handler  a SIGCHLD handler reaps in a loop (waitpid(-1, WNOHANG) until 0/ECHILD).
+ *            SIGCHLD is a standard signal: exits that arrive while one is pending
+ *            coalesce. To show it on every run, SIGCHLD stays blocked until every child
+ *            is a zombie (each exit has raised it by then); unblocked, it is delivered
+ *            once, and that one handler call reaps them all: N exits, 1 signal.
  * Zombies are counted in /proc (state Z among the processes whose parent is us). Every
  * child stamps CLOCK_MONOTONIC into shared memory just before _exit(); the reap latency is
  * that stamp to the moment waitpid() returned it. No sleeps: each child holds the write
  * end of a pipe, so EOF means all have exited; waitid(WNOWAIT) waits for a zombie without
  * reaping it. Events: sig_receive per handler call, child_reap per child we reap. */
-#include "../core/cleanup.h"
+#include "sigchld.h"
 #include "../core/clock.h"
 #include "../core/experiment.h"
-#include "../core/hist.h"
 #include "../core/log.h"
 #include "../core/result.h"
 #include "../core/spawn.h"
 #include "../core/tp.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -34,17 +33,27 @@
 
 #define HIST_MAX_NS (60ull * 1000 * 1000 * 1000)
 
-enum policy { POL_DEFAULT, POL_IGNORE, POL_HANDLER };
 static const char *const policy_names[] = { "default", "ignore", "handler", NULL };
 
-/* Written by each child just before _exit() (MAP_SHARED). */
-struct slot {
-	pid_t pid;
-	uint64_t t_exit;
+struct sigchld_cfg {
+	int policy;
+	uint64_t children;
+};
+static const struct sigchld_cfg sigchld_defaults = { .policy = POL_DEFAULT, .children = 20 };
+
+static const struct il_opt sigchld_opts[] = {
+	{ .name = "policy", .type = IL_OPT_CHOICE, .metavar = "P", .choices = policy_names,
+	  .help = "SIGCHLD disposition: default (zombies until waitpid), ignore (SIG_IGN: no zombies, wait fails "
+		  "ECHILD), handler (reaping loop in a handler; needs 2 or more children to coalesce)",
+	  .off = IL_CFG(struct sigchld_cfg, policy, int), .param = "policy" },
+	{ .name = "children", .type = IL_OPT_U64, .metavar = "N", .min = 1, .max = 1000,
+	  .help = "children to spawn, each exits at once (default 20)",
+	  .off = IL_CFG(struct sigchld_cfg, children, uint64_t), .param = "children" },
+	{ 0 },
 };
 
 /* What the handler touches: fixed arrays allocated before it is installed. */
-static struct slot *slots;
+static struct sigchld_slot *slots;
 static uint32_t nslots;
 static uint64_t *t_reaped;
 static int *wstatus;
@@ -85,65 +94,16 @@ static void on_chld(int sig, siginfo_t *si, void *uc)
 	errno = saved;
 }
 
-/* Counts the processes whose parent is us in /proc, and those in state Z. */
-static int count_children(unsigned *zombies, unsigned *total)
-{
-	pid_t self = getpid();
-	*zombies = *total = 0;
-	DIR *d = opendir("/proc");
-	if (!d)
-		return -1;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!isdigit((unsigned char)e->d_name[0]))
-			continue;
-		char path[300], buf[512];
-		(void)snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue; /* gone meanwhile */
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-		(void)close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = 0;
-		/* "pid (comm) S ppid ...": comm may hold ')' and spaces, so parse after the last ')'. */
-		char *rp = strrchr(buf, ')');
-		char state;
-		int ppid;
-		if (!rp || sscanf(rp + 1, " %c %d", &state, &ppid) != 2)
-			continue;
-		if (ppid != self)
-			continue;
-		(*total)++;
-		if (state == 'Z')
-			(*zombies)++;
-	}
-	(void)closedir(d);
-	return 0;
-}
-
-struct sample_state {
-	unsigned zmax;
-	bool proc_ok;
-};
-
-static unsigned sample(struct sample_state *s)
-{
-	unsigned z, t;
-	if (count_children(&z, &t) < 0) {
-		s->proc_ok = false;
-		return 0;
-	}
-	if (z > s->zmax)
-		s->zmax = z;
-	return z;
-}
-
-static void sigchld_disposition(int policy, struct sigaction *old)
+/* Sets the policy's disposition (the old one in *old); the handler policy also blocks
+ * SIGCHLD until every child is a zombie (old mask in *oldmask). */
+static void set_policy(int policy, struct sigaction *old, sigset_t *oldmask)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	(void)pthread_sigmask(policy == POL_HANDLER ? SIG_BLOCK : SIG_UNBLOCK, &chld, oldmask);
 	if (policy == POL_HANDLER) {
 		sa.sa_sigaction = on_chld;
 		sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_NOCLDSTOP;
@@ -153,120 +113,64 @@ static void sigchld_disposition(int policy, struct sigaction *old)
 	(void)sigaction(SIGCHLD, &sa, old);
 }
 
-/* Adds one named check to the result; returns ok. */
-static bool check(json_t *checks, const char *name, bool ok)
+/* Forks the children; each stamps its exit time and exits at once, holding the pipe's
+ * write end until then. An exit code (logged); r->spawned counts the forked ones. */
+static int fork_children(struct sigchld_run *r, uint32_t n)
 {
-	il_jset(checks, name, json_boolean(ok));
-	return ok;
-}
-
-static int sigchld_run(int argc, char **argv)
-{
-	int policy = POL_DEFAULT;
-	uint64_t n = 20;
-	const struct il_opt opts[] = {
-		{ "policy", IL_OPT_CHOICE, "P", "SIGCHLD disposition: default (zombies until waitpid), ignore "
-		  "(SIG_IGN: no zombies, wait fails ECHILD), handler (reaping loop in a handler)", 0, 0, policy_names, &policy },
-		{ "children", IL_OPT_U64, "N", "children to spawn, each exits at once (default 20)", 1, 1000, NULL, &n },
-		{ 0 },
-	};
-	struct il_ctx x;
-	il_ctx_begin(&x, argv[0], argc, argv);
-	int prc = il_ctx_parse(&x, "Spawn N children that exit at once and watch what becomes of them under a\n"
-			       "SIGCHLD policy: zombies seen in /proc, who reaps them, SIGCHLD handler calls vs\n"
-			       "children (standard signals coalesce), and the reap latency (the child's last\n"
-			       "timestamp before _exit() to waitpid() returning it).",
-			       0, opts);
-	if (prc != IL_RUN)
-		return prc;
-	const struct il_common *c = &x.c;
-	il_jset(x.params, "policy", json_string(policy_names[policy]));
-	il_jset(x.params, "children", json_integer((json_int_t)n));
-
-	int rc = IL_OK;
-	nslots = (uint32_t)n;
-	slots = il_shared_alloc(n * sizeof(*slots));
-	t_reaped = calloc(n, sizeof(*t_reaped));
-	wstatus = calloc(n, sizeof(*wstatus));
-	pid_t *pids = calloc(n, sizeof(*pids));
-	struct il_hist *h = malloc(sizeof(*h));
-	reaped = calls = empty_calls = unknown = 0;
-	if (!slots || !t_reaped || !wstatus || !pids || !h) {
-		il_err("out of memory");
-		rc = IL_NORES;
-		goto out_mem;
-	}
-	for (uint32_t i = 0; i < n; i++)
-		wstatus[i] = -1;
-	il_hist_init(h, HIST_MAX_NS);
-	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		il_errno("pipe failed");
-		rc = il_exit_for_errno(errno);
-		goto out_mem;
-	}
-	il_guard_install((unsigned)c->timeout_s);
-	struct sigaction old_chld;
-	sigchld_disposition(policy, &old_chld);
-	il_trace_init_thread();
-
-	struct sample_state ss = { 0, true };
-	uint32_t spawned = 0, every = (uint32_t)(n / 8 ? n / 8 : 1);
+	uint32_t every = n / 8 ? n / 8 : 1;
 	(void)fflush(NULL);
-	uint64_t t_start = il_now_ns();
+	r->t_start = il_now_ns();
 	for (uint32_t i = 0; i < n; i++) {
 		pid_t p = fork();
 		if (p < 0) {
+			int e = errno;
 			il_errno("fork of child %u failed", i + 1);
-			rc = il_exit_for_errno(errno);
-			break;
+			return il_exit_for_errno(e);
 		}
 		if (p == 0) {
 			slots[i].pid = getpid();
 			slots[i].t_exit = il_now_ns();
 			_exit(0);
 		}
-		pids[i] = p;
-		spawned++;
-		if (spawned % every == 0)
-			(void)sample(&ss);
+		r->pids[i] = p;
+		r->spawned++;
+		if (r->spawned % every == 0)
+			(void)sigchld_sample(&r->ss);
 	}
-	uint64_t t_forked = il_now_ns();
-	(void)close(pfd[1]);
-	/* EOF once every child has exited (each held the write end until then). */
-	char ch;
-	ssize_t r;
-	while ((r = read(pfd[0], &ch, 1)) != 0 && (r > 0 || errno == EINTR))
-		;
-	(void)close(pfd[0]);
-	unsigned z_all_exited = sample(&ss);
+	r->t_forked = il_now_ns();
+	return IL_OK;
+}
 
-	json_t *checks = json_object();
-	bool ok = true;
-	int echild = -1;
-	uint64_t t_echild = 0;
-	unsigned z_zombified = 0;
-	const char *basis = "waitpid() returned the child";
+/* Waits until every child has exited (EOF on the pipe), then, unless SIGCHLD is
+ * ignored, until each is a zombie (waitid WNOWAIT: not reaped). */
+static void wait_exited(struct sigchld_run *r, int rfd, int policy)
+{
+	char ch;
+	ssize_t n;
+	while ((n = read(rfd, &ch, 1)) != 0 && (n > 0 || errno == EINTR))
+		;
+	r->z_all_exited = sigchld_sample(&r->ss);
+	if (policy == POL_IGNORE)
+		return;
+	for (uint32_t i = 0; i < r->spawned; i++) {
+		siginfo_t si;
+		while (waitid(P_PID, (id_t)r->pids[i], &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+			;
+	}
+	r->z_zombified = sigchld_sample(&r->ss);
+}
+
+/* Collects the children the policy's way. */
+static void collect(struct sigchld_run *r, int policy, const sigset_t *oldmask)
+{
 	if (policy == POL_DEFAULT) {
-		/* Wait for each to be a zombie without reaping it (waitid WNOWAIT). */
-		for (uint32_t i = 0; i < spawned; i++) {
-			siginfo_t si;
-			while (waitid(P_PID, (id_t)pids[i], &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
-				;
-		}
-		z_zombified = sample(&ss);
-		for (uint32_t i = 0; i < spawned; i++) {
+		for (uint32_t i = 0; i < r->spawned; i++) {
 			int st;
 			pid_t p;
-			while ((p = waitpid(pids[i], &st, 0)) < 0 && errno == EINTR)
+			while ((p = waitpid(r->pids[i], &st, 0)) < 0 && errno == EINTR)
 				;
-			if (p == pids[i])
+			if (p == r->pids[i])
 				record_reap(p, st, il_now_ns());
-		}
-		if (rc == IL_OK && ss.proc_ok) {
-			ok &= check(checks, "all_children_were_zombies", z_zombified == spawned);
-			if (z_zombified != spawned)
-				il_fail("%u of %u exited children showed as zombies in /proc", z_zombified, spawned);
 		}
 	} else if (policy == POL_IGNORE) {
 		/* With SIGCHLD ignored, wait blocks until all children are gone, then ECHILD. */
@@ -274,129 +178,158 @@ static int sigchld_run(int argc, char **argv)
 		pid_t p;
 		while ((p = waitpid(-1, &st, 0)) < 0 && errno == EINTR)
 			;
-		t_echild = il_now_ns();
-		echild = p < 0 && errno == ECHILD;
-		basis = "waitpid(-1) failed with ECHILD: the kernel had released every child";
+		r->t_echild = il_now_ns();
+		r->echild = p < 0 && errno == ECHILD;
+		r->echild_got_child = p > 0;
 		if (p > 0) {
-			record_reap(p, st, t_echild);
+			record_reap(p, st, r->t_echild);
 			while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
 				;
 		}
-		ok &= check(checks, "waitpid_fails_echild", echild == 1);
-		if (echild != 1)
-			il_fail("waitpid(-1) with SIGCHLD ignored %s", p > 0 ? "returned a child" : "failed, but not with ECHILD");
 	} else {
-		sigset_t blk, waitmask;
-		sigemptyset(&blk);
-		sigaddset(&blk, SIGCHLD);
-		(void)sigprocmask(SIG_BLOCK, &blk, &waitmask);
+		/* Every exit has raised SIGCHLD while it was blocked: one is pending. */
+		sigset_t waitmask = *oldmask;
 		sigdelset(&waitmask, SIGCHLD);
-		while ((uint32_t)reaped + (uint32_t)unknown < spawned)
+		while ((uint32_t)reaped + (uint32_t)unknown < r->spawned)
 			(void)sigsuspend(&waitmask);
-		(void)sigprocmask(SIG_UNBLOCK, &blk, NULL);
 	}
-	uint64_t t_done = il_now_ns();
-	unsigned z_after, left;
-	if (count_children(&z_after, &left) < 0)
-		ss.proc_ok = false;
-	(void)sigaction(SIGCHLD, &old_chld, NULL);
-	il_guard_disarm();
+	r->reaped = (uint32_t)reaped;
+	r->calls = (uint32_t)calls;
+	r->empty_calls = (uint32_t)empty_calls;
+	r->unknown = (uint32_t)unknown;
+}
 
-	/* Latency: each child's last stamp to its reap (or to ECHILD for "ignore"). */
-	uint32_t statuses_ok = 0;
-	for (uint32_t i = 0; i < spawned; i++) {
-		uint64_t te = slots[i].t_exit, tr = policy == POL_IGNORE ? t_echild : t_reaped[i];
+/* The reap latency: each child's last stamp to its reap (or to ECHILD for "ignore"). */
+static void reap_latency(struct sigchld_run *r, int policy)
+{
+	il_hist_init(&r->latency, HIST_MAX_NS);
+	for (uint32_t i = 0; i < r->spawned; i++) {
+		uint64_t te = slots[i].t_exit, tr = policy == POL_IGNORE ? r->t_echild : t_reaped[i];
 		if (te && tr >= te)
-			il_hist_add(h, tr - te);
+			il_hist_add(&r->latency, tr - te);
 		if (policy != POL_IGNORE && wstatus[i] >= 0 && WIFEXITED(wstatus[i]) && WEXITSTATUS(wstatus[i]) == 0)
-			statuses_ok++;
+			r->statuses_ok++;
 	}
-	if (!ss.proc_ok)
-		il_ctx_warn(&x, "/proc could not be read: zombie counts are missing");
-	if (rc == IL_OK) {
-		if (policy != POL_IGNORE) {
-			ok &= check(checks, "all_reaped", (uint32_t)reaped == spawned);
-			ok &= check(checks, "all_exited_0", statuses_ok == spawned);
-			if ((uint32_t)reaped != spawned || statuses_ok != spawned)
-				il_fail("%u children, %d reaped, %u exited with status 0", spawned, (int)reaped, statuses_ok);
-		}
-		if (policy == POL_IGNORE && ss.proc_ok) {
-			ok &= check(checks, "no_zombie_ever", ss.zmax == 0);
-			if (ss.zmax)
-				il_fail("SIGCHLD is ignored, yet %u zombies were seen", ss.zmax);
-		}
-		if (policy == POL_HANDLER) {
-			bool cok = calls >= 1 && (uint32_t)calls <= spawned && !unknown;
-			ok &= check(checks, "handler_calls_at_most_children", cok);
-			if (!cok)
-				il_fail("%d handler calls for %u children (%d unknown pids)", (int)calls, spawned, (int)unknown);
-		}
-		if (ss.proc_ok) {
-			ok &= check(checks, "no_zombie_left", z_after == 0);
-			ok &= check(checks, "no_child_left", left == 0);
-			if (z_after || left)
-				il_fail("%u children left after the run, %u of them zombies", left, z_after);
-		}
-		if (!ok)
-			rc = IL_FAIL;
-	}
+}
 
-	il_jset(x.results, "children_requested", json_integer((json_int_t)n));
-	il_jset(x.results, "children_spawned", json_integer(spawned));
-	il_jset(x.results, "zombies_seen_max", ss.proc_ok ? json_integer(ss.zmax) : json_null());
-	il_jset(x.results, "zombies_when_all_exited", ss.proc_ok ? json_integer(z_all_exited) : json_null());
-	il_jset(x.results, "zombies_before_reaping", policy == POL_DEFAULT && ss.proc_ok ? json_integer(z_zombified) : json_null());
-	il_jset(x.results, "zombies_after", ss.proc_ok ? json_integer(z_after) : json_null());
-	il_jset(x.results, "children_left", ss.proc_ok ? json_integer(left) : json_null());
-	il_jset(x.results, "reaped_by_waitpid", json_integer(reaped));
-	il_jset(x.results, "reaped_by", json_string(policy == POL_DEFAULT ? "waitpid in the main loop" :
-						  policy == POL_IGNORE ? "the kernel (SIGCHLD ignored)" : "the SIGCHLD handler"));
-	il_jset(x.results, "reaped_by_kernel", json_integer(policy == POL_IGNORE ? (json_int_t)spawned : 0));
-	il_jset(x.results, "handler_calls", policy == POL_HANDLER ? json_integer(calls) : json_null());
-	il_jset(x.results, "handler_empty_calls", policy == POL_HANDLER ? json_integer(empty_calls) : json_null());
-	il_jset(x.results, "sigchld_coalesced", policy == POL_HANDLER ? json_integer((json_int_t)spawned - calls) : json_null());
-	il_jset(x.results, "waitpid_echild", policy == POL_IGNORE ? json_boolean(echild == 1) : json_null());
-	il_jset(x.results, "exit_status_0", policy == POL_IGNORE ? json_null() : json_integer(statuses_ok));
-	il_jset(x.results, "reap_latency", il_json_summary(h));
-	il_jset(x.results, "reap_latency_basis", json_string(basis));
-	il_jset(x.results, "fork_all_ns", json_integer((json_int_t)(t_forked - t_start)));
-	il_jset(x.results, "total_ns", json_integer((json_int_t)(t_done - t_start)));
-	il_jset(x.results, "checks", checks);
-	il_jset(x.results, "traced", json_boolean(il_trace_loaded()));
-
-	if (!c->json || c->json_file) {
-		struct il_summary s;
-		il_hist_summary(h, &s);
-		printf("signal sigchld: policy %s, %u children%s\n", policy_names[policy], spawned,
-		       il_trace_loaded() ? ", traced" : "");
-		printf("  zombies seen max %u (%u when all had exited), left after %u\n", ss.zmax, z_all_exited, z_after);
-		if (policy == POL_DEFAULT)
-			printf("  reaped %d by waitpid, after all %u were zombies\n", (int)reaped, z_zombified);
-		else if (policy == POL_IGNORE)
-			printf("  reaped 0 by us, %u by the kernel; waitpid(-1) %s\n", spawned,
-			       echild == 1 ? "failed with ECHILD" : "did NOT fail with ECHILD");
-		else
-			printf("  reaped %d in %d handler calls (%d empty): %d SIGCHLD coalesced\n", (int)reaped,
-			       (int)calls, (int)empty_calls, (int)(spawned - (uint32_t)calls));
-		printf("  reap latency ns (%s): count %" PRIu64 " min %" PRIu64 " mean %.0f p50 %" PRIu64
-		       " p99 %" PRIu64 " max %" PRIu64 "\n", basis, s.count, s.min, s.mean, s.p50, s.p99, s.max);
+/* One run: fork, wait, collect, count what is left. An exit code (logged). */
+static int run_children(struct sigchld_run *r, int policy, uint32_t n)
+{
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		int e = errno;
+		il_errno("pipe failed");
+		return il_exit_for_errno(e);
 	}
-out_mem:
+	struct sigaction old;
+	sigset_t oldmask;
+	set_policy(policy, &old, &oldmask);
+	il_trace_init_thread();
+	int rc = fork_children(r, n);
+	(void)close(pfd[1]);
+	wait_exited(r, pfd[0], policy);
+	(void)close(pfd[0]);
+	collect(r, policy, &oldmask);
+	r->t_done = il_now_ns();
+	if (sigchld_count(&r->z_after, &r->left) < 0)
+		r->ss.proc_ok = false;
+	(void)sigaction(SIGCHLD, &old, NULL);
+	(void)pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
+	reap_latency(r, policy);
+	return rc;
+}
+
+/* A handler cannot show coalescing with one child: say so instead of showing nothing. */
+static int sigchld_params(struct il_ctx *x, void *cfg)
+{
+	const struct sigchld_cfg *k = cfg;
+	(void)x;
+	if (k->policy == POL_HANDLER && k->children < 2) {
+		il_err("--policy handler needs --children 2 or more: one exit has nothing to coalesce with");
+		return IL_USAGE;
+	}
+	return IL_OK;
+}
+
+static int sigchld_measure(struct il_ctx *x, void *cfg)
+{
+	const struct sigchld_cfg *k = cfg;
+	const uint32_t n = (uint32_t)k->children;
+	struct sigchld_run *r = calloc(1, sizeof(*r));
+	nslots = n;
+	slots = il_shared_alloc(n * sizeof(*slots));
+	t_reaped = calloc(n, sizeof(*t_reaped));
+	wstatus = calloc(n, sizeof(*wstatus));
+	reaped = calls = empty_calls = unknown = 0;
+	int rc;
+	if (!r || !slots || !t_reaped || !wstatus || !(r->pids = calloc(n, sizeof(*r->pids)))) {
+		il_err("out of memory");
+		rc = IL_NORES;
+	} else {
+		for (uint32_t i = 0; i < n; i++)
+			wstatus[i] = -1;
+		r->ss.proc_ok = true;
+		r->echild = -1;
+		rc = run_children(r, k->policy, n);
+		int v = sigchld_verdict(x, r, k->policy, n, rc == IL_OK);
+		if (rc == IL_OK)
+			rc = v;
+	}
 	il_shared_free(slots, n * sizeof(*slots));
 	slots = NULL;
 	nslots = 0;
 	free(t_reaped);
 	free(wstatus);
-	free(pids);
-	free(h);
 	t_reaped = NULL;
 	wstatus = NULL;
-	return il_ctx_finish(&x, rc);
+	if (r)
+		free(r->pids);
+	free(r);
+	return rc;
+}
+
+static void sigchld_print(const struct il_ctx *x, const void *cfg)
+{
+	const struct sigchld_cfg *k = cfg;
+	const json_t *r = x->results;
+	const json_t *lat = json_object_get(r, "reap_latency");
+#define RI(key) json_integer_value(json_object_get(r, key))
+#define LI(key) json_integer_value(json_object_get(lat, key))
+	printf("signal sigchld: policy %s, %" JSON_INTEGER_FORMAT " children%s\n", policy_names[k->policy],
+	       RI("children_spawned"), json_is_true(json_object_get(r, "traced")) ? ", traced" : "");
+	printf("  zombies seen max %" JSON_INTEGER_FORMAT " (%" JSON_INTEGER_FORMAT " when all had exited), left after %"
+	       JSON_INTEGER_FORMAT "\n", RI("zombies_seen_max"), RI("zombies_when_all_exited"), RI("zombies_after"));
+	if (k->policy == POL_DEFAULT)
+		printf("  reaped %" JSON_INTEGER_FORMAT " by waitpid, after all %" JSON_INTEGER_FORMAT " were zombies\n",
+		       RI("reaped_by_waitpid"), RI("zombies_before_reaping"));
+	else if (k->policy == POL_IGNORE)
+		printf("  reaped 0 by us, %" JSON_INTEGER_FORMAT " by the kernel; waitpid(-1) %s\n", RI("reaped_by_kernel"),
+		       json_is_true(json_object_get(r, "waitpid_echild")) ? "failed with ECHILD" : "did NOT fail with ECHILD");
+	else
+		printf("  reaped %" JSON_INTEGER_FORMAT " in %" JSON_INTEGER_FORMAT " handler calls (%" JSON_INTEGER_FORMAT
+		       " empty): %" JSON_INTEGER_FORMAT " SIGCHLD coalesced\n", RI("reaped_by_waitpid"), RI("handler_calls"),
+		       RI("handler_empty_calls"), RI("sigchld_coalesced"));
+	printf("  reap latency ns (%s): count %" JSON_INTEGER_FORMAT " min %" JSON_INTEGER_FORMAT " mean %.0f p50 %"
+	       JSON_INTEGER_FORMAT " p99 %" JSON_INTEGER_FORMAT " max %" JSON_INTEGER_FORMAT "\n",
+	       json_string_value(json_object_get(r, "reap_latency_basis")), LI("count"), LI("min"),
+	       json_number_value(json_object_get(lat, "mean")), LI("p50"), LI("p99"), LI("max"));
+#undef RI
+#undef LI
 }
 
 const struct il_experiment il_exp_signal_sigchld = {
 	.group = "signal",
 	.name = "sigchld",
 	.summary = "zombies and reaping under SIGCHLD default, SIG_IGN and a reaping handler",
-	.run = sigchld_run,
+	.help = "Spawn N children that exit at once and watch what becomes of them under a\n"
+		"SIGCHLD policy: zombies seen in /proc, who reaps them, SIGCHLD handler calls vs\n"
+		"children (standard signals coalesce), and the reap latency (the child's last\n"
+		"timestamp before _exit() to waitpid() returning it).",
+	.opts = sigchld_opts,
+	.cfg_size = sizeof(struct sigchld_cfg),
+	.cfg_defaults = &sigchld_defaults,
+	.params = sigchld_params,
+	.measure = sigchld_measure,
+	.print = sigchld_print,
+	.flags = IL_EXP_GUARD | IL_EXP_TRACED | IL_EXP_PRINT_ON_FAIL,
 };

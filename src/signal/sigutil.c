@@ -124,20 +124,6 @@ int sigu_sigq(long *pending, long *limit)
 	return rc;
 }
 
-int sigu_run_child(int cpu, int (*fn)(void *), void *arg, int *wstatus)
-{
-	struct il_peer p;
-	int rc = il_spawn(&p, IL_MODE_PROCESS, cpu, fn, arg);
-	if (rc)
-		return rc;
-	char how[8];
-	rc = il_join(&p, how, sizeof(how));
-	if (rc == IL_FAIL && !p.wstatus && !how[0])
-		return IL_FAIL; /* waitpid itself failed (message printed) */
-	*wstatus = p.wstatus;
-	return 0;
-}
-
 const char *sigu_wstatus(int st, char *buf, size_t len)
 {
 	if (WIFEXITED(st))
@@ -149,11 +135,6 @@ const char *sigu_wstatus(int st, char *buf, size_t len)
 	return buf;
 }
 
-void sigu_mask(int how, const sigset_t *set)
-{
-	(void)pthread_sigmask(how, set, NULL);
-}
-
 unsigned sigu_drain(const sigset_t *set)
 {
 	static const struct timespec zero = { 0, 0 };
@@ -161,45 +142,4 @@ unsigned sigu_drain(const sigset_t *set)
 	while (sigtimedwait(set, NULL, &zero) > 0)
 		n++;
 	return n;
-}
-
-void sigu_sched_init(struct sigu_sched *s, uint64_t start, uint64_t period)
-{
-	memset(s, 0, sizeof(*s));
-	s->start = start;
-	s->period = period;
-	s->k = 1;
-}
-
-uint64_t sigu_sched_observe(struct sigu_sched *s, uint64_t t, long overrun)
-{
-	uint64_t ideal = s->start + s->k * s->period;
-	/* An estimate can overshoot by one: the kernel re-arms ITIMER_REAL when it dequeues
-	 * SIGALRM (hrtimer_forward to the first period boundary after that moment), a little
-	 * before our clock read. A timer never fires early, so step back. */
-	while (t < ideal && s->guessed) {
-		s->guessed--;
-		s->missed--;
-		s->k--;
-		ideal -= s->period;
-	}
-	uint64_t late = 0;
-	if (t < ideal)
-		s->early++;
-	else
-		late = t - ideal;
-	uint64_t n = 1;
-	s->guessed = 0;
-	if (overrun > 0) {
-		n += (uint64_t)overrun;
-	} else if (overrun < 0 && t > s->start) {
-		uint64_t next = (t - s->start) / s->period + 1;
-		if (next > s->k + 1) {
-			n = next - s->k;
-			s->guessed = n - 1;
-		}
-	}
-	s->missed += n - 1;
-	s->k += n;
-	return late;
 }

@@ -1,6 +1,6 @@
 /* sigutil.h - small helpers shared by the signal experiments (latency, coalesce, alarm):
- * one send call for both process and thread peers, signal names, the SigQ counter,
- * a forked child whose raw wait status the caller gets, and the lateness schedule. */
+ * one send call for both process and thread peers, signal and si_code names, the SigQ
+ * counter, draining pending signals, wait-status text. */
 #ifndef IPCLAB_SIGUTIL_H
 #define IPCLAB_SIGUTIL_H
 
@@ -43,30 +43,10 @@ const char *sigu_code_name(int code, char *buf, size_t len);
  * queued for our real uid (all its processes) and our RLIMIT_SIGPENDING. 0 or -1. */
 int sigu_sigq(long *pending, long *limit);
 
-/* Runs fn(arg) in a forked child (guard reset, dies with us, pinned to cpu if >= 0) and
- * waits for it; the raw wait status goes to *wstatus. Returns 0, or an exit code if the
- * child could not be forked or waited for (message printed). */
-int sigu_run_child(int cpu, int (*fn)(void *), void *arg, int *wstatus);
 /* Describes a wait status: "exited with 0", "killed by signal 14 (Alarm clock)". */
 const char *sigu_wstatus(int st, char *buf, size_t len);
 
-/* Sets all of set's signals' mask in the calling thread (how: SIG_BLOCK...). */
-void sigu_mask(int how, const sigset_t *set);
 /* Discards every pending instance of the signals in set (they must be blocked). */
 unsigned sigu_drain(const sigset_t *set);
-
-/* Periodic-timer bookkeeping over an absolute schedule start + k * period. */
-struct sigu_sched {
-	uint64_t start, period;  /* ns; expiry k is due at start + k * period, k >= 1 */
-	uint64_t k;              /* index of the expiry the next observation belongs to */
-	uint64_t early;          /* observations before their ideal time (clamped to 0) */
-	uint64_t missed;         /* expirations skipped (overruns, counted or estimated) */
-	uint64_t guessed;        /* of s->missed, how many the last estimate added */
-};
-void sigu_sched_init(struct sigu_sched *s, uint64_t start, uint64_t period);
-/* Lateness of an observation at time t of expiry s->k; then advances s->k past this
- * expiry and the `overrun` further ones that merged into it (overrun < 0: estimate
- * them from t, for timers that keep no count, like ITIMER_REAL). */
-uint64_t sigu_sched_observe(struct sigu_sched *s, uint64_t t, long overrun);
 
 #endif

@@ -15,19 +15,20 @@
 static void signal_bus_script_valid(void **state)
 {
 	(void)state;
-	int s[IL_BUS_MAX_KEYS];
-	char why[160];
-	assert_int_equal(il_bus_parse_script("INT,QUIT,INT,TSTP", s, why, sizeof(why)), 4);
-	assert_int_equal(s[0], SIGINT);
-	assert_int_equal(s[1], SIGQUIT);
-	assert_int_equal(s[2], SIGINT);
-	assert_int_equal(s[3], SIGTSTP);
-	assert_int_equal(il_bus_parse_script("TSTP", s, why, sizeof(why)), 1);
-	assert_int_equal(s[0], SIGTSTP);
-	assert_int_equal(il_bus_parse_script("sigint,Quit,SIGTSTP", s, why, sizeof(why)), 3);
-	assert_int_equal(s[0], SIGINT);
-	assert_int_equal(s[1], SIGQUIT);
-	assert_int_equal(s[2], SIGTSTP);
+	struct il_bus_script s;
+	assert_int_equal(il_bus_parse_script("INT,QUIT,INT,TSTP", &s), 4);
+	assert_int_equal(s.n, 4);
+	assert_null(s.error);
+	assert_int_equal(s.keys[0], SIGINT);
+	assert_int_equal(s.keys[1], SIGQUIT);
+	assert_int_equal(s.keys[2], SIGINT);
+	assert_int_equal(s.keys[3], SIGTSTP);
+	assert_int_equal(il_bus_parse_script("TSTP", &s), 1);
+	assert_int_equal(s.keys[0], SIGTSTP);
+	assert_int_equal(il_bus_parse_script("sigint,Quit,SIGTSTP", &s), 3);
+	assert_int_equal(s.keys[0], SIGINT);
+	assert_int_equal(s.keys[1], SIGQUIT);
+	assert_int_equal(s.keys[2], SIGTSTP);
 }
 
 /* signal_bus_script_rejects: every malformed script fails with a reason. */
@@ -39,45 +40,52 @@ static void signal_bus_script_rejects(void **state)
 		"FOO,TSTP", "INT ,TSTP", " INT,TSTP", "SIG,TSTP", "KILL,TSTP", "USR1,TSTP", "INTQUIT,TSTP",
 		"2,TSTP", "SIGSIGINT,TSTP",
 	};
-	int s[IL_BUS_MAX_KEYS];
+	struct il_bus_script s;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		char why[160] = "";
-		if (il_bus_parse_script(bad[i], s, why, sizeof(why)) != -1)
+		if (il_bus_parse_script(bad[i], &s) != -1)
 			fail_msg("'%s' was accepted", bad[i]);
-		assert_true(why[0] != 0);
+		assert_non_null(s.error);
 	}
-	char why[160];
-	assert_int_equal(il_bus_parse_script(NULL, s, why, sizeof(why)), -1);
+	assert_int_equal(il_bus_parse_script(NULL, &s), -1);
+	assert_non_null(s.error);
 }
 
 /* signal_bus_script_limit: IL_BUS_MAX_KEYS keys are fine, one more is not. */
 static void signal_bus_script_limit(void **state)
 {
 	(void)state;
-	char buf[IL_BUS_MAX_KEYS * 5 + 8], why[160];
-	int s[IL_BUS_MAX_KEYS];
+	char buf[IL_BUS_MAX_KEYS * 5 + 8];
+	struct il_bus_script s;
 	size_t n = 0;
 	for (int i = 0; i < IL_BUS_MAX_KEYS - 1; i++)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "INT,");
 	(void)snprintf(buf + n, sizeof(buf) - n, "TSTP");
-	assert_int_equal(il_bus_parse_script(buf, s, why, sizeof(why)), IL_BUS_MAX_KEYS);
-	assert_int_equal(s[IL_BUS_MAX_KEYS - 1], SIGTSTP);
+	assert_int_equal(il_bus_parse_script(buf, &s), IL_BUS_MAX_KEYS);
+	assert_int_equal(s.keys[IL_BUS_MAX_KEYS - 1], SIGTSTP);
 	(void)snprintf(buf + n, sizeof(buf) - n, "INT,TSTP");
-	assert_int_equal(il_bus_parse_script(buf, s, why, sizeof(why)), -1);
-	assert_non_null(strstr(why, "more than"));
+	assert_int_equal(il_bus_parse_script(buf, &s), -1);
+	assert_non_null(strstr(s.error, "more than"));
+	assert_int_equal(s.pos, IL_BUS_MAX_KEYS + 1);
 }
 
 /* signal_bus_script_reason: the reason names the position and the key. */
 static void signal_bus_script_reason(void **state)
 {
 	(void)state;
-	int s[IL_BUS_MAX_KEYS];
-	char why[160];
-	assert_int_equal(il_bus_parse_script("INT,FOO,TSTP", s, why, sizeof(why)), -1);
-	assert_non_null(strstr(why, "'FOO'"));
-	assert_non_null(strstr(why, "position 2"));
-	assert_int_equal(il_bus_parse_script("INT,QUIT", s, why, sizeof(why)), -1);
-	assert_non_null(strstr(why, "TSTP"));
+	struct il_bus_script s;
+	assert_int_equal(il_bus_parse_script("INT,FOO,TSTP", &s), -1);
+	assert_string_equal(s.error, "unknown key");
+	assert_int_equal(s.pos, 2);
+	assert_int_equal(s.tok_len, 3);
+	assert_memory_equal(s.tok, "FOO", 3);
+	assert_int_equal(il_bus_parse_script("INT,,TSTP", &s), -1);
+	assert_string_equal(s.error, "empty key");
+	assert_int_equal(s.pos, 2);
+	assert_int_equal(il_bus_parse_script("TSTP,INT,TSTP", &s), -1);
+	assert_int_equal(s.pos, 1);
+	assert_non_null(strstr(s.error, "TSTP"));
+	assert_int_equal(il_bus_parse_script("INT,QUIT", &s), -1);
+	assert_non_null(strstr(s.error, "TSTP"));
 }
 
 int main(void)

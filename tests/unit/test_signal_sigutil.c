@@ -1,6 +1,6 @@
 /* test_signal_sigutil.c - unit tests for src/signal/sigutil.c: signal and si_code names,
- * sending to ourselves (what si_code/si_value the receiver sees), the SigQ reader, the
- * drain, a child's raw wait status, and the lateness schedule bookkeeping. */
+ * sending to ourselves (what si_code/si_value the receiver sees), the SigQ reader and the
+ * drain. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -107,75 +107,6 @@ static void signal_sigutil_sigq(void **state)
 	assert_int_equal(pthread_sigmask(SIG_SETMASK, &old, NULL), 0);
 }
 
-static int child_exit7(void *arg)
-{
-	(void)arg;
-	return 7;
-}
-
-static int child_raise(void *arg)
-{
-	(void)arg;
-	(void)signal(SIGUSR2, SIG_DFL);
-	sigset_t s;
-	sigemptyset(&s);
-	sigaddset(&s, SIGUSR2);
-	(void)pthread_sigmask(SIG_UNBLOCK, &s, NULL);
-	(void)raise(SIGUSR2);
-	return 0;
-}
-
-/* signal_sigutil_child: the raw status of an exiting and of a killed child. */
-static void signal_sigutil_child(void **state)
-{
-	(void)state;
-	int st = -1;
-	char b[96];
-	assert_int_equal(sigu_run_child(-1, child_exit7, NULL, &st), 0);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 7);
-	assert_string_equal(sigu_wstatus(st, b, sizeof(b)), "exited with 7");
-	assert_int_equal(sigu_run_child(-1, child_raise, NULL, &st), 0);
-	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGUSR2);
-	assert_non_null(strstr(sigu_wstatus(st, b, sizeof(b)), "killed by signal"));
-}
-
-/* signal_sigutil_sched_counted: lateness against start + k*period; counted overruns
- * skip expiries; an observation before its ideal time is clamped and counted. */
-static void signal_sigutil_sched_counted(void **state)
-{
-	(void)state;
-	struct sigu_sched s;
-	sigu_sched_init(&s, 1000, 100);
-	assert_int_equal(sigu_sched_observe(&s, 1105, 0), 5);  /* k=1 due 1100 */
-	assert_int_equal(sigu_sched_observe(&s, 1230, 2), 30); /* k=2 due 1200; 3,4 merged */
-	assert_int_equal(s.k, 5);
-	assert_int_equal(s.missed, 2);
-	assert_int_equal(sigu_sched_observe(&s, 1501, 0), 1);  /* k=5 due 1500 */
-	assert_int_equal(sigu_sched_observe(&s, 1590, 0), 0);  /* k=6 due 1600: early */
-	assert_int_equal(s.early, 1);
-}
-
-/* signal_sigutil_sched_estimated: without a count (overrun < 0) a late observation skips
- * to the first period after it; an overshoot is stepped back at the next observation. */
-static void signal_sigutil_sched_estimated(void **state)
-{
-	(void)state;
-	struct sigu_sched s;
-	sigu_sched_init(&s, 0, 100);
-	assert_int_equal(sigu_sched_observe(&s, 110, -1), 10); /* k=1, next k=2 */
-	assert_int_equal(s.k, 2);
-	assert_int_equal(sigu_sched_observe(&s, 370, -1), 170); /* k=2 due 200, late past 300 */
-	assert_int_equal(s.k, 4);                                /* 3 was skipped: next is 400 */
-	assert_int_equal(s.missed, 1);
-	/* re-armed just before 400 but observed after: the next one is 400, not 500 */
-	sigu_sched_init(&s, 0, 100);
-	assert_int_equal(sigu_sched_observe(&s, 402, -1), 302);  /* k=1 due 100 */
-	assert_int_equal(s.k, 5);
-	assert_int_equal(sigu_sched_observe(&s, 410, -1), 10);   /* stepped back to k=4 */
-	assert_int_equal(s.missed, 2);
-	assert_int_equal(s.early, 0);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,9 +114,6 @@ int main(void)
 		cmocka_unit_test(signal_sigutil_calls),
 		cmocka_unit_test(signal_sigutil_send_self),
 		cmocka_unit_test(signal_sigutil_sigq),
-		cmocka_unit_test(signal_sigutil_child),
-		cmocka_unit_test(signal_sigutil_sched_counted),
-		cmocka_unit_test(signal_sigutil_sched_estimated),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
