@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Field specs, the fields of trace/ipclab_*.h each analysis reads: "name" a required
- * integer, "$name" a required string, "?name" an optional integer (the experiment
+/* Field specs, the fields of trace/ipclab_*.h each analysis reads (checked against the
+ * headers by tests/integration/analyze_schema.sh): "name" a required integer, "$name" a required string, "?name" an optional integer (the experiment
  * stamps, absent from traces recorded before they were added). */
 static const struct spec {
 	const char *event;

@@ -21,69 +21,18 @@ XML_DIR=$REPO/trace/tracecompass
 # check_names XML...: prints one line per unknown event or field, nothing if all are known
 check_names() {
 	"$PY" - "$REPO" "$@" <<'EOF'
-import glob, os, re, sys
+import os, sys
 import xml.etree.ElementTree as ET
 
 repo = sys.argv[1]
 
-def split_args(s):
-    """Top-level comma-separated arguments of a macro call body."""
-    out, depth, cur = [], 0, ""
-    for ch in s:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0:
-            out.append(cur.strip())
-            cur = ""
-        else:
-            cur += ch
-    if cur.strip():
-        out.append(cur.strip())
-    return out
+sys.path.insert(0, os.path.join(repo, "tests", "fixtures"))
+import schema  # the one parser of trace/*.h
 
-def calls(text, name_re):
-    """(macro name, argument list) of every call of a macro matching name_re."""
-    for m in re.finditer(r"\b(" + name_re + r")\s*\(", text):
-        i, depth = m.end(), 1
-        while i < len(text) and depth:
-            depth += {"(": 1, ")": -1}.get(text[i], 0)
-            i += 1
-        yield m.group(1), split_args(text[m.end():i - 1])
-
-NAME_POS = {"string": 0, "string_nowrite": 0, "enum": 3, "enum_nowrite": 3}
-
-def fields_of(body):
-    out = set()
-    for macro, args in calls(body, r"(?:lttng_ust_field|ctf)_\w+"):
-        kind = re.sub(r"^(lttng_ust_field|ctf)_", "", macro)
-        pos = NAME_POS.get(kind, 1)
-        if len(args) > pos:
-            out.add(args[pos])
-    return out
-
-events, classes = {}, {}
-for h in sorted(glob.glob(os.path.join(repo, "trace", "*.h"))):
-    text = re.sub(r"/\*.*?\*/", "", open(h).read(), flags=re.S)
-    for macro, args in calls(text, r"(?:LTTNG_UST_)?TRACEPOINT_EVENT(?:_CLASS|_INSTANCE)?"):
-        if macro.endswith("_CLASS"):
-            classes[(args[0], args[1])] = fields_of(",".join(args[2:]))
-        elif macro.endswith("_INSTANCE"):
-            events["%s:%s" % (args[2], args[3])] = ("class", (args[0], args[1]))
-        else:
-            events["%s:%s" % (args[0], args[1])] = ("own", fields_of(",".join(args[2:])))
-known = {}
-for ev, (how, v) in events.items():
-    known[ev] = set(classes.get(v, set())) if how == "class" else set(v)
-# contexts scripts/ipclab-trace records by default (its "contexts=(...)" list, passed
-# to add-context --type=...; --procname adds one the XML must not rely on): Trace
-# Compass names them context._<type>
-ctx = set()
-trace_script = open(os.path.join(repo, "scripts", "ipclab-trace")).read()
-m = re.search(r"^contexts=\(([\w ]+)\)$", trace_script, re.M)
-for t in (m.group(1).split() if m else []):
-    ctx.add("context._" + t)
+known = {ev: {f for f, _ in fields} for ev, fields in schema.events(repo).items()}
+# contexts scripts/ipclab-trace records by default (--procname adds one the XML must not
+# rely on): Trace Compass names them context._<type>
+ctx = {"context._" + t for t in schema.contexts(repo)}
 if not ctx:
     print("no default contexts=(...) list found in scripts/ipclab-trace")
 if not known:
