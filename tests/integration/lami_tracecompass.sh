@@ -5,7 +5,7 @@
 # Trace Compass shows only the script's standard error when it fails, so every failing
 # phase must say why there in one line, and standard output must hold JSON only (the LAMI
 # error object). A range without events is a result (every table, zero rows), a symlink to
-# a trace folder is followed in every phase. On the synthetic trace of src/analyze/synth.py.
+# a trace folder is followed in every phase. On the synthetic trace of tests/fixtures/synth.py.
 # Usage: tests/integration/lami_tracecompass.sh BUILD_DIR
 # shellcheck source=tests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -20,9 +20,9 @@ need_trace() {
 		fail "plugin not built in $IPCLAB_BT2_PLUGIN_PATH"
 		return 1
 	}
-	run "$PY" "$REPO/src/analyze/synth.py" --ctf "$T/good"
+	run "$PY" "$REPO/tests/fixtures/synth.py" --ctf "$T/good"
 	expect_rc 0 "synth.py --ctf" || return 1
-	run "$PY" "$REPO/src/analyze/synth.py" --ctf "$T/foreign" --foreign
+	run "$PY" "$REPO/tests/fixtures/synth.py" --ctf "$T/foreign" --foreign
 	expect_rc 0 "synth.py --ctf --foreign" || return 1
 	ln -s "$T/good" "$T/link"
 	mkdir -p "$T/empty"
