@@ -28,6 +28,34 @@ struct iso {
 	int failed;
 };
 
+/* A grandchild whose parent (a sacrificial child of ours) exits once the grandchild is
+ * ready: what became of it. In: pdeathsig (0: none, a "non-daemon" child; else the
+ * signal it asks for with PR_SET_PDEATHSIG, a "daemon" child) and its name. */
+struct iso_gc {
+	int pdeathsig;
+	const char *name;
+	int parent_st;          /* the parent's wait status */
+	bool parent_reaped;
+	pid_t g;                /* 0 if it was never forked */
+	bool alive_after;       /* alive right after its parent was reaped (state not Z/X) */
+	pid_t ppid_after;       /* its parent then (reparented: us, the subreaper) */
+	bool died_unreleased;   /* a daemon: it died before we released it */
+	int st;                 /* its wait status, reaped by us */
+	bool reaped;
+};
+/* Runs it; IL_OK (gc says what happened) or an exit code after one message. */
+int iso_grandchild(struct iso_shared *sh, struct iso_gc *gc);
+/* gc's wait status in words, or "not reaped". */
+json_t *iso_gc_status(const struct iso_gc *gc);
+
+/* A sacrificial child whose detached ("daemon") thread blocks for ever while its main
+ * thread calls exit(): what became of the thread. */
+struct iso_dt {
+	int st;          /* the process's wait status */
+	bool reaped, started, finished, gone;
+};
+int iso_daemon_thread(struct iso_shared *sh, struct iso_dt *dt);
+
 /* A scenario: IL_OK when it ran (its checks say what held), else an exit code after one
  * message. */
 int iso_pdeathsig(struct iso *c);

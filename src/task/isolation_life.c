@@ -39,80 +39,125 @@ static void *blocked_detached(void *arg)
 	return NULL;
 }
 
-/* A grandchild with PR_SET_PDEATHSIG(SIGKILL) dies when its parent exits. */
-int iso_pdeathsig(struct iso *c)
+/* The grandchild: dies with its parent if asked (PR_SET_PDEATHSIG), says it is ready,
+ * then blocks until the experiment closes the hold pipe (end of file) and exits 0. */
+static __attribute__((noreturn)) void grandchild_main(const struct iso_gc *gc, pid_t parent, int hold[2], int ready[2],
+						      int life[2])
 {
-	struct iso_shared *sh = c->sh;
-	int life[2] = { -1, -1 }, ready[2] = { -1, -1 };
+	if (gc->pdeathsig) {
+		(void)prctl(PR_SET_PDEATHSIG, gc->pdeathsig);
+		if (getppid() != parent) /* the parent is already gone: the signal would never come */
+			_exit(IL_FAIL);
+	}
+	il_set_task_name(gc->name);
+	iso_close_fd(&hold[1]);
+	iso_close_fd(&ready[0]);
+	iso_close_fd(&life[0]); /* its write end stays open: only this task holds it */
+	iso_write_byte(ready[1]);
+	iso_close_fd(&ready[1]);
+	char ch;
+	while (tk_read_full(hold[0], &ch, 1) > 0)
+		; /* until the experiment closes its end */
+	_exit(0);
+}
+
+/* The sacrificial parent: forks the grandchild (PDEATHSIG is not inherited across fork:
+ * the grandchild sets it itself) and exits 0 once it is ready. */
+static __attribute__((noreturn)) void parent_main(const struct iso_gc *gc, struct iso_shared *sh, int hold[2],
+						  int ready[2], int life[2])
+{
+	pid_t me = getpid(), g = fork();
+	if (g == 0)
+		grandchild_main(gc, me, hold, ready, life);
+	if (g < 0)
+		_exit(IL_NORES);
+	sh->grandchild = g;
+	iso_close_fd(&ready[1]);
+	iso_close_fd(&life[1]);
+	iso_close_fd(&hold[1]);
+	_exit(iso_read_byte(ready[0]) ? 0 : IL_FAIL); /* our exit fires its PDEATHSIG, if set */
+}
+
+/* After the parent: a daemon grandchild must die unreleased; then the hold pipe is closed
+ * and the grandchild's death awaited (bounded; killed if it outlives the bound), and it
+ * is reaped by us, the subreaper. */
+static void grandchild_after(struct iso_gc *gc, int hold[2], int life[2])
+{
+	pid_t g = gc->g;
+	/* its parent is reaped, so reparenting is done (exit_notify precedes the zombie) */
+	char state = tk_proc_state(g, &gc->ppid_after);
+	gc->alive_after = state && state != 'Z' && state != 'X';
+	gc->died_unreleased = gc->pdeathsig && tk_wait_eof(life[0], DEATH_WAIT_MS);
+	iso_close_fd(&hold[1]); /* release it */
+	bool died = gc->died_unreleased || tk_wait_eof(life[0], DEATH_WAIT_MS);
+	if (!died)
+		(void)kill(g, SIGKILL);
+	gc->reaped = iso_wait(g, &gc->st) == g;
+}
+
+int iso_grandchild(struct iso_shared *sh, struct iso_gc *gc)
+{
+	int hold[2] = { -1, -1 }, ready[2] = { -1, -1 }, life[2] = { -1, -1 };
 	sh->grandchild = 0;
-	if (pipe2(life, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0) {
-		int rc = iso_sys_error("pipe");
-		iso_close_pair(life);
-		return rc;
+	gc->g = 0;
+	gc->reaped = gc->parent_reaped = gc->alive_after = gc->died_unreleased = false;
+	gc->ppid_after = 0;
+	int rc = IL_OK;
+	if (pipe2(hold, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0 || pipe2(life, O_CLOEXEC) < 0) {
+		rc = iso_sys_error("pipe");
+		goto out;
 	}
 	pid_t a = iso_fork_sacrificial("ipclab-parent");
-	if (a == 0) {
-		pid_t me = getpid();
-		pid_t g = fork();
-		if (g == 0) {
-			(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-			if (getppid() != me) /* the parent is already gone: the signal would never come */
-				_exit(IL_FAIL);
-			il_set_task_name("ipclab-pdeath");
-			iso_close_fd(&life[0]);
-			iso_close_fd(&ready[0]);
-			iso_write_byte(ready[1]);
-			for (;;)
-				(void)pause();
-		}
-		if (g < 0)
-			_exit(IL_NORES);
-		sh->grandchild = g;
-		iso_close_fd(&life[1]); /* from now on only the grandchild holds it */
-		iso_close_fd(&ready[1]);
-		_exit(iso_read_byte(ready[0]) ? 0 : IL_FAIL); /* our exit fires its PDEATHSIG */
-	}
-	int rc = IL_OK;
+	if (a == 0)
+		parent_main(gc, sh, hold, ready, life);
 	if (a < 0) {
 		rc = iso_sys_error("fork");
 		goto out;
 	}
-	iso_close_fd(&life[1]);
-	iso_close_fd(&ready[1]);
-	int ast, gst = 0;
-	pid_t r = iso_wait(a, &ast);
-	pid_t g = sh->grandchild;
-	bool died = g > 0 && tk_wait_eof(life[0], DEATH_WAIT_MS);
-	pid_t rg = -1;
-	if (g > 0) {
-		if (!died)
-			(void)kill(g, SIGKILL);
-		rg = iso_wait(g, &gst); /* ours: PR_SET_CHILD_SUBREAPER */
-	}
-	iso_done_sacrificial(a);
-	iso_check(c, "pdeathsig_parent_exited_0", json_string("exited 0"), iso_status(ast), r == a && iso_exited_0(ast));
-	iso_check(c, "pdeathsig_child_killed_with_parent", json_string("killed by SIGKILL"),
-	      rg == g && g > 0 ? iso_status(gst) : json_string("not reaped"), died && rg == g && iso_killed_by(gst, SIGKILL));
-	iso_check(c, "pdeathsig_child_reaped_by_subreaper", json_true(), json_boolean(g > 0 && rg == g), g > 0 && rg == g);
-	il_jset(c->outcomes, "pdeathsig", json_pack("{so so sb}", "parent", iso_status(ast), "child",
-						    rg == g && g > 0 ? iso_status(gst) : json_string("not reaped"),
-						    "died_with_parent", died));
-out:
-	iso_close_pair(life);
 	iso_close_pair(ready);
+	iso_close_fd(&life[1]);
+	iso_close_fd(&hold[0]);
+	gc->parent_reaped = iso_wait(a, &gc->parent_st) == a;
+	gc->g = sh->grandchild;
+	if (gc->g > 0)
+		grandchild_after(gc, hold, life);
+	iso_done_sacrificial(a);
+out:
+	iso_close_pair(hold);
+	iso_close_pair(ready);
+	iso_close_pair(life);
 	return rc;
 }
 
-/* A detached thread blocked for ever ends with its process's exit(). */
-int iso_detached_thread(struct iso *c)
+json_t *iso_gc_status(const struct iso_gc *gc)
 {
-	struct iso_shared *sh = c->sh;
+	return gc->reaped ? iso_status(gc->st) : json_string("not reaped");
+}
+
+/* A grandchild with PR_SET_PDEATHSIG(SIGKILL) dies when its parent exits. */
+int iso_pdeathsig(struct iso *c)
+{
+	struct iso_gc gc = { .pdeathsig = SIGKILL, .name = "ipclab-pdeath" };
+	int rc = iso_grandchild(c->sh, &gc);
+	if (rc != IL_OK)
+		return rc;
+	iso_check(c, "pdeathsig_parent_exited_0", json_string("exited 0"), iso_status(gc.parent_st),
+		  gc.parent_reaped && iso_exited_0(gc.parent_st));
+	iso_check(c, "pdeathsig_child_killed_with_parent", json_string("killed by SIGKILL"), iso_gc_status(&gc),
+		  gc.died_unreleased && gc.reaped && iso_killed_by(gc.st, SIGKILL));
+	iso_check(c, "pdeathsig_child_reaped_by_subreaper", json_true(), json_boolean(gc.reaped), gc.reaped);
+	il_jset(c->outcomes, "pdeathsig", json_pack("{so so sb}", "parent", iso_status(gc.parent_st), "child",
+						    iso_gc_status(&gc), "died_with_parent", gc.died_unreleased));
+	return IL_OK;
+}
+
+int iso_daemon_thread(struct iso_shared *sh, struct iso_dt *dt)
+{
 	sh->dtid = 0;
 	sh->d_started = sh->d_finished = 0;
 	int dp[2];
-	if (pipe2(dp, O_CLOEXEC) < 0) {
+	if (pipe2(dp, O_CLOEXEC) < 0)
 		return iso_sys_error("pipe");
-	}
 	pid_t pid = iso_fork_sacrificial("ipclab-daemon");
 	if (pid == 0) {
 		static struct daemon_arg da;
@@ -125,97 +170,50 @@ int iso_detached_thread(struct iso *c)
 		/* like a program whose main() returns while a daemon thread still runs */
 		exit(iso_read_byte(dp[0]) ? 0 : IL_FAIL);
 	}
-	int rc = IL_OK;
-	if (pid < 0) {
-		rc = iso_sys_error("fork");
-		iso_close_pair(dp);
-		return rc;
-	}
 	iso_close_pair(dp);
-	int st;
-	pid_t r = iso_wait(pid, &st);
+	if (pid < 0)
+		return iso_sys_error("fork");
+	dt->reaped = iso_wait(pid, &dt->st) == pid;
 	iso_done_sacrificial(pid);
+	/* the process is reaped: every thread of it was released before (the leader last) */
 	pid_t tid = sh->dtid;
-	bool gone = tid > 0 && syscall(SYS_tgkill, pid, tid, 0) < 0 && errno == ESRCH;
-	iso_check(c, "detached_thread_process_exited_0", json_string("exited 0"), iso_status(st), r == pid && iso_exited_0(st));
-	iso_check(c, "detached_thread_was_running", json_true(), json_boolean(sh->d_started), sh->d_started == 1);
-	iso_check(c, "detached_thread_never_finished", json_false(), json_boolean(sh->d_finished), sh->d_finished == 0);
-	iso_check(c, "detached_thread_gone_with_process", json_true(), json_boolean(gone), gone);
-	il_jset(c->outcomes, "detached_thread", json_pack("{so sb sb}", "process", iso_status(st), "thread_gone", gone,
-							  "thread_finished", sh->d_finished == 1));
+	dt->started = sh->d_started == 1;
+	dt->finished = sh->d_finished == 1;
+	dt->gone = tid > 0 && syscall(SYS_tgkill, pid, tid, 0) < 0 && errno == ESRCH;
+	return IL_OK;
+}
+
+/* A detached thread blocked for ever ends with its process's exit(). */
+int iso_detached_thread(struct iso *c)
+{
+	struct iso_dt dt;
+	int rc = iso_daemon_thread(c->sh, &dt);
+	if (rc != IL_OK)
+		return rc;
+	iso_check(c, "detached_thread_process_exited_0", json_string("exited 0"), iso_status(dt.st),
+		  dt.reaped && iso_exited_0(dt.st));
+	iso_check(c, "detached_thread_was_running", json_true(), json_boolean(dt.started), dt.started);
+	iso_check(c, "detached_thread_never_finished", json_false(), json_boolean(dt.finished), !dt.finished);
+	iso_check(c, "detached_thread_gone_with_process", json_true(), json_boolean(dt.gone), dt.gone);
+	il_jset(c->outcomes, "detached_thread", json_pack("{so sb sb}", "process", iso_status(dt.st), "thread_gone",
+							  dt.gone, "thread_finished", dt.finished));
 	return IL_OK;
 }
 
 /* A grandchild without PDEATHSIG survives its parent and is reparented to us. */
 int iso_orphan(struct iso *c)
 {
-	struct iso_shared *sh = c->sh;
-	int hold[2] = { -1, -1 }, ready[2] = { -1, -1 }, life[2] = { -1, -1 };
-	sh->grandchild = 0;
-	if (pipe2(hold, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0 || pipe2(life, O_CLOEXEC) < 0) {
-		int rc = iso_sys_error("pipe");
-		iso_close_pair(hold);
-		iso_close_pair(ready);
+	struct iso_gc gc = { .pdeathsig = 0, .name = "ipclab-orphan" };
+	int rc = iso_grandchild(c->sh, &gc);
+	if (rc != IL_OK)
 		return rc;
-	}
-	pid_t a = iso_fork_sacrificial("ipclab-parent");
-	if (a == 0) {
-		pid_t g = fork(); /* the PDEATHSIG setting is not inherited across fork */
-		if (g == 0) {
-			il_set_task_name("ipclab-orphan");
-			iso_close_fd(&hold[1]);
-			iso_close_fd(&ready[0]);
-			iso_close_fd(&life[0]);
-			iso_write_byte(ready[1]);
-			iso_close_fd(&ready[1]);
-			char ch;
-			ssize_t n;
-			while ((n = read(hold[0], &ch, 1)) != 0 && (n > 0 || errno == EINTR))
-				; /* until the experiment closes its end */
-			_exit(0);
-		}
-		if (g < 0)
-			_exit(IL_NORES);
-		sh->grandchild = g;
-		iso_close_fd(&ready[1]);
-		iso_close_fd(&life[1]);
-		iso_close_fd(&hold[1]);
-		_exit(iso_read_byte(ready[0]) ? 0 : IL_FAIL);
-	}
-	int rc = IL_OK;
-	if (a < 0) {
-		rc = iso_sys_error("fork");
-		goto out;
-	}
-	iso_close_pair(ready);
-	iso_close_fd(&life[1]);
-	iso_close_fd(&hold[0]);
-	int ast, gst = 0;
-	pid_t r = iso_wait(a, &ast);
-	pid_t g = sh->grandchild, ppid = 0;
-	/* its parent is reaped, so reparenting is done (exit_notify precedes the zombie) */
-	char state = g > 0 ? tk_proc_state(g, &ppid) : 0;
-	bool alive = state && state != 'Z' && state != 'X';
-	iso_close_fd(&hold[1]); /* release it */
-	bool died = g > 0 && tk_wait_eof(life[0], DEATH_WAIT_MS);
-	pid_t rg = -1;
-	if (g > 0) {
-		if (!died)
-			(void)kill(g, SIGKILL);
-		rg = iso_wait(g, &gst);
-	}
-	iso_done_sacrificial(a);
-	iso_check(c, "orphan_parent_exited_0", json_string("exited 0"), iso_status(ast), r == a && iso_exited_0(ast));
-	iso_check(c, "orphan_alive_after_parent_exit", json_true(), json_boolean(alive), alive);
-	iso_check(c, "orphan_reparented_to_subreaper", json_integer(getpid()), json_integer(ppid), ppid == getpid());
-	iso_check(c, "orphan_reaped_exit_0", json_string("exited 0"), rg == g && g > 0 ? iso_status(gst) : json_string("not reaped"),
-	      rg == g && g > 0 && iso_exited_0(gst));
-	il_jset(c->outcomes, "orphan", json_pack("{sb sI so}", "survived_parent", alive, "reparented_to", (json_int_t)ppid,
-						 "reaped", rg == g && g > 0 ? iso_status(gst) : json_string("not reaped")));
-out:
-	iso_close_pair(hold);
-	iso_close_pair(ready);
-	iso_close_pair(life);
-	return rc;
+	iso_check(c, "orphan_parent_exited_0", json_string("exited 0"), iso_status(gc.parent_st),
+		  gc.parent_reaped && iso_exited_0(gc.parent_st));
+	iso_check(c, "orphan_alive_after_parent_exit", json_true(), json_boolean(gc.alive_after), gc.alive_after);
+	iso_check(c, "orphan_reparented_to_subreaper", json_integer(getpid()), json_integer(gc.ppid_after),
+		  gc.ppid_after == getpid());
+	iso_check(c, "orphan_reaped_exit_0", json_string("exited 0"), iso_gc_status(&gc), gc.reaped && iso_exited_0(gc.st));
+	il_jset(c->outcomes, "orphan", json_pack("{sb sI so}", "survived_parent", gc.alive_after, "reparented_to",
+						 (json_int_t)gc.ppid_after, "reaped", iso_gc_status(&gc)));
+	return IL_OK;
 }
-
