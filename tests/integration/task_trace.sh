@@ -2,8 +2,10 @@
 # task_trace.sh - "ipclab task spawn" under scripts/ipclab-trace: exactly N task_spawn,
 # task_start, task_exit and task_reaped events for N tasks (warm-up included), nothing
 # discarded; forked children emit their own start/exit (one vpid each), while an exec'd
-# helper's are emitted for it by the creator (proxy). Two traced runs only: traced runs
-# are serialised machine-wide. Skipped (ok # SKIP) when LTTng cannot trace here.
+# helper's are emitted for it by the creator (proxy). "ipclab task lifecycle": one of each
+# event per object, each object's task_start in its own vtid and under the name it gave
+# itself (the procname context). Three traced runs only: traced runs are serialised
+# machine-wide. Skipped (ok # SKIP) when LTTng cannot trace here.
 # Usage: tests/integration/task_trace.sh BUILD_DIR
 # shellcheck source=tests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -13,6 +15,7 @@ COUNT=$REPO/scripts/ipclab-trace-count
 PROVIDER=$TL_BUILD/lib/libipclab-tp.so
 NTRACE=0
 SKIP=
+TRACE_OPTS=()
 # another engineer's traced run may hold the machine-wide lock: wait at most this long
 export IPCLAB_TRACE_LOCK_TIMEOUT=${IPCLAB_TRACE_LOCK_TIMEOUT:-40}
 
@@ -26,7 +29,7 @@ traced() {
 	printf -v "$_var" '%s' "$_dir"
 	rm -f "$T/pid"
 	# shellcheck disable=SC2016
-	RUN_TIMEOUT=120 run "$TRACE" --out "$_dir" --name tasktest --provider "$PROVIDER" --quiet -- \
+	RUN_TIMEOUT=120 run "$TRACE" --out "$_dir" --name tasktest --provider "$PROVIDER" --quiet "${TRACE_OPTS[@]}" -- \
 		bash -c 'echo $$ >"$1"; shift; exec "$@"' wrapper "$T/pid" "$@"
 	if [ "$RC" -eq 3 ] && grep -q 'another traced run held' "$T/err"; then
 		skip "the trace lock stayed busy (another engineer's traced run)"
@@ -78,6 +81,36 @@ case_spawn() {
 	fi
 }
 
+# task lifecycle: 2 objects, one of each event for each; the process object's start and
+# exit come from its own vpid, the thread's from its own vtid in ours; both task_start
+# events carry the name the task gave itself as procname
+case_lifecycle() {
+	# shellcheck disable=SC2034 # dir is set by traced
+	local dir r main
+	TRACE_OPTS=(--procname)
+	traced dir "$IPCLAB" task lifecycle --json="$T/r.json" --quiet
+	r=$?
+	TRACE_OPTS=()
+	[ "$r" -eq 0 ] || return "$r"
+	expect_rc 0 "traced task lifecycle" || return 1
+	main=$(cat "$T/pid")
+	local ppid ttid
+	ppid=$(jget "$T/r.json" 'd["results"]["objects"]["process"]["pid"]')
+	ttid=$(jget "$T/r.json" 'd["results"]["objects"]["thread"]["tid"]')
+	jcheck "$T/r.json" 'd["results"]["traced"] is True' 'd["results"]["failed"] == 0'
+	jcheck "$T/count.json" 'd["complete"] is True' \
+		"all(d['by_name'].get('ipclab_task:' + e) == 2 for e in ('task_spawn', 'task_start', 'task_exit', 'task_reaped'))" \
+		"d['by_name_vpid']['ipclab_task:task_start'] == {'$ppid': 1, '$main': 1}" \
+		"d['by_name_vpid']['ipclab_task:task_exit'] == {'$ppid': 1, '$main': 1}" \
+		"list(d['by_name_vpid']['ipclab_task:task_reaped']) == ['$main']"
+	# the procname context of each task_start: the task's own name
+	babeltrace2 "$dir" 2>"$T/bt.err" | grep 'ipclab_task:task_start' >"$T/starts"
+	grep -q "procname = \"ipclab-life-p\".*pid = $ppid, tid = $ppid," "$T/starts" ||
+		fail "no task_start under procname ipclab-life-p for pid $ppid: $(head -n 2 "$T/starts")"
+	grep -q "procname = \"ipclab-life-t\".*pid = $main, tid = $ttid," "$T/starts" ||
+		fail "no task_start under procname ipclab-life-t for tid $ttid: $(head -n 2 "$T/starts")"
+}
+
 if [ ! -x "$TRACE" ] || [ ! -x "$COUNT" ] || [ ! -f "$PROVIDER" ]; then
 	SKIP="scripts/ipclab-trace, scripts/ipclab-trace-count or $PROVIDER missing"
 fi
@@ -90,4 +123,9 @@ for c in "task_trace_fork fork 5 0 no" "task_trace_posix_spawn posix_spawn 4 1 y
 	# shellcheck disable=SC2086
 	run_case "$name" case_spawn "$m" "$n" "$w" "$proxy" $extra
 done
+if [ -n "$SKIP" ]; then
+	skip_case task_trace_lifecycle "$SKIP"
+else
+	run_case task_trace_lifecycle case_lifecycle
+fi
 finish
