@@ -32,7 +32,7 @@ if [ "${TL_IN_NS:-}" = 1 ]; then
 	mount -t tmpfs -o mode=1777,nosuid,nodev ipclab-test-shm /dev/shm ||
 		echo "# could not mount a private /dev/shm: leftover checks see the machine's"
 	{ [ -d /dev/mqueue ] || mkdir -m 1777 /dev/mqueue; } 2>/dev/null &&
-		mount -t mqueue -o mode=1777 mqueue /dev/mqueue 2>/dev/null ||
+		mount -t mqueue mqueue /dev/mqueue 2>/dev/null ||
 		echo "# could not mount a private /dev/mqueue"
 fi
 TL_BUILD=$(cd "$TL_BUILD" && pwd -P) || exit 2
@@ -187,6 +187,11 @@ snapshot() {
 		sysv_objects
 		procs_left
 		lttng_sessions
+		# a writer that renames a temporary file over its destination must not turn a
+		# device given as that destination into a regular file
+		for f in /dev/null /dev/zero /dev/full; do
+			[ -c "$f" ] || echo "device-replaced:$f"
+		done
 	} | LC_ALL=C sort -u
 }
 
@@ -223,7 +228,8 @@ sysv_foreign() {
 }
 
 # procs_left: zombies whose parent is this shell or one of our ipclab processes, and any
-# ipclab process still running in our process groups. (An orphan zombie, reparented to
+# ipclab process or LTTng daemon (a trace runner's private one) still running in our
+# process groups. (An orphan zombie, reparented to
 # init, is dead and only waits for init to reap it: not counted.)
 procs_left() {
 	local f st pid comm ppid pgid state pst pcomm ppgid
@@ -246,7 +252,7 @@ procs_left() {
 					echo "zombie:$pid($comm)"
 				fi
 			fi
-		elif [[ $comm == ipclab* ]] && our_pgid "$pgid"; then
+		elif [[ $comm == ipclab* || $comm == lttng-* ]] && our_pgid "$pgid"; then
 			echo "process:$pid($comm)"
 		fi
 	done
@@ -347,7 +353,7 @@ wait_exit() {
 		RC=255
 		return 1
 	fi
-	wait "$1" || RC=$?
+	{ wait "$1"; } 2>/dev/null || RC=$? # 2>/dev/null: no "Killed" job notice
 	return 0
 }
 

@@ -1,6 +1,6 @@
 #!/bin/bash
-# sync_race_trace.sh - "ipclab sync race" traced with scripts/ipclab-trace (two small runs;
-# the script serialises traced runs machine-wide): exact event counts (5 per increment
+# sync_race_trace.sh - "ipclab sync race" traced with scripts/ipclab-trace (two small
+# runs): exact event counts (5 per increment
 # with a lock, 2 without; one run_begin/run_end), nothing discarded, and what the trace
 # alone says agrees with the run's own numbers:
 #   mutex, process mode: the reads are exactly 0..W*N-1 and the writes 1..W*N in time

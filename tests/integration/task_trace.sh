@@ -4,8 +4,7 @@
 # discarded; forked children emit their own start/exit (one vpid each), while an exec'd
 # helper's are emitted for it by the creator (proxy). "ipclab task lifecycle": one of each
 # event per object, each object's task_start in its own vtid and under the name it gave
-# itself (the procname context). Three traced runs only: traced runs are serialised
-# machine-wide. Skipped (ok # SKIP) when LTTng cannot trace here.
+# itself (the procname context). Skipped (ok # SKIP) when LTTng cannot trace here.
 # Usage: tests/integration/task_trace.sh BUILD_DIR
 # shellcheck source=tests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -16,8 +15,6 @@ PROVIDER=$TL_BUILD/lib/libipclab-tp.so
 NTRACE=0
 SKIP=
 TRACE_OPTS=()
-# another engineer's traced run may hold the machine-wide lock: wait at most this long
-export IPCLAB_TRACE_LOCK_TIMEOUT=${IPCLAB_TRACE_LOCK_TIMEOUT:-40}
 
 # traced OUTVAR CMD...: run CMD under ipclab-trace; its pid (written before exec) in
 # $T/pid. Returns 1 on failure, 2 (the case skipped, saying why) when the run was not traced.
@@ -31,10 +28,6 @@ traced() {
 	# shellcheck disable=SC2016
 	RUN_TIMEOUT=120 run "$TRACE" --out "$_dir" --name tasktest --provider "$PROVIDER" --quiet "${TRACE_OPTS[@]}" -- \
 		bash -c 'echo $$ >"$1"; shift; exec "$@"' wrapper "$T/pid" "$@"
-	if [ "$RC" -eq 3 ] && grep -q 'another traced run held' "$T/err"; then
-		skip "the trace lock stayed busy (another engineer's traced run)"
-		return 2
-	fi
 	if [ ! -s "$_dir/ipclab-trace.json" ]; then
 		fail "ipclab-trace wrote no ipclab-trace.json (exit $RC: $(head -n 2 "$T/err" | paste -sd'|' -))"
 		return 1

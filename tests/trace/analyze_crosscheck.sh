@@ -31,7 +31,7 @@ TRACE=$REPO/scripts/ipclab-trace
 ANALYZE=$REPO/scripts/ipclab-analyze
 PLUGIN_DIR=$TL_BUILD/lib/babeltrace2/plugins
 PROVIDER=$TL_BUILD/lib/libipclab-tp.so
-# bound for the traced run (seconds): it waits for other traced runs (one session at a time)
+# bound for the traced run (seconds)
 TRACE_TIMEOUT=${TRACE_TIMEOUT:-300}
 N=2000
 NSIG=1000

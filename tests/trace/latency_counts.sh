@@ -30,7 +30,7 @@ traced() {
 	rm -f "$T/pid"
 	# the wrapper records its pid, then execs COMMAND: that pid is COMMAND's vpid
 	# shellcheck disable=SC2016
-	RUN_TIMEOUT=$TRACE_TIMEOUT run "$TRACE" --out "$_dir" --name "ipclabtest" --quiet -- \
+	RUN_TIMEOUT=$TRACE_TIMEOUT run "$TRACE" --out "$_dir" --name "ipclabtest" --provider "$TL_BUILD/lib/libipclab-tp.so" --quiet -- \
 		bash -c 'echo $$ >"$1"; shift; exec "$@"' wrapper "$T/pid" "$@"
 	if [ ! -s "$_dir/ipclab-trace.json" ]; then
 		fail "ipclab-trace wrote no $_dir/ipclab-trace.json (exit $RC: $(head -n 2 "$T/err" | paste -sd'|' -))"
@@ -134,7 +134,7 @@ case_contexts() {
 	[ "$(grep -c 'ipclab_msg:msg_send: { cpu_id = [0-9]* }, { vpid = [0-9]*, vtid = [0-9]* }, {' "$T/text")" -eq 10 ] ||
 		fail "want 10 msg_send events with exactly the vpid and vtid contexts: $(grep -m1 msg_send "$T/text")"
 	dir=$T/trace-procname
-	RUN_TIMEOUT=$TRACE_TIMEOUT run "$TRACE" --out "$dir" --name ipclabtest --procname --quiet -- \
+	RUN_TIMEOUT=$TRACE_TIMEOUT run "$TRACE" --out "$dir" --name ipclabtest --provider "$TL_BUILD/lib/libipclab-tp.so" --procname --quiet -- \
 		"$IPCLAB" ipc latency --mode thread --iterations 5 --warmup 0 --quiet
 	expect_rc 0 "ipclab-trace --procname" || return
 	jcheck "$dir/ipclab-trace.json" 'd["traced"] is True' 'd["contexts"] == ["vpid", "vtid", "procname"]' \
