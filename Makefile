@@ -53,7 +53,7 @@ all: $(IPCLAB) $(TPLIB)
 help:
 	@echo "make            build $(IPCLAB) and the tracepoint provider $(TPLIB)"
 	@echo "make check      install missing packages, build with WERROR=1, run every test"
-	@echo "make bench      matrix (FULL=1: the full one) + trace-analysis speed + report, results/<UTC timestamp>/"
+	@echo "make bench      matrix (FULL=1: the full one) + trace-analysis speed + A/A check + effect rates + report"
 	@echo "make report     deps + build + quick matrix traced + figures + report.html"
 	@echo "make lint       cppcheck, clang-tidy (if installed), shellcheck and pyflakes3"
 	@echo "make clean      remove $(BUILD)/"
@@ -125,9 +125,10 @@ integration: all
 trace-tests: all
 	$(Q)tests/run-all --only trace $(BUILD)
 
-# make bench: the matrix (FULL=1: the full one) traced, the trace-analysis speed, the report.
+# make bench: the matrix (FULL=1: the full one) traced, the trace-analysis speed, the A/A check, the
+# effect rates of the concurrency demos, the report.
 bench: deps
-	$(Q)scripts/make-report --speed $(if $(FULL),--full)
+	$(Q)scripts/make-report --bench $(if $(FULL),--full)
 
 report: deps
 	$(Q)$(MAKE) --no-print-directory all

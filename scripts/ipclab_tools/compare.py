@@ -11,6 +11,12 @@ Throughput: higher is better.
 
 Each row says which method it used (--method auto picks the first that has the data):
 
+  launches      both folders come from launches (an interleaved A/B session: bench/run
+                --ab, or --run below): every launch is a separate process, so the values
+                of the launches carry the run-to-run variation: two-sided Mann-Whitney U
+                test on the per-launch p50s (throughput: values), verdict if p <= alpha,
+                Hodges-Lehmann interval of the ratio B/A - 1; A and B p50 are the medians
+                over the launches.
   bootstrap     both runs have a histogram of this summary (hist/ID.tsv, a block whose
                 count, p50, min and max agree with the summary; at least 30 samples): the
                 median is resampled from each bucket distribution (N draws with
@@ -38,17 +44,36 @@ Each row says which method it used (--method auto picks the first that has the d
   summary       only summaries (no matching histograms, fewer than 3 repeats): no test,
                 verdict "insufficient data", no CI. A change is shown, not judged.
 
+Then two rules have the last word. A/A noise: a change no larger than the measured A/A
+noise of its row (how far the same build moved between two interleaved measurements:
+the larger of that row's median change and Hodges-Lehmann shift in an A/A comparison,
+aa.json, which make bench writes; --noise FILE, or found in B, A or beside them) is "no
+change", never
+slower/faster. Drift: two folders measured at different times (not one interleaved
+session: their session.json files differ) stay comparable, but every verdict between them
+is confounded by drift ("confounded": true, and the note says so on slower/faster rows).
+
+--run BUILD_A BUILD_B [MATRIX] measures first: bench/run --ab runs the matrix's ipclab
+lines with both builds alternately, launch by launch (A B, B A, ...), each line at least
+--launches times per build (a --repeat R line as R launches of --repeat 1), into
+results/<UTC>-ab/{A,B}; then compares those two folders by their launches and writes
+compare.json there. BUILD: a build directory (BUILD/bin/ipclab) or a checkout built with
+make (its build/bin/ipclab); to compare two commits, check each out (git worktree add)
+and make. MATRIX: a matrix file, quick or full (default quick).
+
 Output: a table (ID, metric, method, A p50, B p50, change, CI, verdict, note: why a row
 has no verdict, or a caution), the methods used, and notes (runs in one folder only,
 params that differ, metrics in one run only). --json: the same, one object per row
 ("ipclab-compare/1": id, metric, kind, better, method, a, b, change_pct, ci_pct [lo, hi]
-or null, estimate_pct, p (Mann-Whitney), n_a, n_b, verdict, note, reason). Unreadable run
+or null, estimate_pct, p (Mann-Whitney), n_a, n_b, verdict, note, reason, noise_pct,
+confounded; and at the top interleaved, drift, noise). Unreadable run
 files are skipped with a warning on stderr.
 
 Exit status: 0 compared (whatever the verdicts); 2 usage error, a missing folder, a folder
 without runs/, no run ID in both folders, or --json FILE not writable (one line on stderr).
 """
 
+import datetime
 import json
 import math
 import os
@@ -56,17 +81,19 @@ import random
 import statistics
 import sys
 
-from . import hist, metrics, stats
+from . import hist, metrics, runner, stats
 from .cli import ArgumentParser, UsageError, int_type, run
 from .fmt import fmt_duration_ns, fmt_rate, fmt_signed_pct, num
-from .results import read_runs_dir
+from .paths import BENCH, REPO
+from .results import read_launches, read_runs_dir, try_json
 
 PROG = "ipclab-compare"
 SCHEMA = "ipclab-compare/1"
 MIN_HIST_SAMPLES = 30
 MIN_REPEATS = 3
 INSUFFICIENT = "insufficient data"
-METHODS = ("auto", "bootstrap", "mann-whitney")
+METHODS = ("auto", "launches", "bootstrap", "mann-whitney")
+MIN_LAUNCHES = 2
 
 
 # ------------------------------------------------------------------ reading results
@@ -206,13 +233,29 @@ def rank_test(row, kind, ra, rb, alpha, method):
     row["estimate_pct"] = rel[0]
     if rel[1] is not None and rel[2] is not None:
         row["ci_pct"] = [rel[1], rel[2]]
-    row["verdict"] = verdict_of(kind, (1 if est > 0 else -1 if est < 0 else 0) if p <= alpha else 0)
+    # a verdict needs the test and the interval to agree (with ties they can differ a little)
+    excludes_zero = row["ci_pct"] is None or row["ci_pct"][0] > 0 or row["ci_pct"][1] < 0
+    row["verdict"] = verdict_of(kind, (1 if est > 0 else -1 if est < 0 else 0) if p <= alpha and excludes_zero
+                                else 0)
 
 
 def compare_metric(rid, label, path, kind, va, vb, ctx):
     row = new_row(rid, label, kind, va, vb)
     reasons, shorts = [], []
     want = ctx["method"]
+    la, lb = ctx["launches_a"].get((label, kind), []), ctx["launches_b"].get((label, kind), [])
+    if want in ("auto", "launches"):
+        if len(la) >= MIN_LAUNCHES and len(lb) >= MIN_LAUNCHES:
+            # A and B: the medians over the launches, not one launch's value
+            row["a"], row["b"] = statistics.median(la), statistics.median(lb)
+            row["change_pct"] = 100.0 * (row["b"] / row["a"] - 1.0) if row["a"] else None
+            rank_test(row, kind, la, lb, ctx["alpha"], "launches")
+            return row
+        if want == "launches":
+            row["reason"] = "launches: %d in A, %d in B (need %d each: an interleaved session, bench/run --ab)" % (
+                len(la), len(lb), MIN_LAUNCHES)
+            row["note"] = "%d+%d launches" % (len(la), len(lb))
+            return row
     if kind == "latency" and want in ("auto", "bootstrap"):
         done, why, short = try_bootstrap(row, path, kind, va, vb, ctx)
         if done:
@@ -235,6 +278,83 @@ def compare_metric(rid, label, path, kind, va, vb, ctx):
     return row
 
 
+def launch_values(docs):
+    """{(label, kind): [the metric's value in each launch]} of the launch documents of a run."""
+    out = {}
+    for doc in docs:
+        res = doc.get("results")
+        if not isinstance(res, dict):
+            continue
+        for lab, _path, kind, v in metrics.walk(res):
+            x = metrics.value_of(kind, v)
+            if num(x):
+                out.setdefault((lab, kind), []).append(float(x))
+    return out
+
+
+def session_of(folder):
+    """(session id, side) of a folder written by an interleaved A/B session, else (None, None)."""
+    doc, _err = try_json(os.path.join(folder, "session.json"))
+    if isinstance(doc, dict) and isinstance(doc.get("session"), str) and doc.get("side") in ("A", "B"):
+        return doc["session"], doc["side"]
+    return None, None
+
+
+def noise_of(doc):
+    """{(id, metric): noise %} of an A/A comparison (compare JSON): how far the same build
+    moved between two interleaved measurements, the larger of its median change and its
+    Hodges-Lehmann shift."""
+    out = {}
+    for r in doc.get("rows") or []:
+        moved = [abs(r[k]) for k in ("estimate_pct", "change_pct") if num(r.get(k))]
+        if moved:
+            out[(r.get("id"), r.get("metric"))] = max(moved)
+    return out
+
+
+def find_noise(opt, a_dir, b_dir):
+    """(path, {(id, metric): noise %}) of the A/A noise to apply: --noise FILE, none with
+    --noise none, else aa.json in B, in A, or beside them (make bench writes it)."""
+    if opt == "none":
+        return None, {}
+    cands = [opt] if opt else [os.path.join(d, "aa.json") for d in (b_dir, a_dir, os.path.dirname(os.path.abspath(b_dir)))]
+    for c in cands:
+        doc, err = try_json(c)
+        if isinstance(doc, dict) and str(doc.get("schema", "")).startswith("ipclab-compare/"):
+            return c, noise_of(doc)
+        if opt:
+            raise UsageError("--noise %s: not an A/A comparison (%s)" % (opt, err or "no ipclab-compare schema"))
+    return None, {}
+
+
+def judge(row, noise, interleaved):
+    """The last word on a row: a change within the measured A/A noise is no change; a
+    verdict between two folders measured at different times is labelled confounded."""
+    row["noise_pct"] = noise.get((row["id"], row["metric"]))
+    row["confounded"] = not interleaved
+    effect = row["estimate_pct"] if num(row["estimate_pct"]) else row["change_pct"]
+    if row["verdict"] in ("slower", "faster") and num(row["noise_pct"]) and num(effect) \
+            and abs(effect) <= row["noise_pct"]:
+        row["reason"] = ("%s by %+.1f %%, within the A/A noise of this row (the same build moved by up to "
+                         "%.1f %%)" % (row["verdict"], effect, row["noise_pct"]))
+        row["note"] = ", ".join(x for x in (row["note"], "within A/A noise \u00b1%.1f%%" % row["noise_pct"]) if x)
+        row["verdict"] = "no change"
+    if row["verdict"] in ("slower", "faster") and not interleaved:
+        row["note"] = ", ".join(x for x in (row["note"], "confounded by drift") if x)
+
+
+def false_alarms(rep, goal=0.05):
+    """The A/A verdict of a comparison of a build with itself: how many rows it judged (a
+    verdict other than insufficient data) and how many of those it called slower or faster."""
+    judged = [r for r in rep["rows"] if r["verdict"] != INSUFFICIENT]
+    alarms = [r for r in judged if r["verdict"] in ("slower", "faster")]
+    rate = len(alarms) / len(judged) if judged else None
+    return {"rows": len(rep["rows"]), "judged": len(judged), "false_alarms": len(alarms), "rate": rate,
+            "goal": goal, "met": rate is not None and rate <= goal,
+            "alarms": [{"id": r["id"], "metric": r["metric"], "verdict": r["verdict"], "change_pct": r["change_pct"],
+                        "ci_pct": r["ci_pct"], "p": r["p"]} for r in alarms]}
+
+
 def param_diff(pa, pb):
     if not isinstance(pa, dict) or not isinstance(pb, dict):
         return []
@@ -252,6 +372,9 @@ def compare(a_dir, b_dir, opts):
     warnings = []
     runs_a = load_side(a_dir, warnings)
     runs_b = load_side(b_dir, warnings)
+    (sa, side_a), (sb, side_b) = session_of(a_dir), session_of(b_dir)
+    interleaved = sa is not None and sa == sb and side_a != side_b
+    noise_path, noise = find_noise(opts.get("noise"), a_dir, b_dir)
     common = sorted(set(runs_a) & set(runs_b))
     if not common:
         raise UsageError("no run ID in both folders (A: %d runs, B: %d runs)" % (len(runs_a), len(runs_b)))
@@ -274,7 +397,9 @@ def compare(a_dir, b_dir, opts):
         ha_path = os.path.join(a_dir, "hist", rid + ".tsv")
         hb_path = os.path.join(b_dir, "hist", rid + ".tsv")
         ctx = dict(opts, res_a=res_a, res_b=res_b,
-                   has_hist_a=os.path.exists(ha_path), has_hist_b=os.path.exists(hb_path))
+                   has_hist_a=os.path.exists(ha_path), has_hist_b=os.path.exists(hb_path),
+                   launches_a=launch_values(read_launches(a_dir, rid)),
+                   launches_b=launch_values(read_launches(b_dir, rid)))
         ctx["hist_a"] = hist.read(ha_path) if ctx["has_hist_a"] else None
         ctx["hist_b"] = hist.read(hb_path) if ctx["has_hist_b"] else None
         n = 0
@@ -289,7 +414,9 @@ def compare(a_dir, b_dir, opts):
                                           and num(vb.get("count")) and vb["count"] > 0):
                 notes.append("%s: %s has no samples, not compared" % (rid, lab))
                 continue
-            rows.append(compare_metric(rid, lab, path, kind, va, vb, ctx))
+            row = compare_metric(rid, lab, path, kind, va, vb, ctx)
+            judge(row, noise, interleaved)
+            rows.append(row)
             n += 1
         for (lab, kind) in mb:
             if (lab, kind) not in seen:
@@ -306,10 +433,19 @@ def compare(a_dir, b_dir, opts):
         "a": a_dir, "b": b_dir,
         "alpha": opts["alpha"], "confidence": 1 - opts["alpha"],
         "method_option": opts["method"], "resamples": opts["resamples"], "seed": opts["seed"],
+        "interleaved": interleaved,
+        "drift": ("A and B were measured in one interleaved session (%s): drift hit both alike" % sa if interleaved
+                  else "A and B were measured at different times: machine drift between them hits one side only, "
+                       "so every verdict is confounded by drift (for one that is not, run both builds "
+                       "interleaved: scripts/ipclab-compare --run BUILD_A BUILD_B)"),
+        "noise": noise_path,
+        "noise_rows": len(noise),
         "methods": {
+            "launches": "per-launch values of an interleaved session (each launch a separate process), two-sided "
+                        "Mann-Whitney U test (verdict when p <= alpha), Hodges-Lehmann CI of the ratio B/A",
             "bootstrap": "median resampled from both histograms (%d resamples, seed %s); "
                          "percentile CI of B/A - 1; verdict when the CI excludes 0" % (opts["resamples"], opts["seed"]),
-            "mann-whitney": "per-repeat values, two-sided Mann-Whitney U test (verdict when p <= alpha), "
+            "mann-whitney": "per-repeat values, two-sided Mann-Whitney U test (verdict when p <= alpha and the interval excludes 0), "
                             "Hodges-Lehmann CI of the ratio B/A",
             "summary": "only summaries: no test, no verdict",
         },
@@ -338,8 +474,10 @@ def print_table(rep, out):
     if not any(r["note"] for r in rows):
         head.pop()
         table = [t[:-1] for t in table]
-    out.write("A: %s (%d runs)\nB: %s (%d runs)\n%d runs in both\n\n"
-              % (rep["a"], rep["runs_a"], rep["b"], rep["runs_b"], len(rep["common"])))
+    out.write("A: %s (%d runs)\nB: %s (%d runs)\n%d runs in both\n%s\n%s\n\n"
+              % (rep["a"], rep["runs_a"], rep["b"], rep["runs_b"], len(rep["common"]), rep["drift"],
+                 "A/A noise: %s (%d rows): a change within it is no change" % (rep["noise"], rep["noise_rows"])
+                 if rep["noise"] else "A/A noise: none measured (make bench writes aa.json)"))
     if not table:
         out.write("no latency summary or throughput number to compare in the common runs\n")
     else:
@@ -381,28 +519,72 @@ def seed_type(s):
 def parser():
     doc = __doc__.split("\n", 2)[2]
     p = ArgumentParser(prog=PROG, usage="%(prog)s A B [--json FILE] [--alpha A] [--method M] "
-                       "[--resamples N] [--seed S]", description=doc.split("\nExit status")[0],
-                       epilog="Exit status" + doc.split("\nExit status")[1])
-    p.add_argument("a", metavar="A", help="results folder measured first (the baseline)")
-    p.add_argument("b", metavar="B", help="results folder to judge against A")
+                       "[--resamples N] [--seed S] [--noise FILE|none]\n       %(prog)s --run BUILD_A BUILD_B "
+                       "[MATRIX] [--launches N] [--only PATTERN] [--out DIR] [options]",
+                       description=doc.split("\nExit status")[0], epilog="Exit status" + doc.split("\nExit status")[1])
+    p.add_argument("folders", nargs="*", metavar="A B", help="two results folders: A measured first (the baseline), "
+                   "B judged against it; with --run: two builds and a matrix")
     p.add_argument("--json", metavar="FILE", help="also write the comparison as JSON to FILE ('-': to standard "
                    "output, instead of the table)")
     p.add_argument("--alpha", type=alpha_type, default=0.05, help="significance level, 0 < A < 0.5 (default "
                    "0.05: 95 %% intervals)")
-    p.add_argument("--method", choices=METHODS, default="auto", help="auto (default), bootstrap or mann-whitney "
-                   "(only that method; rows without its data get \"insufficient data\")")
+    p.add_argument("--method", choices=METHODS, default="auto", help="auto (default), launches, bootstrap or "
+                   "mann-whitney (only that method; rows without its data get \"insufficient data\")")
     p.add_argument("--resamples", type=int_type("--resamples", 100, 1000000), default=1000,
                    help="bootstrap resamples (default 1000, 100..1000000)")
     p.add_argument("--seed", type=seed_type, default=1, help="bootstrap seed (default 1)")
+    p.add_argument("--noise", metavar="FILE", help="the A/A comparison whose per-row change is the noise floor "
+                   "(default: aa.json in B, in A or beside them, if any; 'none': no floor)")
+    p.add_argument("--run", action="store_true", help="measure first: an interleaved A/B session of the two "
+                   "builds (bench/run --ab BUILD_A BUILD_B; MATRIX: a matrix file, quick or full; default quick) "
+                   "into --out DIR, then compare DIR/A and DIR/B by their launches")
+    p.add_argument("--launches", type=int_type("--launches", 2, 1000), default=5, help="with --run: launches per "
+                   "side and line, at least (default 5)")
+    p.add_argument("--only", metavar="PATTERN", help="with --run: only the matrix lines matching these globs")
+    p.add_argument("--out", metavar="DIR", help="with --run: the session folder (default results/<UTC>-ab)")
     return p
+
+
+def run_session(args):
+    """--run: the interleaved A/B session, then its folders compared; returns (A, B) or the
+    runner's exit status when it was interrupted."""
+    if not 2 <= len(args.folders) <= 3:
+        raise UsageError("--run needs BUILD_A BUILD_B [MATRIX], got %d arguments (try --help)" % len(args.folders))
+    m = args.folders[2] if len(args.folders) == 3 else "quick"
+    if m in ("quick", "full"):
+        m = os.path.join(BENCH, m + ".matrix")
+    out = args.out or os.path.join(REPO, "results", datetime.datetime.now(datetime.timezone.utc)
+                                   .strftime("%Y%m%dT%H%M%SZ") + "-ab")
+    argv = ["--ab", args.folders[0], args.folders[1], "--matrix", m, "--out", out, "--launches", str(args.launches)]
+    if args.only:
+        argv += ["--only", args.only]
+    rc = runner.main(argv)
+    if rc is not None and rc >= 128:
+        return rc
+    if rc:
+        sys.stderr.write("%s: warning: some launches failed (%s/matrix.json); their rows have fewer launches\n"
+                         % (PROG, out))
+    if not args.json:
+        args.json = os.path.join(out, "compare.json")
+    return os.path.join(out, "A"), os.path.join(out, "B")
 
 
 def main(argv):
     args = parser().parse_args(argv)
     if args.json == "":
         raise UsageError("--json needs a file name ('-' for standard output)")
-    opts = {"alpha": args.alpha, "method": args.method, "resamples": args.resamples, "seed": args.seed}
-    rep = compare(args.a, args.b, opts)
+    if args.run:
+        ab = run_session(args)
+        if isinstance(ab, int):
+            return ab
+        a, b = ab
+    elif len(args.folders) != 2:
+        raise UsageError("need two results folders A and B, got %d (try --help)" % len(args.folders))
+    else:
+        a, b = args.folders
+    opts = {"alpha": args.alpha, "method": args.method, "resamples": args.resamples, "seed": args.seed,
+            "noise": args.noise}
+    rep = compare(a, b, opts)
     text = json.dumps(rep, indent=1) + "\n"
     if args.json and args.json != "-":
         try:

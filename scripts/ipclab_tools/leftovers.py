@@ -18,6 +18,8 @@ import re
 TRACER_SHM_RE = re.compile(r"lttng-ust-wait-[0-9]+(-[0-9]+)?")
 SYSV = (("sem", "semaphore"), ("msg", "message queue"), ("shm", "shared memory"))
 SYSV_RE = re.compile(r"^SysV (semaphore|message queue|shared memory) id ([0-9]+) ")
+DAEMONS = ("lttng-sessiond", "lttng-consumerd")
+DAEMON_RE = re.compile(r"^LTTng daemon (\S+) pid ([0-9]+)$")
 
 
 def tracer_owned(entry):
@@ -57,16 +59,40 @@ def snapshot():
     return {e for e in entries if not tracer_owned(e)}
 
 
+def comm_of(pid):
+    try:
+        with open("/proc/%s/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def daemons():
+    """The LTTng daemons running now ('LTTng daemon lttng-sessiond pid N'): a traced run
+    starts its own and must stop them (scripts/ipclab-trace), so one still there after it
+    was left behind."""
+    out = set()
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            comm = comm_of(pid)
+            if comm in DAEMONS:
+                out.add("LTTng daemon %s pid %s" % (comm, pid))
+    return out
+
+
 def new_since(before, after):
     """What appeared between two snapshots, sorted."""
     return sorted(after - before)
 
 
 def still_there(entry):
-    """True if a recorded leftover ('/dev/shm/NAME', 'SysV ... id N ...', 'LTTng session S')
-    still exists; sessions are assumed to (nothing cheap tells)."""
+    """True if a recorded leftover ('/dev/shm/NAME', 'SysV ... id N ...', 'LTTng daemon D pid
+    N') still exists; anything else is assumed to."""
     if entry.startswith("/dev/"):
         return os.path.lexists(entry)
+    m = DAEMON_RE.match(entry)
+    if m:
+        return comm_of(m.group(2)) == m.group(1)
     m = SYSV_RE.match(entry)
     if m:
         kind = next(k for k, what in SYSV if what == m.group(1))

@@ -21,12 +21,18 @@ PROG = "make-report"
 
 HELP = """\
   scripts/deps --bench; make; bench/run --quick --traced --out results/<UTC timestamp>;
-  scripts/report on that directory; prints the path of its report.html."""
+  scripts/report on that directory; prints the path of its report.html.
+
+  --bench (make bench) adds, before the report: the trace-analysis speed (--speed), the
+  A/A check (--aa: the same matrix measured twice by the same build, interleaved launch
+  by launch, into DIR/aa/, compared into DIR/aa.json: its false-alarm rate and the A/A
+  noise floor later comparisons use) and the effect rates of the concurrency demos
+  (--effects: bench/effect-rates, 100 runs each, into DIR/effect-rates.json)."""
 
 EPILOG = """\
 Environment: BUILD (build directory, as for make; default build): make builds it,
 bench/run and scripts/collect-env use its ipclab and tracepoint provider. The quick
-matrix takes about 3 minutes on 2 CPUs, plus any wait for the machine-wide trace lock.
+matrix takes about 3 minutes on 2 CPUs.
 
 Exit: 0 all good; 1 the report was written but some run or figure failed;
 2 usage; 3 a step before the matrix failed (deps, build); or bench/run's code
@@ -62,7 +68,7 @@ def compare_with(prev, out):
     """B = out vs A = prev: compare.json in out, and the head and the changed rows of the
     table on the terminal."""
     say("comparing with results/%s" % os.path.basename(prev))
-    rep = compare.compare(prev, out, {"alpha": 0.05, "method": "auto", "resamples": 1000, "seed": 1})
+    rep = compare.compare(prev, out, {"alpha": 0.05, "method": "auto", "resamples": 1000, "seed": 1, "noise": None})
     write_text_atomic(os.path.join(out, "compare.json"), json.dumps(rep, indent=1) + "\n")
     buf = io.StringIO()
     compare.print_table(rep, buf)
@@ -80,9 +86,32 @@ def parser():
     p.add_argument("--untraced", dest="tracing", action="store_const", const="--untraced", default="--traced",
                    help="no traced twins (no LTTng needed)")
     p.add_argument("--speed", action="store_true", help="also time the trace analysis plugin (bench/analyze-speed: "
-                   "traces of 1 M and 10 M events, ~6 minutes) into analyze-speed.json, shown in the report "
-                   "(this is what make bench adds)")
+                   "traces of 1 M and 10 M events, ~6 minutes) into analyze-speed.json, shown in the report")
+    p.add_argument("--aa", action="store_true", help="also the A/A check: the matrix measured twice, interleaved, "
+                   "by the same build (bench/run --ab) and compared: aa.json")
+    p.add_argument("--effects", action="store_true", help="also bench/effect-rates (each concurrency demo 100 "
+                   "times): effect-rates.json")
+    p.add_argument("--bench", action="store_true", help="--speed, --aa and --effects: what make bench runs")
     return p
+
+
+def aa_check(out, matrix_opt):
+    """The A/A check: the same build twice, interleaved, compared without a noise floor;
+    aa.json is the comparison plus its false-alarm rate. Returns bench/run's status."""
+    session = os.path.join(out, "aa")
+    build = os.environ.get("BUILD") or "build"
+    rc = step(["bench/run", "--ab", build, build, matrix_opt, "--out", session])
+    if rc >= 128 or not os.path.isdir(os.path.join(session, "A", "runs")):
+        warn("WARNING: the A/A session did not run (bench/run exit %d); no A/A check" % rc)
+        return rc
+    rep = compare.compare(os.path.join(session, "A"), os.path.join(session, "B"),
+                          {"alpha": 0.05, "method": "auto", "resamples": 1000, "seed": 1, "noise": "none"})
+    rep["aa"] = compare.false_alarms(rep)
+    write_text_atomic(os.path.join(out, "aa.json"), json.dumps(rep, indent=1) + "\n")
+    a = rep["aa"]
+    say("A/A check: %d of %d judged rows called slower or faster (%.1f %%, goal <= %.0f %%)"
+        % (a["false_alarms"], a["judged"], 100 * (a["rate"] or 0), 100 * a["goal"]))
+    return rc
 
 
 def main(argv):
@@ -99,11 +128,20 @@ def main(argv):
     runs = os.path.join(out, "runs")
     if bench_rc not in (0, 1) and not (os.path.isdir(runs) and os.listdir(runs)):
         raise Failure("bench/run failed (exit %d) before producing any result" % bench_rc, bench_rc)
+    if args.bench:
+        args.speed = args.aa = args.effects = True
     if args.speed:
         say("bench/analyze-speed")
         if step(["bench/analyze-speed", "--events", "1000000,10000000", "--rounds", "5", "--build",
                  os.environ.get("BUILD") or "build", "--json", os.path.join(out, "analyze-speed.json")]) != 0:
             warn("WARNING: bench/analyze-speed failed; no speed section")
+    if args.aa:
+        say("A/A check: bench/run --ab (the same build twice, interleaved) %s" % args.matrix)
+        aa_check(out, args.matrix)
+    if args.effects:
+        say("bench/effect-rates")
+        if step(["bench/effect-rates", "--json", os.path.join(out, "effect-rates.json")]) != 0:
+            warn("WARNING: bench/effect-rates failed; no effect rates")
     prev = previous_results(out)
     if prev:
         try:

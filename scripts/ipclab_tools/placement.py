@@ -88,23 +88,21 @@ def kind_of_cpus(cpus_per_peer):
     return "mixed"
 
 
-def same(a, b):
-    """True if two observed placements (kind_of_cpus keys with the CPU sets) compare: the
-    same kind and, when pinned, the same CPUs."""
-    return a is not None and b is not None and a == b
-
-
 # ------------------------------------------------------------------ sampling a running tool
 
-def task_cpu(stat_text):
-    """The CPU a task last ran on: field 39 of /proc/PID/task/TID/stat (after the comm
-    field, which may hold blanks and parentheses)."""
+def task_state_cpu(stat_text):
+    """(state, CPU) of a task from /proc/PID/task/TID/stat: field 3 and field 39 (the CPU it
+    last ran on), counted after the comm field, which may hold blanks and parentheses."""
     rest = stat_text.rsplit(")", 1)[1].split()
-    return int(rest[36])  # fields 3.. start at index 0: field 39 is index 36
+    return rest[0], int(rest[36])  # fields 3.. start at index 0: field 39 is index 36
+
+
+def task_cpu(stat_text):
+    return task_state_cpu(stat_text)[1]
 
 
 def tasks_of(pid):
-    """{tid: cpu} of every thread of pid and of its descendants (via task/*/children)."""
+    """{tid: (state, cpu)} of every thread of pid and of its descendants (task/*/children)."""
     out, todo, seen = {}, [pid], set()
     while todo:
         p = todo.pop()
@@ -119,7 +117,7 @@ def tasks_of(pid):
         for tid in tids:
             try:
                 with open("%s/%s/stat" % (base, tid)) as f:
-                    out[int(tid)] = task_cpu(f.read())
+                    out[int(tid)] = task_state_cpu(f.read())
                 with open("%s/%s/children" % (base, tid)) as f:
                     todo.extend(int(c) for c in f.read().split())
             except (OSError, ValueError, IndexError):
@@ -128,12 +126,20 @@ def tasks_of(pid):
 
 
 class Sampler:
-    """Samples the CPUs of a process tree every `period` seconds in a thread, from start()
-    to stop(); cpus() is then {tid: set of CPUs}."""
+    """Samples the tasks of a process tree every `period` seconds in a thread, from start()
+    to stop(). Only the samples that find a task running (state R) count: a thread that
+    waits (a tool's main thread joining its workers) is no peer. The peers are the PEERS
+    tasks seen running most often (the two sides of a ping-pong); a peer's CPUs are those
+    of at least SHARE of its running samples (a worker seen once on another CPU while it
+    started, before pinning itself, ran there for nothing that was measured)."""
 
-    def __init__(self, period=0.005):
+    PEERS = 2
+    SHARE = 0.05
+
+    def __init__(self, period=0.001):
         self.period = period
-        self.seen = {}
+        self.running = {}   # tid -> {cpu: running samples}
+        self.tasks = set()
         self._stop = threading.Event()
         self._thread = None
         self.pid = None
@@ -145,20 +151,58 @@ class Sampler:
 
     def _run(self):
         while not self._stop.is_set():
-            for tid, cpu in tasks_of(self.pid).items():
-                self.seen.setdefault(tid, set()).add(cpu)
+            for tid, (state, cpu) in tasks_of(self.pid).items():
+                self.tasks.add(tid)
+                if state == "R":
+                    per = self.running.setdefault(tid, {})
+                    per[cpu] = per.get(cpu, 0) + 1
             self._stop.wait(self.period)
 
     def stop(self):
         if self._thread:
             self._stop.set()
             self._thread.join()
-        return self.cpus()
+        return self.peers()
 
-    def cpus(self):
-        return {t: set(c) for t, c in self.seen.items()}
+    def peers(self):
+        """{tid: set of CPUs} of the peers."""
+        ranked = sorted(self.running.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))[:self.PEERS]
+        return {tid: {c for c, k in per.items() if k >= self.SHARE * sum(per.values())} for tid, per in ranked}
+
+    def placement(self):
+        """(kind, [CPU lists]) of the peers (see kind_of_cpus), (None, []) if none ran."""
+        peers = self.peers()
+        cpus = [sorted(c) for _t, c in sorted(peers.items())]
+        if len(peers) < self.PEERS:  # one side never seen running: where the pair ran is unknown
+            return None, cpus
+        return kind_of_cpus(peers.values()), cpus
 
 
 def short(params):
     """'same CPU 0', 'cross-CPU 0→1' or 'unpinned': an ipclab run's placement in a label."""
     return of_params(params)[2]
+
+
+def of_run(doc):
+    """(kind, [CPU lists]) where an ipclab run's peers ran: observed (results.repeats[].cpu,
+    initiator and responder) when it recorded it, else what it asked for (params)."""
+    ini, resp = observed(doc.get("results") or {})
+    if ini is not None:
+        return kind_of_cpus([ini, resp]), [sorted(ini), sorted(resp)]
+    p = doc.get("params") or {}
+    key = of_params(p)[0]
+    cpu = p.get("cpu") or []
+    if key == "same-cpu" and cpu:
+        return key, [[cpu[0]], [cpu[0]]]
+    if key == "cross-cpu" and len(cpu) > 1:
+        return key, [[cpu[0]], [cpu[1]]]
+    return key, []
+
+
+def match(a, b):
+    """True if two placements (kind, [CPU lists]) ran alike: both on one and the same CPU, or
+    both on the same two CPUs (which peer where does not matter)."""
+    (ka, ca), (kb, cb) = a, b
+    if ka is None or kb is None or ka != kb or ka not in ("same-cpu", "cross-cpu"):
+        return False
+    return set(x for c in ca for x in c) == set(x for c in cb for x in c)

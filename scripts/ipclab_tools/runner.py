@@ -10,7 +10,6 @@ of a run are skips, anything else non-zero a failure; the matrix always goes on.
 
 import datetime
 import os
-import re
 import shlex
 import shutil
 import signal
@@ -18,8 +17,8 @@ import subprocess
 import sys
 import time
 
-from . import env, leftovers, matrix, placement, refdocs
-from .cli import ArgumentParser, Failure, NoResource, UsageError, run as run_main
+from . import env, leftovers, matrix, placement, refdocs, refpairs
+from .cli import ArgumentParser, Failure, NoResource, UsageError, int_type, run as run_main
 from .fmt import mmss
 from .paths import BENCH, REPO, build_dir
 from .results import try_json, write_json_atomic
@@ -39,19 +38,23 @@ split on blanks (no quoting); blank lines and lines starting with '#' are ignore
                    traced twins to the few runs whose trace is worth opening)
   KIND perf-pipe   reference: ARGS are --cpus LIST --mode process|thread --loops N
                    [--repeat R] [--compare ID]; runs 'taskset -c LIST perf bench sched
-                   pipe -l N [-T]' R times, parsed into DIR/runs/ID.json. A single CPU
+                   pipe -l N [-T]' max(R, --pairs) times, parsed into DIR/runs/ID.json. A single CPU
                    pins both tasks there; a list leaves them unpinned on those CPUs
                    (perf bench cannot pin each peer). --compare names the ipclab run
                    the report sets it against.
   KIND rt-tests    reference: ARGS are TOOL [-a CPU] [-f] -l LOOPS [-i US] [--repeat R]
                    --compare ID[,ID...], TOOL one of sigwaittest, pmqtest, svsematest,
                    ptsematest (Debian rt-tests). Runs 'TOOL [-a CPU] [-f] -l LOOPS -i US -q
-                   --json=FILE' R times (-i default 0: back to back, like ipclab) and
+                   --json=FILE' max(R, --pairs) times (-i 0: back to back, like ipclab) and
                    writes DIR/runs/ID.json from the tool's own JSON files. -a CPU pins
                    both peers to CPU (same-cpu); without -a they are unpinned. -f forks
                    processes (sigwaittest, svsematest only); pmqtest and ptsematest use
                    threads. The tools measure one-way latency in whole microseconds
                    (gettimeofday). --compare names the ipclab run(s) set against it.
+A reference runs as pairs: each run of the tool with one launch of every ipclab run it is
+--compare'd with (its --repeat as 1), alternately first; the tool's CPUs are sampled from
+/proc while it runs, and the JSON says per pair where each side ran and the ratio of their
+means (scripts/ipclab_tools/refpairs.py; bench/ref-ratios prints them).
 Lines needing CPUs that are not online are recorded as skipped."""
 
 EPILOG = """\
@@ -91,9 +94,10 @@ class Stopped(Exception):
 class Runner:
     """The matrix run: its options, the run records, the child that runs now."""
 
-    def __init__(self, opts, lines, build):
+    def __init__(self, opts, lines, build, by_id=None):
         self.opts = opts
         self.lines = lines
+        self.by_id = by_id or {ln.id: ln for ln in lines}  # every line, to pair references with
         self.build = build
         self.ipclab = os.path.join(build, "bin", "ipclab")
         self.provider = os.path.join(build, "lib", "libipclab-tp.so")
@@ -102,13 +106,18 @@ class Runner:
         self.out = None
         self.records = []
         self.index = 0
-        self.total = sum(1 + (ln.kind == "ipclab" and opts.tracing == "both") for ln in lines)
+        self.ab = dict(zip("AB", opts.ab)) if opts.ab else None  # side -> its ipclab
+        if self.ab:
+            self.total = sum(2 * ab_launches(ln, opts.launches) for ln in lines if ln.is_ipclab)
+        else:
+            self.total = sum(1 + (ln.kind == "ipclab" and opts.tracing == "both") for ln in lines)
         self.failed = 0
         self.caught = None        # the first signal that asked us to stop
         self.child = None         # the process group running now
         self.t_start = time.monotonic()
         self.cpus_online = placement.online_cpus()
         self.untraced_status = None
+        self.session = None
 
     # ------------------------------------------------------------ signals and children
 
@@ -201,6 +210,8 @@ class Runner:
         elapsed = time.monotonic() - self.t_start
         eta = elapsed * (self.total - self.index) / self.index if self.index else 0
         tag = "" if rec["variant"] == "untraced" else " (%s)" % rec["variant"]
+        if "launch" in rec:
+            tag = " (%s, launch %d)" % (rec["variant"], rec["launch"])
         print("[%d/%d] %s%s %s %.1fs  elapsed %s ETA %s" % (self.index, self.total, rec["id"], tag, rec["status"],
                                                             dt, mmss(elapsed), mmss(eta)), flush=True)
         if rec["status"] != "ok":
@@ -257,12 +268,18 @@ class Runner:
                        reason="the untraced run was %s" % (self.untraced_status or "not run"))
             self.record(rec, argv, t0)
             return
-        self.command_line(line.id, variant, argv)
-        before = leftovers.snapshot()
+        status = self.launch(rec, argv, log, line.id, variant, t0)
+        if variant == "untraced":
+            self.untraced_status = status
+
+    def launch(self, rec, argv, log, rid, variant, t0):
+        """Runs one ipclab command whose result is rec["json"] (rec["hist"] if set): leftover
+        check around it, status from its exit code and JSON, the record; returns the status."""
+        self.command_line(rid, variant, argv)
+        before = leftovers.snapshot() | (leftovers.daemons() if variant == "traced" else set())
         rc, timed_out = self.execute(argv, log + ".out", log + ".err")
-        rec["leftovers"] = leftovers.new_since(before, leftovers.snapshot())
-        if variant == "traced":
-            rec["leftovers"] += ["LTTng session %s" % s for s in lttng_sessions_of(line.id)]
+        after = leftovers.snapshot() | (leftovers.daemons() if variant == "traced" else set())
+        rec["leftovers"] = leftovers.new_since(before, after)
         rec["stdout"], rec["stderr"] = log + ".out", log + ".err"
         status, reason = self.classify(rc, timed_out, log + ".err")
         if status == "ok":
@@ -275,26 +292,91 @@ class Runner:
             rec["json"] = None
         if rec["hist"] and not os.path.isfile(rec["hist"]):
             rec["hist"] = None
-        if variant == "untraced":
-            self.untraced_status = status
         rec.update(exit_code=rc, status=status, reason=reason)
         self.record(rec, argv, t0)
+        return status
 
-    def run_repeats(self, line, argvs, log):
-        """Runs each argv in turn (one per repeat) until one fails or we are stopped;
-        returns (exit code of the last, timed out, [stdout files])."""
-        rc, timed_out, outs = 0, False, []
+    def run_ab(self, line):
+        """An interleaved A/B session's line: L launches of each build, alternately, in the
+        order A B, B A, A B, ... (drift hits both sides alike, and neither always goes
+        first); a line with --repeat R runs as max(R, --launches) launches of --repeat 1:
+        the repeats are separate launches. Each launch: SIDE/launches/ID/K.json; the first
+        good one is also SIDE/runs/ID.json."""
+        repeat = matrix.option_value(line.words, "--repeat")
+        words = matrix.with_option(line.words, "--repeat", 1) if repeat else line.words
+        n = ab_launches(line, self.opts.launches)
+        cpus = matrix.option_value(line.words, "--cpu", "--cpus")
+        first = {}
+        for k in range(1, n + 1):
+            for side in (("A", "B") if k % 2 else ("B", "A")):
+                if self.caught is not None:
+                    return
+                rec = self.new_record(line.id, line.kind, side)
+                rec["launch"] = k
+                t0 = time.monotonic()
+                self.index += 1
+                d = os.path.join(self.out, side)
+                os.makedirs(os.path.join(d, "launches", line.id), exist_ok=True)
+                rec["json"] = os.path.join(d, "launches", line.id, "%d.json" % k)
+                argv = [self.ab[side]] + words + ["--json=" + rec["json"], "--quiet"]
+                if self.skip_for_cpus(rec, cpus, argv, t0):
+                    rec["json"] = None
+                    continue
+                if self.launch(rec, argv, os.path.join(d, "logs", "%s.%d" % (line.id, k)), line.id,
+                               "%s launch %d/%d" % (side, k, n), t0) == "ok":
+                    first.setdefault(side, rec["json"])
+        for side, path in first.items():
+            shutil.copyfile(path, os.path.join(self.out, side, "runs", line.id + ".json"))
+
+    def pair_ipclab(self, line, k, target, log):
+        """Pair k's launch of an ipclab run a reference is compared with (its --repeat as 1);
+        returns its result, or None (it could not run or failed)."""
+        words = target.words
+        if matrix.option_value(words, "--repeat"):
+            words = matrix.with_option(words, "--repeat", 1)
+        cpus = matrix.option_value(words, "--cpu", "--cpus")
+        if cpus and placement.first_missing(cpus, self.cpus_online) is not None:
+            return None
+        js = os.path.join(self.out, "logs", "%s.pair%d.%s.json" % (line.id, k, target.id))
+        argv = [self.ipclab] + words + ["--json=" + js, "--quiet"]
+        self.command_line(line.id, "pair %d: %s" % (k, target.id), argv)
+        rc, _timed_out = self.execute(argv, "%s.pair%d.%s.out" % (log, k, target.id),
+                                      "%s.pair%d.%s.err" % (log, k, target.id))
+        doc, _err = try_json(js)
+        return doc if rc == 0 and isinstance(doc, dict) else None
+
+    def run_pairs(self, line, argvs, log):
+        """The tool's runs (argvs, one per pair), each paired with a launch of every ipclab
+        run the line is compared with, alternately first: ipclab then tool for odd pairs,
+        the tool first for even ones. The tool's CPUs are sampled while it runs. Stops at the
+        first failure of the tool or when stopped. Returns (exit code of the last tool run,
+        timed out, [tool stdout files], [pair records])."""
+        rc, timed_out, outs, pairs = 0, False, [], []
+        targets = [self.by_id[c] for c in line.compare if c in self.by_id and self.by_id[c].is_ipclab]
         with open(log + ".err", "w"):
             pass
-        for r, argv in enumerate(argvs, 1):
-            self.command_line(line.id, "reference %d/%d" % (r, len(argvs)), argv)
-            rc, timed_out = self.execute(argv, "%s.%d.out" % (log, r), "%s.%d.err" % (log, r))
-            with open("%s.%d.err" % (log, r), errors="replace") as f, open(log + ".err", "a") as all_err:
+        for k, argv in enumerate(argvs, 1):
+            ours = {}
+            if k % 2:
+                ours = {t.id: (self.pair_ipclab(line, k, t, log), line.kind) for t in targets}
+            self.command_line(line.id, "reference %d/%d" % (k, len(argvs)), argv)
+            sampler = placement.Sampler()
+            rc, timed_out = self.execute(argv, "%s.%d.out" % (log, k), "%s.%d.err" % (log, k), sampler)
+            with open("%s.%d.err" % (log, k), errors="replace") as f, open(log + ".err", "a") as all_err:
                 all_err.write(f.read())
-            outs.append("%s.%d.out" % (log, r))
+            outs.append("%s.%d.out" % (log, k))
             if rc != 0 or self.caught is not None:
                 break
-        return rc, timed_out, outs
+            if not k % 2:
+                ours = {t.id: (self.pair_ipclab(line, k, t, log), line.kind) for t in targets}
+            pairs.append((k, "ipclab first" if k % 2 else "tool first", sampler.placement(), ours))
+        return rc, timed_out, outs, pairs
+
+    def pair_results(self, line, pairs, tool_means):
+        """The pairs and the per-run summaries a reference's JSON carries."""
+        recs = [refpairs.pair(k, order, mean, where, ours)
+                for (k, order, where, ours), mean in zip(pairs, tool_means)]
+        return recs, {rid: refpairs.summary(recs, rid, line.kind) for rid in line.compare}
 
     def run_perf(self, line):
         """The perf bench reference, --repeat times, parsed into runs/ID.json."""
@@ -315,7 +397,9 @@ class Runner:
         log = os.path.join(self.out, "logs", line.id)
         rec["json"] = os.path.join(self.out, "runs", line.id + ".json")
         started = rec["started"]
-        rc, timed_out, outs = self.run_repeats(line, [argv] * o["repeat"], log)
+        before = leftovers.snapshot()
+        rc, timed_out, outs, pairs = self.run_pairs(line, [argv] * max(o["repeat"], self.opts.pairs), log)
+        rec["leftovers"] = leftovers.new_since(before, leftovers.snapshot())
         status, reason = self.classify(rc, timed_out, log + ".err")
         if status == "skipped":  # perf's own exit 3/4 mean nothing to us
             status = "failed"
@@ -329,6 +413,7 @@ class Runner:
                                         "compare": line.compare[0] if line.compare else None,
                                         "pinned": o["cpus"].isdigit(), "perf_version": tool_version(["perf", "--version"]),
                                         "start_time": started, "end_time": utc(), "command": shlex.join(argv)}, per)
+                doc["pairs"], doc["ratios"] = self.pair_results(line, pairs, [u * 1000.0 for u in per])
                 write_json_atomic(rec["json"], doc)
             except Failure as e:
                 status, reason = "failed", "could not parse perf output: %s" % e.message
@@ -354,9 +439,10 @@ class Runner:
             return
         log = os.path.join(self.out, "logs", line.id)
         rec["json"] = os.path.join(self.out, "runs", line.id + ".json")
-        jsons = [os.path.join(self.out, "logs", "%s.%d.rt.json" % (line.id, r)) for r in range(1, o["repeat"] + 1)]
+        n = max(o["repeat"], self.opts.pairs)
+        jsons = [os.path.join(self.out, "logs", "%s.%d.rt.json" % (line.id, r)) for r in range(1, n + 1)]
         before = leftovers.snapshot()
-        rc, timed_out, outs = self.run_repeats(line, [argv + ["--json=" + j] for j in jsons], log)
+        rc, timed_out, outs, pairs = self.run_pairs(line, [argv + ["--json=" + j] for j in jsons], log)
         rec["leftovers"] = leftovers.new_since(before, leftovers.snapshot())
         status, reason = self.classify(rc, timed_out, log + ".err")
         if status == "skipped":  # the tools' exit codes follow no convention of ours
@@ -370,6 +456,7 @@ class Runner:
                                       "version": tool_version([o["tool"], "--help"], stderr=True),
                                       "start_time": rec["started"], "end_time": utc(), "command": shlex.join(argv)},
                                      per)
+                doc["pairs"], doc["ratios"] = self.pair_results(line, pairs, [float(x["avg_us"]) * 1000.0 for x in per])
                 write_json_atomic(rec["json"], doc)
             except Failure as e:
                 status, reason = "failed", "could not parse %s output: %s" % (o["tool"], e.message)
@@ -395,7 +482,10 @@ class Runner:
             except OSError:
                 raise UsageError("%s already exists or cannot be created; refusing to overwrite" % out) from None
         self.out = os.path.realpath(out)
-        for sub in ("runs", "hist", "logs", "traces"):
+        subs = ("runs", "hist", "logs", "traces")
+        if self.ab:
+            subs = ["%s/%s" % (side, sub) for side in "AB" for sub in ("runs", "launches", "logs")] + ["logs"]
+        for sub in subs:
             os.makedirs(os.path.join(self.out, sub), exist_ok=True)
         open(os.path.join(self.out, "commands.txt"), "w").close()
 
@@ -404,7 +494,10 @@ class Runner:
         for line in self.lines:
             if self.caught is not None:
                 break
-            if line.is_ipclab:
+            if self.ab:
+                if line.is_ipclab:
+                    self.run_ab(line)
+            elif line.is_ipclab:
                 self.untraced_status = None
                 self.run_ipclab(line, "untraced")
                 if line.kind == "ipclab" and self.opts.tracing == "both" and self.caught is None:
@@ -432,19 +525,48 @@ class Runner:
                "total_runs": self.total, "cpus_online": " ".join(str(c) for c in self.cpus_online),
                "runs": self.records, "finished": utc(), "interrupted": self.caught is not None,
                "runs_done": self.index, "exit_code": exit_code, "counts": counts}
+        if self.ab:
+            doc["ab"] = self.session
         return doc, counts, still
 
+    def write_session(self, started):
+        """session.json at the top and in each side: which builds ran, interleaved how. Two
+        folders with the same session id were measured in one session (compare says so)."""
+        self.session = {"schema": "ipclab-ab-session/1", "session": "%s@%s" % (os.path.basename(self.out), started),
+                        "started": started, "matrix": self.opts.matrix, "only": self.opts.only,
+                        "least_launches": self.opts.launches, "order": "A B, B A, A B, ... per launch pair",
+                        "builds": {side: {"ipclab": ipclab, "git": git_describe(ipclab)}
+                                   for side, ipclab in self.ab.items()}}
+        write_json_atomic(os.path.join(self.out, "session.json"), self.session)
+        for side in "AB":
+            write_json_atomic(os.path.join(self.out, side, "session.json"), dict(self.session, side=side))
 
-def lttng_sessions_of(rid):
-    """Our LTTng sessions for run rid still known to a session daemon (should be none)."""
-    if not shutil.which("lttng"):
-        return []
+
+def ab_launches(line, least):
+    """Launches per side of a line in an A/B session: its --repeat, at least `least`."""
+    repeat = matrix.option_value(line.words, "--repeat")
+    return max(least, int(repeat) if repeat and repeat.isdigit() else 0)
+
+
+def resolve_build(path, what):
+    """The ipclab of a build: PATH/bin/ipclab (a build directory) or PATH/build/bin/ipclab
+    (a checkout, built with make); UsageError if neither exists."""
+    for cand in (os.path.join(path, "bin", "ipclab"), os.path.join(path, "build", "bin", "ipclab")):
+        if os.access(cand, os.X_OK):
+            return os.path.realpath(cand)
+    raise UsageError("%s %s: no bin/ipclab or build/bin/ipclab there (a build directory, or a checkout built "
+                     "with make)" % (what, path))
+
+
+def git_describe(ipclab):
+    """`git describe --always --dirty` of the checkout an ipclab binary was built in, or None."""
+    d = os.path.dirname(ipclab)
     try:
-        p = subprocess.run(["lttng", "--no-sessiond", "list"], capture_output=True, text=True, timeout=10,
-                           check=False)
-    except subprocess.TimeoutExpired:
-        return []
-    return sorted(set(re.findall(r"ipclab-%s-[0-9]+-[0-9a-f]+" % re.escape(rid), p.stdout)))
+        p = subprocess.run(["git", "-C", d, "describe", "--always", "--dirty"], capture_output=True, text=True,
+                           timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return p.stdout.strip() or None if p.returncode == 0 else None
 
 
 def perf_available():
@@ -465,6 +587,14 @@ def tool_version(argv, stderr=False):
 
 
 def dry_run(opts, lines, total):
+    if opts.ab:
+        print("matrix %s (%s), A/B session: A %s, B %s, %d launches" % (opts.matrix, opts.matrix_name, opts.ab[0],
+                                                                       opts.ab[1], total))
+        for line in lines:
+            if line.is_ipclab:
+                print("%s: %d launches per side: ipclab %s" % (line.id, ab_launches(line, opts.launches),
+                                                              " ".join(line.words)))
+        return
     print("matrix %s (%s), tracing: %s, %d runs" % (opts.matrix, opts.matrix_name, opts.tracing, total))
     n = 0
     for line in lines:
@@ -500,6 +630,19 @@ def parser():
     p.add_argument("--only", metavar="PATTERN", help="only the matrix lines whose ID matches one of the "
                    "comma-separated shell globs (e.g. --only 'lat-thread-*,perf-thread-*')")
     p.add_argument("--dry-run", action="store_true", help="print the plan (every command) and exit; writes nothing")
+    p.add_argument("--ab", nargs=2, metavar=("BUILD_A", "BUILD_B"), help="an interleaved A/B session: every ipclab "
+                   "line run by two builds (build directories, or checkouts built with make) alternately, launch "
+                   "by launch (A B, B A, ...), untraced, into DIR/A and DIR/B (runs/, launches/ID/K.json) and "
+                   "DIR/session.json; references are not run. scripts/ipclab-compare DIR/A DIR/B then judges "
+                   "the launches. The same build twice is an A/A check")
+    p.add_argument("--launches", type=int_type("--launches", 2, 1000), default=5, help="with --ab: launches per "
+                   "side and line, at least (a line with --repeat R runs max(R, N) launches of --repeat 1: the "
+                   "repeats become separate launches; default 5)")
+    p.add_argument("--pairs", type=int_type("--pairs", 1, 1000), default=refpairs.MIN_PAIRS, help="reference "
+                   "lines: pairs with the ipclab run they are compared with, at least (a line's --repeat R gives "
+                   "max(R, N) pairs; default 5)")
+    p.add_argument("--refs-only", action="store_true", help="only the reference lines (each still paired with "
+                   "its ipclab runs): what bench/ref-ratios runs")
     p.set_defaults(tracing="both")
     return p
 
@@ -516,22 +659,34 @@ def options(argv):
     if not t.isdigit() or int(t) < 1:
         raise UsageError("IPCLAB_RUN_TIMEOUT must be a positive number of seconds, got '%s'" % t)
     opts.timeout = int(t)
+    if opts.ab:
+        opts.ab = [resolve_build(b, "--ab") for b in opts.ab]
+        opts.tracing = "untraced"
     return opts
 
 
 def main(argv):
     opts = options(argv)
-    lines, _all = matrix.parse(opts.matrix, opts.only)
-    runner = Runner(opts, lines, build_dir())
+    lines, by_id = matrix.parse(opts.matrix, opts.only)
+    if opts.refs_only:
+        lines = [ln for ln in lines if not ln.is_ipclab]
+        if not lines:
+            raise UsageError("--refs-only: no reference line selected in %s" % opts.matrix)
+    runner = Runner(opts, lines, build_dir(), by_id)
     if opts.dry_run:
         dry_run(opts, lines, runner.total)
         return 0
-    if not os.access(runner.ipclab, os.X_OK):
+    if not runner.ab and not os.access(runner.ipclab, os.X_OK):
         raise NoResource("%s not found: build it first (make)" % runner.ipclab)
     runner.make_out(opts.out)
     started = utc()
-    print("%s: %s matrix, %d runs, tracing: %s -> %s" % (PROG, opts.matrix_name, runner.total, opts.tracing,
-                                                         runner.out), flush=True)
+    if runner.ab:
+        runner.write_session(started)
+        print("%s: %s matrix, A/B session, %d launches: A %s, B %s -> %s (references not run)"
+              % (PROG, opts.matrix_name, runner.total, runner.ab["A"], runner.ab["B"], runner.out), flush=True)
+    else:
+        print("%s: %s matrix, %d runs, tracing: %s -> %s" % (PROG, opts.matrix_name, runner.total, opts.tracing,
+                                                             runner.out), flush=True)
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, runner.on_signal)
     rc = None
@@ -549,7 +704,8 @@ def main(argv):
     for s in still:
         sys.stderr.write("%s: WARNING: still left behind at the end: %s\n" % (PROG, s))
     try:
-        env.write(runner.out)
+        for d in ([os.path.join(runner.out, side) for side in "AB"] if runner.ab else [runner.out]):
+            env.write(d)
     except Failure as e:
         sys.stderr.write("%s: WARNING: scripts/collect-env failed: %s\n" % (PROG, e.message))
     print("%s: %d ok, %d skipped, %d failed in %s" % (PROG, counts["ok"], counts["skipped"], counts["failed"],

@@ -29,9 +29,13 @@ class Leftovers(unittest.TestCase):
             os.unlink(name)
         self.assertFalse(leftovers.still_there(name))
 
-    def test_sysv_and_sessions(self):
+    def test_sysv_and_daemons(self):
         self.assertFalse(leftovers.still_there("SysV semaphore id 999999999 key 0x00000000"))
-        self.assertTrue(leftovers.still_there("LTTng session ipclab-x-1-ab"))
+        self.assertFalse(leftovers.still_there("LTTng daemon lttng-sessiond pid 999999999"))
+        self.assertFalse(leftovers.still_there("LTTng daemon lttng-sessiond pid %d" % os.getpid()))  # not one
+        for d in leftovers.daemons():
+            self.assertRegex(d, r"^LTTng daemon lttng-(sessiond|consumerd) pid [0-9]+$")
+        self.assertTrue(leftovers.still_there("anything else"))
 
 
 if __name__ == "__main__":

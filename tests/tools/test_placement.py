@@ -36,8 +36,43 @@ class Placement(unittest.TestCase):
         self.assertIsNone(placement.kind_of_cpus([set(), set()]))
 
     def test_stat_parsing(self):
-        fields = " ".join(str(i) for i in range(3, 53))  # field 3 .. 52
-        self.assertEqual(placement.task_cpu("12 (a b) c) " + fields), 39)
+        fields = "R " + " ".join(str(i) for i in range(4, 53))  # field 3 .. 52
+        self.assertEqual(placement.task_state_cpu("12 (a b) c) " + fields), ("R", 39))
+
+    def test_run_placement_and_match(self):
+        seen = {"results": {"repeats": [{"cpu": {"initiator": [0], "responder": [0]}}]}}
+        asked = {"params": {"placement": "cross-cpu", "cpu": [1, 0]}}
+        self.assertEqual(placement.of_run(seen), ("same-cpu", [[0], [0]]))
+        self.assertEqual(placement.of_run(asked), ("cross-cpu", [[1], [0]]))
+        self.assertEqual(placement.of_run({}), ("unpinned", []))
+        self.assertTrue(placement.match(("same-cpu", [[0], [0]]), ("same-cpu", [[0], [0], [0]])))
+        self.assertTrue(placement.match(("cross-cpu", [[1], [0]]), ("cross-cpu", [[0], [1]])))
+        self.assertFalse(placement.match(("same-cpu", [[0]]), ("same-cpu", [[1]])))
+        self.assertFalse(placement.match(("mixed", [[0, 1]]), ("mixed", [[0, 1]])))
+        self.assertFalse(placement.match((None, []), ("same-cpu", [[0]])))
+
+    def test_sampler_sees_a_busy_peer(self):
+        """A child spinning on the CPU it is pinned to is a peer, on that CPU."""
+        cpu = placement.online_cpus()[-1]
+        r, w = os.pipe()
+        p = subprocess.Popen(["taskset", "-c", str(cpu), "sh", "-c", "echo go; while :; do :; done"],
+                             stdout=subprocess.PIPE, stdin=r)
+        os.close(r)
+        try:
+            p.stdout.readline()
+            s = placement.Sampler(period=0.001)
+            s.start(p.pid)
+            for _ in range(60000):  # until the spinning child is seen running (it always is, soon)
+                if s.running:
+                    break
+                s._stop.wait(0.001)  # pylint: disable=protected-access
+            self.assertEqual(s.stop(), {p.pid: {cpu}})
+            self.assertEqual(s.placement(), (None, [[cpu]]))  # one peer: where the pair ran is unknown
+        finally:
+            p.kill()
+            p.wait()
+            p.stdout.close()
+            os.close(w)
 
     def test_sampling_a_process_tree(self):
         """A child that forks a grandchild: both seen, each on an online CPU."""
@@ -50,11 +85,11 @@ class Placement(unittest.TestCase):
             self.assertIn(grandchild, seen)
             self.assertIn(p.pid, seen)
             self.assertGreaterEqual(len(seen), 2)
-            self.assertTrue(set(seen.values()) <= set(placement.online_cpus()))
+            self.assertTrue({cpu for _state, cpu in seen.values()} <= set(placement.online_cpus()))
             s = placement.Sampler(period=0.001)
             s.start(p.pid)
-            cpus = s.stop()
-            self.assertIn(p.pid, cpus)
+            s.stop()
+            self.assertIn(p.pid, s.tasks)
         finally:
             os.write(w, b"\n")
             os.close(w)

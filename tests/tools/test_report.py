@@ -34,7 +34,7 @@ class Report(TempDir):
         text, errors = self.html()
         self.assertEqual(errors, [])
         anchors = re.findall(r'<h2 id="([^"]+)"', text)
-        want = [s.anchor for s in assemble.SECTIONS if s.anchor not in ("speed", "compare")]
+        want = [s.anchor for s in assemble.SECTIONS if s.anchor not in ("speed", "compare", "effects", "aa")]
         self.assertEqual(anchors, want)
         nav = re.findall(r'<li><a href="#([^"]+)">', text)
         self.assertEqual(nav, want)
@@ -58,6 +58,30 @@ class Report(TempDir):
         self.write_json("compare.json", {"a": "x/A", "b": "x/B", "rows": []})
         text, _ = self.html()
         self.assertIn('<h2 id="compare">', text)
+
+    def test_bench_sections(self):
+        self.folder([])
+        self.write_json("aa.json", {"schema": "ipclab-compare/1", "rows": [
+            {"id": "lat", "metric": "rtt", "ci_pct": [-2.0, 3.0], "change_pct": 1.0, "verdict": "no change"},
+            {"id": "lat", "metric": "oneway", "ci_pct": [1.0, 4.0], "verdict": "slower", "change_pct": 2.0}],
+            "aa": {"rows": 2, "judged": 2, "false_alarms": 1, "rate": 0.5, "goal": 0.05, "met": False,
+                   "alarms": [{"id": "lat", "metric": "oneway", "verdict": "slower", "change_pct": 2.0,
+                               "ci_pct": [1.0, 4.0], "p": 0.01}]}})
+        self.write_json("effect-rates.json", {"runs_per_demo": 100, "rules": {"race": "lost updates"}, "rows": [
+            {"demo": "race", "mode": "thread", "command": "ipclab sync race", "effect": "lost updates", "runs": 100,
+             "counts": {"shown": 100, "not shown": 0, "inconclusive": 0, "failed": 0}, "rate": 1.0, "goal": 0.99,
+             "met": True, "reasons": []},
+            {"demo": "shm", "mode": "process", "command": "ipclab ipc shm", "effect": "torn", "runs": 100,
+             "counts": {"shown": 90, "not shown": 0, "inconclusive": 10, "failed": 0}, "rate": 0.9, "goal": 0.99,
+             "met": False, "reasons": [{"reason": "one CPU", "runs": 10}]}]})
+        text, _ = self.html()
+        self.assertIn('<h2 id="aa">', text)
+        self.assertIn('<h2 id="effects">', text)
+        warnings = text.split('id="warnings"')[1].split("<h2")[0]
+        self.assertIn("A/A check", warnings)
+        self.assertIn("shm (process) showed its effect in 90.0 % of 100 runs", warnings)
+        self.assertNotIn("race (thread)", warnings)
+        self.assertIn("90th percentile 1.0 % over 2 rows", text)
 
     def test_cli(self):
         with self.assertRaisesRegex(UsageError, "no such results directory"):

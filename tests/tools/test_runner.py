@@ -20,6 +20,7 @@ out=$(dirname "$(dirname "$json")")
 seen=false
 [ -e "$out/matrix.json" ] && seen=true
 case $1 in
+argv) printf '{"schema": "ipclab-result/1", "experiment": "fake argv", "argv": "%s", "me": "%s"}' "$*" "$0" >"$json" ;;
 ok) printf '{"schema": "ipclab-result/1", "experiment": "fake ok", "matrix_seen": %s}' "$seen" >"$json" ;;
 skip) echo "fake: no such resource here" >&2; exit 3 ;;
 fail) echo "fake: a check failed" >&2; exit 1 ;;
@@ -104,6 +105,38 @@ class Runner(TempDir):
             runner.main(["--matrix", m, "--out", self.path("o2")])
         with self.assertRaisesRegex(UsageError, "matrix file not found"):
             runner.main(["--matrix", self.path("none")])
+
+    def test_ab_session(self):
+        """Two builds, launches alternated A B, B A, ...; --repeat R becomes R launches of
+        --repeat 1 (at least --launches); the first launch is also runs/ID.json."""
+        other = self.write("other/build/bin/ipclab", FAKE)  # a checkout built with make
+        os.chmod(other, os.stat(other).st_mode | stat.S_IXUSR)
+        m = self.write("m.matrix", "x\tipclab\targv run --repeat 3\ny\tipclab:untraced\targv run\n"
+                                   "p\tperf-pipe\t--cpus 0 --mode thread --loops 1\n")
+        out = io.StringIO()
+        with redirect_stdout(out), redirect_stderr(io.StringIO()):
+            rc = runner.main(["--matrix", m, "--out", self.path("s"), "--ab", self.path("build"), self.path("other"),
+                              "--launches", "2"])
+        self.assertEqual(rc, 0)
+        with open(self.path("s", "matrix.json")) as f:
+            doc = json.load(f)
+        order = [(r["id"], r["variant"], r["launch"]) for r in doc["runs"]]
+        self.assertEqual(order, [("x", "A", 1), ("x", "B", 1), ("x", "B", 2), ("x", "A", 2), ("x", "A", 3),
+                                 ("x", "B", 3), ("y", "A", 1), ("y", "B", 1), ("y", "B", 2), ("y", "A", 2)])
+        with open(self.path("s", "B", "launches", "x", "3.json")) as f:
+            launch = json.load(f)
+        self.assertIn("--repeat 1 ", launch["argv"])
+        self.assertTrue(launch["me"].startswith(self.path("other")))
+        with open(self.path("s", "A", "runs", "x.json")) as f:
+            self.assertTrue(json.load(f)["argv"].endswith("1.json --quiet"))
+        for side in "AB":
+            with open(self.path("s", side, "session.json")) as f:
+                sess = json.load(f)
+            self.assertEqual(sess["side"], side)
+        self.assertEqual(doc["ab"]["session"], sess["session"])
+        self.assertFalse(os.path.exists(self.path("s", "A", "runs", "p.json")))  # references are not run
+        with self.assertRaisesRegex(UsageError, "no bin/ipclab"):
+            runner.main(["--matrix", m, "--ab", self.path("build"), self.path("other", "build", "bin")])
 
     def test_dry_run(self):
         m = self.write("m.matrix", "a\tipclab\tok run\nb\tipclab:untraced\tok run\n")

@@ -7,7 +7,7 @@ import glob
 import json
 import os
 
-from . import ipc, refs, signals, sync, tasks, traceana
+from . import checks, ipc, refs, signals, sync, tasks, traceana
 from .context import Ctx
 from .figures import Figures, write_tsv
 from .page import Page, esc, link, n
@@ -194,9 +194,15 @@ def compare_section(ctx, pg):
         return True
     pg.p("From <code>scripts/ipclab-compare %s %s</code> (<a href=\"compare.json\">compare.json</a>): the median "
          "change of every latency summary and throughput the two folders share, with a 95 %% interval and a "
-         "verdict; a verdict the per-repeat medians do not back is reported as no change." %
-         (esc(os.path.basename(str(cmp.get("a", "A")).rstrip("/"))), esc(os.path.basename(str(cmp.get("b", "B")).rstrip("/")))),
+         "verdict; a verdict the per-repeat medians do not back is reported as no change, and so is a change "
+         "within the A/A noise of its row (%s)." %
+         (esc(os.path.basename(str(cmp.get("a", "A")).rstrip("/"))), esc(os.path.basename(str(cmp.get("b", "B")).rstrip("/"))),
+          "from <code>%s</code>, %s rows" % (esc(cmp.get("noise")), esc(cmp.get("noise_rows"))) if cmp.get("noise")
+          else "none measured for these folders: <code>make bench</code> writes aa.json"),
          "note")
+    if cmp.get("interleaved") is not True:
+        pg.p('<span class="flag">Confounded by drift:</span> %s.' % esc(cmp.get("drift") or
+                                                                       "the two folders were measured at different times"))
     rows, cls = [], []
     for r in cmp.get("rows") or []:
         ci = r.get("ci_pct")
@@ -369,6 +375,9 @@ SECTIONS = [
     Section("skipped", "Runs: skipped, failed", "Runs: skipped, failed, left behind", "matrix.json", runs_section),
     Section("noisy", "Noisy rows", "Noisy rows", "every section's noisy rows", noisy_section),
     Section("speed", "Trace analysis speed", "Trace analysis speed", "analyze-speed.json", speed_section),
+    Section("effects", "Effect rates", "Effect rates of the concurrency demos", "effect-rates.json",
+            checks.effects_section),
+    Section("aa", "A/A check", "A/A check: does the comparison cry wolf?", "aa.json", checks.aa_section),
     Section("compare", "Compared with", "Compared with the previous results", "compare.json", compare_section),
     Section("env", "Environment", "Environment", "env.json", env_section),
 ]

@@ -5,6 +5,7 @@ latency histograms."""
 import os
 
 from .. import hist
+from ..refpairs import oneway_mean
 from .. import placement
 from .figures import log_or_linear, write_bars, write_blocks, write_hist_tsv, write_tsv
 from .page import Page, esc, n, rel, rsd_cell
@@ -17,14 +18,6 @@ TRANSPORTS = ["pipe", "fifo", "unix-stream", "unix-dgram", "tcp", "eventfd", "po
               "sysv-msg", "shm-posix-sem", "shm-sysv-sem", "shm-condvar", "shm-spin"]
 PLACEMENTS = [("same-cpu", "same CPU"), ("cross-cpu", "cross-CPU")]
 MODES = ["process", "thread"]
-
-
-def oneway_mean(results):
-    """Mean one-way latency (ns) over both directions of an ipc latency result."""
-    a, b = results.get("oneway_ab") or {}, results.get("oneway_ba") or {}
-    parts = [(x.get("mean"), x.get("count")) for x in (a, b) if num(x.get("mean")) and num(x.get("count"))]
-    tot = sum(c for _m, c in parts)
-    return sum(m * c for m, c in parts) / tot if tot else None
 
 
 def pick_median(runs, value):

@@ -10,7 +10,7 @@ from .page import esc, n
 from .thresholds import REF_TOLERANCE, RT_TOLERANCE
 from ..fmt import fmt_pct, fmt_us, num
 from ..stats import ratio
-from .ipc import oneway_mean
+from ..refpairs import oneway_mean
 
 
 def ipclab_oneway(doc):
@@ -54,7 +54,8 @@ def rt_rows(ctx):
                 "ipclab_rsd": (ours.get("results") or {}).get("repeat_rel_stddev_mean") if ours else None,
                 "ratio_mean": rr, "outside": num(rr) and abs(rr - 1) > RT_TOLERANCE,
                 "same_placement": same_pl, "same_mode": (op.get("mode") == p.get("mode")) if ours else None,
-                "status": ctx.status_note(t) if not ours else ""})
+                "status": ctx.status_note(t) if not ours else "",
+                "paired": t in (doc.get("ratios") or {})})
     return rows
 
 
@@ -95,7 +96,8 @@ def rt_part(ctx, pg):
          "spread." % fmt_pct(RT_TOLERANCE, 0), "note")
     body, cls = [], []
     for r in rows:
-        verdict = ('<span class="flag">outside ±%s</span>' % fmt_pct(RT_TOLERANCE, 0) if r["outside"]
+        verdict = ("judged pair by pair, above" if r["paired"] else
+                   '<span class="flag">outside ±%s</span>' % fmt_pct(RT_TOLERANCE, 0) if r["outside"]
                    else "within ±%s" % fmt_pct(RT_TOLERANCE, 0) if num(r["ratio_mean"])
                    else '<span class="flag">no pair%s</span>' % (": " + esc(r["status"]) if r["status"] else ""))
         notes = []
@@ -114,7 +116,7 @@ def rt_part(ctx, pg):
         cls.append(None)
         if r["rt_rsd"] is not None:
             ctx.flag_noisy("references", r["id"], "%s one-way mean over repeats" % r["tool"], r["rt_rsd"])
-        if r["outside"]:
+        if r["outside"] and not r["paired"]:
             ctx.warn("references", "%s vs %s: ratio of one-way means %.3f, outside 1 ± %s"
                      % (esc(r["tool"]), esc(r["ipclab_id"]), r["ratio_mean"], fmt_pct(RT_TOLERANCE, 0)))
     pg.table(["reference", "tool", "mode", "tool placement", "tool mean (µs)", "tool min / max", "tool rel. stddev",
@@ -180,8 +182,59 @@ def perf_part(ctx, pg, perf):
                   for k, v in sorted(groups.items())])
 
 
+def pairs_part(ctx, pg):
+    """Every reference against the ipclab runs it names, pair by pair (refpairs.py): the
+    median ratio of the pairs that ran alike, and a verdict against the goal."""
+    rows = []
+    for rid, doc in ctx.res.references(""):
+        for t, s in (doc.get("ratios") or {}).items():
+            pairs = doc.get("pairs") or []
+            ours = ctx.res.runs.get((t, "untraced"))
+            rows.append({"id": rid, "tool": doc.get("experiment"), "mode": (doc.get("params") or {}).get("mode"),
+                         "ipclab_id": t, "ipclab_what": describe(ours) if ours else t,
+                         "tool_placement": "/".join(sorted({p["tool"]["placement"] or "not observed" for p in pairs})),
+                         "ipclab_placement": "/".join(sorted({(p["ipclab"].get(t) or {}).get("placement") or "–"
+                                                               for p in pairs})),
+                         "pairs": s.get("pairs"), "matched": s.get("matched"), "median": s.get("median"),
+                         "min": s.get("min"), "max": s.get("max"), "median_all": s.get("median_all"),
+                         "goal_lo": (s.get("goal") or [None, None])[0], "goal_hi": (s.get("goal") or [None, None])[1],
+                         "verdict": s.get("verdict")})
+    if not ctx.part(pg, "Ratios, pair by pair", "ref-pairs", rows,
+                    "No reference ran in pairs (a results folder from before the pairs, or no reference tool)."):
+        return
+    write_tsv(ctx.tsv("ref_pairs.tsv"), ["id", "tool", "mode", "ipclab_id", "tool_placement", "ipclab_placement",
+                                         "pairs", "matched", "median", "min", "max", "median_all", "goal_lo",
+                                         "goal_hi", "verdict"], rows,
+              "reference pairs: ipclab mean / tool mean per pair (one launch of each, alternately first);\n"
+              "median over the pairs where both ran alike (same CPUs); goal [goal_lo, goal_hi]")
+    pg.p("Each reference runs as pairs: one launch of the tool and one of every ipclab run it names, alternately "
+         "first, at least 5 pairs. Where each side ran is recorded (ipclab: its peers' CPUs at the start and end of "
+         "the run; the tool: sampled from <code>/proc/PID/task/*/stat</code> while it runs, the two tasks seen "
+         "running most), and only pairs that ran alike are compared; otherwise the row says <i>different "
+         "placement</i>. Ratio = ipclab mean / tool mean (one-way for rt-tests, round trip for perf bench); the "
+         "goal is [0.90, 1.10] for rt-tests and [0.95, 1.05] for perf bench sched pipe. "
+         "<code>bench/ref-ratios</code> prints these ratios without the rest of the matrix.", "note")
+    body, cls = [], []
+    for r in rows:
+        ok = r["verdict"] == "within"
+        body.append([esc(r["id"]), esc(r["tool"]), esc(r["mode"]), esc(r["ipclab_what"]) + "<br><small>%s</small>"
+                     % esc(r["ipclab_id"]), esc(r["tool_placement"]), esc(r["ipclab_placement"]),
+                     ("%s/%s" % (r["matched"], r["pairs"]), "n"),
+                     ("%.3f" % r["median"] if num(r["median"]) else "–", "n ok" if ok else "n flag"),
+                     ("%.3f–%.3f" % (r["min"], r["max"]) if num(r["min"]) else "–", "n"),
+                     "[%.2f, %.2f]" % (r["goal_lo"], r["goal_hi"]) if num(r["goal_lo"]) else "",
+                     ('<span class="ok">within</span>' if ok else '<span class="flag">%s</span>' % esc(r["verdict"]))])
+        cls.append(None if ok else "warn")
+        if not ok:
+            ctx.warn("references", "%s vs %s: %s%s" % (esc(r["id"]), esc(r["ipclab_id"]), esc(r["verdict"]),
+                                                      " (median ratio %.3f)" % r["median"] if num(r["median"]) else ""))
+    pg.table(["reference", "tool", "mode", "ipclab run", "tool ran on", "ipclab ran on", "pairs alike",
+              "median ratio", "range", "goal", "verdict"], body, cls)
+
+
 def section(ctx, pg):
     perf = ctx.perf
+    pairs_part(ctx, pg)
     rt_part(ctx, pg)
     perf_part(ctx, pg, perf)
     return True

@@ -206,6 +206,8 @@ def trace_rows(res):
             why.append("trace incomplete")
         if t and traced and not ev:
             why.append("events could not be counted")
+        # scripts/ipclab-trace's own warnings (zero events recorded, discards, buffers not created)
+        why += [str(w) for w in (t or {}).get("warnings") or [] if str(w) not in why]
         by_name = ev.get("by_name") if ev else None
         rows.append({
             "id": rid, "dir": os.path.join(res.dir, "traces", rid) if t is not None else None,
