@@ -76,6 +76,12 @@ void ana_incomplete(struct ana *a, const char *path, const char *reason);
 /* A note for the "warnings" array (e.g. an event whose fields do not match). */
 void ana_warn(struct ana *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* One summary line of the analysis so far on f (while a live session is read; final: the
+ * last one, whose numbers are the result's): messages matched and their rate, one-way
+ * p50/p99 per transport and direction (warm-up excluded), signals matched and p50/p99
+ * per signal, lock waits and their p50/p99 per lock. Changes nothing in the result. */
+void ana_summary(struct ana *a, FILE *f, int final);
+
 /* The result document (see README.md); events is the {"total", "ipclab", "by_name"}
  * object the caller counted (reference stolen). It ends the analysis: call it (or
  * ana_finish) once. NULL when out of memory. */

@@ -70,6 +70,7 @@ struct ana_module {
 	void (*fini)(struct ana *a);
 	json_t *(*render)(struct ana *a, FILE *const tsv[2]); /* its member of the result */
 	void (*notes)(struct ana *a);                     /* end-of-trace warnings, or NULL */
+	void (*summary)(struct ana *a, FILE *f, int final); /* its part of a summary line, or NULL */
 };
 
 extern const struct ana_module ana_msg_module, ana_sig_module, ana_lock_module, ana_race_module,
@@ -104,6 +105,9 @@ int ana_grow(void **arr, size_t *cap, size_t n, size_t sz);
 FILE *ana_tsv_open(struct ana *a, const char *name, char *err, size_t errlen);
 /* The stream TSV of analysis m, its header written at the first call; NULL without TSV. */
 FILE *ana_stream(struct ana *a, const struct ana_module *m);
+
+/* " NAME.p50=N NAME.p99=N" of h (nothing if h is empty): a summary line's percentiles. */
+void ana_summary_pcts(FILE *f, const char *name, const struct il_hist *h);
 
 /* The experiments' summary object {count, min, mean, ...} of h (null if h is NULL). */
 json_t *ana_jsum(const struct il_hist *h);

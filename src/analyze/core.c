@@ -138,6 +138,26 @@ json_t *ana_jsum(const struct il_hist *h)
 			 (json_int_t)s.max, "overflow", (json_int_t)s.overflow);
 }
 
+void ana_summary_pcts(FILE *f, const char *name, const struct il_hist *h)
+{
+	if (h && h->count)
+		(void)fprintf(f, " %s.p50=%" PRIu64 " %s.p99=%" PRIu64, name, il_hist_percentile(h, 50), name,
+			      il_hist_percentile(h, 99));
+}
+
+void ana_summary(struct ana *a, FILE *f, int final)
+{
+	if (final)
+		(void)fputs("ipclab analysis: final", f);
+	else
+		(void)fprintf(f, "ipclab analysis: +%.1fs", a->have_time ? (double)(a->t_last - a->t_first) / 1e9 : 0.0);
+	for (int i = 0; i < ANA_N; i++)
+		if (ana_modules[i]->summary)
+			ana_modules[i]->summary(a, f, final);
+	(void)fputc('\n', f);
+	(void)fflush(f);
+}
+
 void ana_tsv_summary_cols(FILE *f)
 {
 	(void)fprintf(f, "count\tmin\tmean\tstddev\tp50\tp90\tp99\tp999\tmax\toverflow");

@@ -315,6 +315,22 @@ static void lock_notes(struct ana *a)
 			 MAX_LOCKS);
 }
 
+/* lock_waits=N and the wait p50/p99 of each lock. */
+static void lock_summary(struct ana *a, FILE *f, int final)
+{
+	(void)final;
+	const struct locks *ls = a->locks;
+	uint64_t waits = 0;
+	for (size_t i = 0; i < ls->nlk; i++)
+		waits += ls->lk[i].wait ? ls->lk[i].wait->count : 0;
+	(void)fprintf(f, " lock_waits=%" PRIu64, waits);
+	for (size_t i = 0; i < ls->nlk; i++) {
+		char name[300];
+		(void)snprintf(name, sizeof(name), "lock%" PRIu32 ".%s.wait", ls->lk[i].lock, ana_str(a, ls->lk[i].kind));
+		ana_summary_pcts(f, name, ls->lk[i].wait);
+	}
+}
+
 const struct ana_module ana_lock_module = {
 	.id = ANA_LOCK,
 	.key = "locks",
@@ -323,4 +339,5 @@ const struct ana_module ana_lock_module = {
 	.fini = lock_fini,
 	.render = lock_render,
 	.notes = lock_notes,
+	.summary = lock_summary,
 };

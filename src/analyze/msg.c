@@ -32,6 +32,8 @@ struct msgs {
 	uint64_t chans_dropped;  /* messages of channels beyond MAX_CHANS: not analysed */
 	struct dir_hists *dirs;  /* [tid * 2 + direction] */
 	size_t ndirs;
+	uint64_t summary_matched; /* at the previous summary line, for its rate */
+	int64_t summary_t;
 };
 
 static int msg_init(struct ana *a)
@@ -306,6 +308,27 @@ static json_t *msg_render(struct ana *a, FILE *const tsv[2])
 			 "channels", chans);
 }
 
+/* messages=N rate=R/s (since the previous line; the final: over the trace) and the
+ * measured one-way p50/p99 of each transport and direction. */
+static void msg_summary(struct ana *a, FILE *f, int final)
+{
+	struct msgs *m = a->msgs;
+	uint64_t matched = 0;
+	for (size_t i = 0; i < m->nchans; i++)
+		matched += m->chans[i].matched;
+	int64_t since = final || !m->summary_t ? a->t_first : m->summary_t;
+	uint64_t before = final ? 0 : m->summary_matched;
+	double dt = (double)(a->t_last - since) / 1e9;
+	(void)fprintf(f, " messages=%" PRIu64 " rate=%.0f/s", matched, dt > 0 ? (double)(matched - before) / dt : 0.0);
+	m->summary_matched = matched;
+	m->summary_t = a->t_last;
+	for (size_t d = 0; d < m->ndirs; d++) {
+		char name[300];
+		(void)snprintf(name, sizeof(name), "%s.%zu", ana_str(a, (uint32_t)(d / 2)), d % 2);
+		ana_summary_pcts(f, name, m->dirs[d].measured);
+	}
+}
+
 static void msg_notes(struct ana *a)
 {
 	if (a->msgs->chans_dropped)
@@ -321,4 +344,5 @@ const struct ana_module ana_msg_module = {
 	.fini = msg_fini,
 	.render = msg_render,
 	.notes = msg_notes,
+	.summary = msg_summary,
 };

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static bt_component_class_sink_consume_method_status analyze_consume(bt_self_component_sink *self);
@@ -40,6 +41,8 @@ BT_PLUGIN_SINK_COMPONENT_CLASS_HELP(analyze,
 	"Parameters:\n"
 	"  output=\"FILE\"   write the JSON result to FILE (default: standard output)\n"
 	"  tsv-dir=\"DIR\"   also write one TSV file per analysis into DIR (created if missing)\n"
+	"  summary=\"FILE\"  a summary line of the analysis so far every second, and a final one,\n"
+	"                  to FILE (\"-\": standard error): for a live session (source.ctf.lttng-live)\n"
 	"The result says \"complete\": false when the trace reports discarded events or packets.\n"
 	"Compose with filter.utils.trimmer (or the CLI's --begin/--end) to analyse a time range.");
 
@@ -65,6 +68,8 @@ bt_component_class_sink_consume_method_status sink_finish(struct comp *c)
 {
 	char err[512];
 	integ_incomplete(c->integ, note_incomplete, c->ana);
+	if (c->summary)
+		ana_summary(c->ana, c->summary, 1);
 	json_t *events = sink_event_counts(c);
 	c->done = 1;
 	if (!events || ana_finish(c->ana, events, c->output, err, sizeof(err)) < 0) {
@@ -76,9 +81,24 @@ bt_component_class_sink_consume_method_status sink_finish(struct comp *c)
 }
 
 
+/* With a summary: one line of the analysis so far once a second (wall clock), checked
+ * once per consume call (a batch of messages, or nothing new from a live source). */
+static void summary_tick(struct comp *c)
+{
+	struct timespec ts;
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (c->next_summary && now >= c->next_summary)
+		ana_summary(c->ana, c->summary, 0);
+	if (!c->next_summary || now >= c->next_summary)
+		c->next_summary = now + 1000000000u;
+}
+
 static bt_component_class_sink_consume_method_status analyze_consume(bt_self_component_sink *self)
 {
 	struct comp *c = bt_self_component_get_data(bt_self_component_sink_as_self_component(self));
+	if (c->summary)
+		summary_tick(c);
 	return c->nin == 1 ? sink_consume_one(c) : sink_consume_merge(c);
 }
 
@@ -141,7 +161,7 @@ struct param_check {
 static bt_value_map_foreach_entry_const_func_status check_param(const char *key, const bt_value *v, void *arg)
 {
 	struct param_check *pc = arg;
-	if (strcmp(key, "output") != 0 && strcmp(key, "tsv-dir") != 0)
+	if (strcmp(key, "output") != 0 && strcmp(key, "tsv-dir") != 0 && strcmp(key, "summary") != 0)
 		pc->bad = 1;
 	else if (!bt_value_is_string(v))
 		pc->bad = 2;
@@ -149,6 +169,42 @@ static bt_value_map_foreach_entry_const_func_status check_param(const char *key,
 		return BT_VALUE_MAP_FOREACH_ENTRY_CONST_FUNC_STATUS_OK;
 	(void)snprintf(pc->key, sizeof(pc->key), "%s", key);
 	return BT_VALUE_MAP_FOREACH_ENTRY_CONST_FUNC_STATUS_INTERRUPT;
+}
+
+/* The output parameter: not empty, and writable now, not after reading the whole trace. */
+static int check_output(struct comp *c)
+{
+	if (c->output && *c->output == 0) {
+		BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(c->self, "parameter 'output' is empty");
+		return -1;
+	}
+	if (!c->output || strcmp(c->output, "-") == 0)
+		return 0;
+	char probe[4096];
+	(void)snprintf(probe, sizeof(probe), "%s.tmp%d", c->output, (int)getpid());
+	FILE *f = fopen(probe, "we");
+	if (!f) {
+		BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(c->self, "cannot write the output file %s", c->output);
+		return -1;
+	}
+	(void)fclose(f);
+	(void)unlink(probe);
+	return 0;
+}
+
+/* The summary parameter (v, NULL if absent): "-" is standard error, else a file. */
+static int open_summary(struct comp *c, const bt_value *v)
+{
+	if (!v)
+		return 0;
+	const char *path = bt_value_string_get(v);
+	if (strcmp(path, "-") == 0)
+		c->summary = stderr;
+	else if (!*path || !(c->summary = fopen(path, "we"))) {
+		BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(c->self, "cannot write the summary file '%s'", path);
+		return -1;
+	}
+	return 0;
 }
 
 static void comp_free(struct comp *c)
@@ -169,6 +225,8 @@ static void comp_free(struct comp *c)
 	free(c->evc);
 	ana_free(c->ana);
 	integ_free(c->integ);
+	if (c->summary && c->summary != stderr)
+		(void)fclose(c->summary);
 	free(c->output);
 	free(c);
 }
@@ -188,7 +246,7 @@ static bt_component_class_initialize_method_status analyze_init(bt_self_componen
 		(void)bt_value_map_foreach_entry_const(params, check_param, &pc);
 		if (pc.bad == 1)
 			BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
-				sc, "unknown parameter '%s' (known: output, tsv-dir)", pc.key);
+				sc, "unknown parameter '%s' (known: output, tsv-dir, summary)", pc.key);
 		else if (pc.bad == 2)
 			BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(sc, "parameter '%s' must be a string",
 									    pc.key);
@@ -206,24 +264,11 @@ static bt_component_class_initialize_method_status analyze_init(bt_self_componen
 		v = bt_value_map_borrow_entry_value_const(params, "tsv-dir");
 		if (v)
 			tsv = bt_value_string_get(v);
-	}
-	if (c->output && *c->output == 0) {
-		BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(sc, "parameter 'output' is empty");
-		goto fail;
-	}
-	if (c->output && strcmp(c->output, "-") != 0) {
-		/* fail now, not after reading the whole trace */
-		char probe[4096];
-		(void)snprintf(probe, sizeof(probe), "%s.tmp%d", c->output, (int)getpid());
-		FILE *f = fopen(probe, "we");
-		if (!f) {
-			BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(sc, "cannot write the output file %s",
-									    c->output);
+		if (open_summary(c, bt_value_map_borrow_entry_value_const(params, "summary")) < 0)
 			goto fail;
-		}
-		(void)fclose(f);
-		(void)unlink(probe);
 	}
+	if (check_output(c) < 0)
+		goto fail;
 	if (!(c->integ = integ_new()))
 		goto oom;
 	c->ana = ana_new(tsv, err, sizeof(err));

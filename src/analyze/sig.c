@@ -229,6 +229,21 @@ static json_t *sig_render(struct ana *a, FILE *const tsv[2])
 			 (json_int_t)g->child_reaps, "in_flight_peak", (json_int_t)g->pairs.peak, "by_signo", arr);
 }
 
+/* signals=N (matched) and the p50/p99 of each signal number. */
+static void sig_summary(struct ana *a, FILE *f, int final)
+{
+	(void)final;
+	uint64_t matched = 0;
+	for (int i = 0; i < SIG_SLOTS; i++)
+		matched += a->sigs->sig[i].matched;
+	(void)fprintf(f, " signals=%" PRIu64, matched);
+	for (int i = 0; i < SIG_SLOTS; i++) {
+		char name[32];
+		(void)snprintf(name, sizeof(name), "sig%d", i);
+		ana_summary_pcts(f, name, a->sigs->sig[i].lat);
+	}
+}
+
 const struct ana_module ana_sig_module = {
 	.id = ANA_SIG,
 	.key = "signals",
@@ -236,4 +251,5 @@ const struct ana_module ana_sig_module = {
 	.init = sig_init,
 	.fini = sig_fini,
 	.render = sig_render,
+	.summary = sig_summary,
 };

@@ -10,6 +10,7 @@
 #include "integrity.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 /* Event kinds the analyses know. */
 enum kind {
@@ -81,6 +82,8 @@ struct comp {
 	struct evc *cache[CACHE_SLOTS]; /* direct-mapped by class address */
 	int timed; /* the first event's time was recorded */
 	int done;
+	FILE *summary;         /* the summary parameter's stream, or NULL */
+	uint64_t next_summary; /* CLOCK_MONOTONIC ns of the next summary line */
 };
 
 /* The event's time in ns from its clock's origin (0 without a clock). */
