@@ -1,6 +1,8 @@
 /* fifo.c - two named pipes (mkfifo(3)), one per direction, in a private 0700 directory
  * under /tmp. Unlike pipe, each side opens its own ends by name after it is running,
- * as unrelated processes would; the data path is then the kernel's pipe code. */
+ * as unrelated processes would; the data path is then the kernel's pipe code. Once both
+ * sides have opened their ends the names are removed (unname): nothing is left behind,
+ * even by a SIGKILL. */
 #include "transport.h"
 #include "../core/cleanup.h"
 #include "../core/clock.h"
@@ -136,6 +138,19 @@ static void fifo_detach(struct il_link *l, int side)
 	il_fd_close(&l->fd[1 - side][0]);
 }
 
+/* Both sides hold all four ends: the FIFOs and their directory can go (a FIFO, like any
+ * file, lives on while it is open). */
+static void fifo_unname(struct il_link *l)
+{
+	struct fifo_priv *p = l->priv;
+	for (int c = 0; c < 2; c++) {
+		il_cleanup_remove(p->h_path[c]);
+		p->h_path[c] = -1;
+	}
+	il_cleanup_remove(p->h_dir);
+	p->h_dir = -1;
+}
+
 static void fifo_teardown(struct il_link *l)
 {
 	struct fifo_priv *p = l->priv;
@@ -145,9 +160,7 @@ static void fifo_teardown(struct il_link *l)
 	}
 	if (!p)
 		return;
-	il_cleanup_remove(p->h_path[0]);
-	il_cleanup_remove(p->h_path[1]);
-	il_cleanup_remove(p->h_dir);
+	fifo_unname(l);
 	free(p);
 	l->priv = NULL;
 }
@@ -159,6 +172,7 @@ const struct il_transport il_transport_fifo = {
 	.attach = fifo_attach,
 	.send = fifo_send,
 	.recv = fifo_recv,
+	.unname = fifo_unname,
 	.detach = fifo_detach,
 	.teardown = fifo_teardown,
 };

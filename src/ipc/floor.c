@@ -214,6 +214,8 @@ static int one_repeat(const struct il_common *c, const struct il_transport *t, s
 		rc = IL_FAIL;
 	else
 		rc = sh->status[0] != IL_OK ? sh->status[0] : sh->status[1];
+	if (rc == IL_OK && t)
+		il_link_unname(sh->link); /* both sides hold their ends */
 	if (rc == IL_OK)
 		rc = run_schedule(sh, 0, buf, res);
 	for (int k = 0; rc == IL_OK && k < sh->sc.kinds; k++)

@@ -149,6 +149,12 @@ void il_link_detach(struct il_link *l, int side)
 		il_fd_close(&l->life[1 - side][0]);
 }
 
+void il_link_unname(struct il_link *l)
+{
+	if (l->t->unname)
+		l->t->unname(l);
+}
+
 bool il_link_peer_gone(struct il_link *l, int side)
 {
 	if (l->ls->closed[1 - side])
