@@ -2,8 +2,15 @@
  * counted by a System V semaphore set (semget(2) IPC_PRIVATE, mode 0600): per channel an
  * "empty" and a "full" semaphore. Unlike POSIX semaphores every semop(2) is a system call.
  * The set is a kernel object that outlives us: it is registered with il_cleanup_add so an
- * error, SIGINT/SIGTERM or the watchdog still removes it. Waits are semtimedop(2) with a
- * ~50 ms timeout, looping on il_link_peer_gone() so a killed peer gives EPIPE. */
+ * error, SIGINT/SIGTERM or the watchdog still removes it.
+ *
+ * Waits are plain blocking semop(2), as svsematest's: a semtimedop would arm a kernel
+ * timer on every wait. A departure is announced instead: the departing side sets
+ * left[side] and posts the peer's two semaphores (its "full" on our channel, its
+ * "empty" on its own), so a peer asleep in either wakes; a woken receive that finds no
+ * message behind the post, or a send whose peer has left, reports EPIPE. A killed peer
+ * cannot announce anything: the lifeline watcher (il_link_watch) removes the set, and a
+ * semop blocked on it fails with EIDRM (EPIPE), as sysv-msg does. */
 #include "transport.h"
 #include "shm_common.h"
 #include "../core/cleanup.h"
@@ -12,6 +19,7 @@
 #include "../core/spawn.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/sem.h>
@@ -24,6 +32,9 @@ struct ssem {
 	struct il_ring r; /* first: geometry and mapping length */
 	int semid;
 	int cleanup;   /* il_cleanup handle of the set */
+	int removed;   /* the set is (being) removed: claimed by set_remove */
+	int left[2];   /* side s has gone (detached, or killed: set by the other's watcher) */
+	struct il_link_watch watch[2];
 	struct {
 		_Alignas(IL_CACHELINE) uint64_t head; /* messages put (sender only) */
 		_Alignas(IL_CACHELINE) uint64_t tail; /* messages taken (receiver only) */
@@ -43,12 +54,25 @@ static unsigned char *slot(struct ssem *p, int c, uint64_t n)
 	return il_ring_slot(&p->r, p->data, c, n);
 }
 
+/* Removes the set unless someone else did or does: a semop blocked on it fails with
+ * EIDRM. The cleanup registry forgets it (a no-op in a forked peer). */
+static void set_remove(struct ssem *p)
+{
+	if (p->semid < 0 || __atomic_exchange_n(&p->removed, 1, __ATOMIC_ACQ_REL))
+		return;
+	(void)semctl(p->semid, 0, IPC_RMID);
+	il_cleanup_forget(p->cleanup);
+}
+
 static void ssem_free(struct il_link *l)
 {
 	struct ssem *p = l->priv;
 	if (!p)
 		return;
-	if (p->cleanup >= 0)
+	il_link_watch_stop(&p->watch[0]);
+	if (__atomic_exchange_n(&p->removed, 1, __ATOMIC_ACQ_REL))
+		il_cleanup_forget(p->cleanup);
+	else if (p->cleanup >= 0)
 		il_cleanup_remove(p->cleanup); /* semctl(IPC_RMID) */
 	else if (p->semid >= 0)
 		(void)semctl(p->semid, 0, IPC_RMID);
@@ -87,62 +111,91 @@ static int ssem_setup(struct il_link *l)
 	return 0;
 }
 
+/* The watcher's wake: a peer killed before its detach completed cannot announce it. */
+static void ssem_wake(struct il_link *l, int side)
+{
+	if (!__atomic_load_n(&l->ls->closed[1 - side], __ATOMIC_ACQUIRE))
+		set_remove(l->priv);
+}
+
+/* A forked side watches its peer's lifeline. */
 static int ssem_attach(struct il_link *l, int side)
 {
+	struct ssem *p = l->priv;
+	if (il_link_watch_start(&p->watch[side], l, side, ssem_wake) < 0) {
+		il_errno("cannot start the lifeline watcher");
+		return IL_NORES;
+	}
 	return 0;
 }
 
-/* semop(2) of delta on semaphore num: a post (delta > 0) never blocks; a wait blocks for
- * at most IL_PEER_CHECK_NS at a time, checking for a dead peer in between. 0, or -1 with
- * errno (EPIPE: the peer is gone, or the set was removed). */
-static int ssem_op(struct il_link *l, int side, unsigned short num, short delta)
+static bool gone(const struct ssem *p, int side)
 {
-	struct ssem *p = l->priv;
+	return __atomic_load_n(&p->left[side], __ATOMIC_SEQ_CST) != 0;
+}
+
+/* semop(2) of delta on semaphore num, blocking, EINTR retried. 0, or -1 with errno
+ * (EPIPE: the set was removed because the peer died). */
+static int ssem_op(struct ssem *p, unsigned short num, short delta)
+{
 	struct sembuf op = { .sem_num = num, .sem_op = delta, .sem_flg = 0 };
-	const struct timespec to = { 0, (long)IL_PEER_CHECK_NS };
-	for (;;) {
-		if ((delta > 0 ? semop(p->semid, &op, 1) : semtimedop(p->semid, &op, 1, &to)) == 0)
-			return 0;
+	while (semop(p->semid, &op, 1) < 0) {
 		if (errno == EINTR)
 			continue;
-		if (errno == EIDRM) {
+		if (errno == EIDRM || (errno == EINVAL && __atomic_load_n(&p->removed, __ATOMIC_ACQUIRE)))
 			errno = EPIPE;
-			return -1;
-		}
-		if (errno != EAGAIN)
-			return -1;
-		if (il_link_peer_gone(l, side)) {
-			/* The peer may have posted just before it left: drain first. */
-			op.sem_flg = IPC_NOWAIT;
-			if (semop(p->semid, &op, 1) == 0)
-				return 0;
-			errno = EPIPE;
-			return -1;
-		}
+		return -1;
 	}
+	return 0;
+}
+
+/* EPIPE, leaving the post that woke us for any later wait. */
+static int departed(struct ssem *p, unsigned short num)
+{
+	(void)ssem_op(p, num, 1);
+	errno = EPIPE;
+	return -1;
 }
 
 static int ssem_send(struct il_link *l, int side, const void *buf)
 {
 	struct ssem *p = l->priv;
-	if (ssem_op(l, side, SEM_EMPTY(side), -1) < 0)
+	if (gone(p, 1 - side)) {
+		errno = EPIPE;
 		return -1;
-	memcpy(slot(p, side, p->ch[side].head++), buf, l->size);
-	return ssem_op(l, side, SEM_FULL(side), 1);
+	}
+	if (ssem_op(p, SEM_EMPTY(side), -1) < 0)
+		return -1;
+	if (gone(p, 1 - side)) /* woken by the departure, not by a free slot */
+		return departed(p, SEM_EMPTY(side));
+	memcpy(slot(p, side, p->ch[side].head), buf, l->size);
+	__atomic_store_n(&p->ch[side].head, p->ch[side].head + 1, __ATOMIC_RELEASE);
+	return ssem_op(p, SEM_FULL(side), 1);
 }
 
 static int ssem_recv(struct il_link *l, int side, void *buf)
 {
 	struct ssem *p = l->priv;
 	const int c = 1 - side;
-	if (ssem_op(l, side, SEM_FULL(c), -1) < 0)
+	if (ssem_op(p, SEM_FULL(c), -1) < 0)
 		return -1;
-	memcpy(buf, slot(p, c, p->ch[c].tail++), l->size);
-	return ssem_op(l, side, SEM_EMPTY(c), 1);
+	uint64_t tail = p->ch[c].tail;
+	if (__atomic_load_n(&p->ch[c].head, __ATOMIC_ACQUIRE) == tail) /* a departure's post */
+		return departed(p, SEM_FULL(c));
+	memcpy(buf, slot(p, c, tail), l->size);
+	p->ch[c].tail = tail + 1;
+	return ssem_op(p, SEM_EMPTY(c), 1);
 }
 
+/* Stops our watcher (before the lifelines close); announces the departure and wakes
+ * the peer wherever it waits: for a message from us, or for room to send to us. */
 static void ssem_detach(struct il_link *l, int side)
 {
+	struct ssem *p = l->priv;
+	il_link_watch_stop(&p->watch[side]);
+	__atomic_store_n(&p->left[side], 1, __ATOMIC_SEQ_CST);
+	(void)ssem_op(p, SEM_FULL(side), 1);
+	(void)ssem_op(p, SEM_EMPTY(1 - side), 1);
 }
 
 static void ssem_teardown(struct il_link *l)
