@@ -5,6 +5,7 @@
 #define IPCLAB_TP_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "ipclab_run.h"
 #include "ipclab_msg.h"
@@ -17,5 +18,11 @@
 void il_trace_init_thread(void);
 /* True when the provider .so is loaded into this process (we are being traced). */
 bool il_trace_loaded(void);
+/* glibc's fork() without the tracer's fork hooks, for a child that never traces and
+ * leaves with _exit(). Traced runs preload liblttng-ust-fork.so, whose fork() makes every
+ * child re-register with the session daemon (milliseconds: a new pid needs its own
+ * registration before its first event); such a child leaves its stamps in shared memory
+ * and the parent emits its events (proxy = 1). Untraced, this is fork(). */
+pid_t il_fork_untraced(void);
 
 #endif

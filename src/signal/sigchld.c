@@ -114,14 +114,16 @@ static void set_policy(int policy, struct sigaction *old, sigset_t *oldmask)
 }
 
 /* Forks the children; each stamps its exit time and exits at once, holding the pipe's
- * write end until then. An exit code (logged); r->spawned counts the forked ones. */
+ * write end until then. An exit code (logged); r->spawned counts the forked ones. The
+ * children never trace: forked without the tracer's fork hooks (il_fork_untraced), a
+ * traced run does not wait for each child's registration with the session daemon. */
 static int fork_children(struct sigchld_run *r, uint32_t n)
 {
 	uint32_t every = n / 8 ? n / 8 : 1;
 	(void)fflush(NULL);
 	r->t_start = il_now_ns();
 	for (uint32_t i = 0; i < n; i++) {
-		pid_t p = fork();
+		pid_t p = il_fork_untraced();
 		if (p < 0) {
 			int e = errno;
 			il_errno("fork of child %u failed", i + 1);

@@ -9,6 +9,7 @@
 #include "../core/clock.h"
 #include "../core/log.h"
 #include "../core/spawn.h"
+#include "../core/tp.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -61,24 +62,24 @@ static tk_task_fn fn_for_task(uint64_t i, void *ctx)
 /* The live task processes, at most c->workers. */
 struct live {
 	pid_t *pid;
-	uint64_t *seq, *t0;
+	uint64_t *seq, *t0, *task;
 	unsigned n;
 };
 
-/* A task process: dies with us (PR_SET_PDEATHSIG), runs task i, stores its result. */
+/* A task process: dies with us (PR_SET_PDEATHSIG), stamps its start, runs task i, stores
+ * its result. It does not trace: forked without the tracer's fork hooks (a child that
+ * traces re-registers with the session daemon first, milliseconds per task), it leaves
+ * its start stamp beside its result and we emit its task_start/task_exit (proxy). */
 static __attribute__((noreturn)) void task_process(const struct tk_run_cfg *c, struct tk_result *res, uint64_t i,
-						   uint64_t seq, pid_t parent)
+						   pid_t parent)
 {
+	res[i].t_start = il_now_ns();
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(IL_FAIL);
-	uint64_t t = il_now_ns();
-	pid_t me = getpid();
-	tk_tp_start(seq, me, me, t, false);
 	res[i].value = fn_for_task(i, (void *)c)(i, c->us);
 	res[i].worker = -1;
 	__atomic_add_fetch(&res[i].done, 1, __ATOMIC_RELEASE);
-	tk_tp_exit(seq, me, me, 0, false);
 	_exit(0);
 }
 
@@ -91,9 +92,9 @@ static int spawn_task(const struct tk_run_cfg *c, struct tk_result *res, struct 
 	uint64_t seq = tk_next_seq();
 	tk_tp_spawn("spawn-per-task", seq);
 	uint64_t t0 = il_now_ns();
-	pid_t pid = fork();
+	pid_t pid = il_fork_untraced();
 	if (pid == 0)
-		task_process(c, res, i, seq, parent);
+		task_process(c, res, i, parent);
 	if (pid < 0) {
 		int rc = il_exit_for_errno(errno);
 		il_errno("fork for task %" PRIu64, i);
@@ -102,12 +103,13 @@ static int spawn_task(const struct tk_run_cfg *c, struct tk_result *res, struct 
 	l->pid[slot] = pid;
 	l->seq[slot] = seq;
 	l->t0[slot] = t0;
+	l->task[slot] = i;
 	l->n++;
 	return IL_OK;
 }
 
-/* Reaps one task process. IL_OK or IL_FAIL after one message. */
-static int reap_task(const struct tk_run_cfg *c, struct live *l, struct tk_run_res *r)
+/* Reaps one task process and traces its life for it. IL_OK or IL_FAIL after one message. */
+static int reap_task(const struct tk_run_cfg *c, const struct tk_result *res, struct live *l, struct tk_run_res *r)
 {
 	int st;
 	pid_t pid = tk_waitpid(-1, &st, 0);
@@ -117,7 +119,10 @@ static int reap_task(const struct tk_run_cfg *c, struct live *l, struct tk_run_r
 	}
 	for (unsigned s = 0; s < c->workers; s++)
 		if (l->pid[s] == pid) {
-			tk_tp_reaped(l->seq[s], pid, pid, st, il_now_ns() - l->t0[s]);
+			uint64_t t = il_now_ns();
+			tk_tp_start(l->seq[s], pid, pid, res[l->task[s]].t_start, true);
+			tk_tp_exit(l->seq[s], pid, pid, WIFEXITED(st) ? WEXITSTATUS(st) : -1, true);
+			tk_tp_reaped(l->seq[s], pid, pid, st, t - l->t0[s]);
 			l->pid[s] = 0;
 			l->n--;
 			r->reaped++;
@@ -131,9 +136,9 @@ static int reap_task(const struct tk_run_cfg *c, struct live *l, struct tk_run_r
 static int run_spawn_per_task(const struct tk_run_cfg *c, struct tk_result *res, struct tk_run_res *r)
 {
 	struct live l = { calloc(c->workers, sizeof(pid_t)), calloc(c->workers, sizeof(uint64_t)),
-			  calloc(c->workers, sizeof(uint64_t)), 0 };
+			  calloc(c->workers, sizeof(uint64_t)), calloc(c->workers, sizeof(uint64_t)), 0 };
 	int rc = IL_OK;
-	if (!l.pid || !l.seq || !l.t0) {
+	if (!l.pid || !l.seq || !l.t0 || !l.task) {
 		il_err("out of memory");
 		rc = IL_NORES;
 	}
@@ -144,14 +149,15 @@ static int run_spawn_per_task(const struct tk_run_cfg *c, struct tk_result *res,
 		while (rc == IL_OK && l.n < c->workers && next < c->tasks)
 			if ((rc = spawn_task(c, res, &l, next++, parent)) == IL_OK)
 				r->spawned++;
-		if (l.n && reap_task(c, &l, r) != IL_OK && rc == IL_OK)
+		if (l.n && reap_task(c, res, &l, r) != IL_OK && rc == IL_OK)
 			rc = IL_FAIL;
 	}
-	while (l.n && reap_task(c, &l, r) == IL_OK) /* after a failed fork: the others */
+	while (l.n && reap_task(c, res, &l, r) == IL_OK) /* after a failed fork: the others */
 		;
 	free(l.pid);
 	free(l.seq);
 	free(l.t0);
+	free(l.task);
 	return rc;
 }
 

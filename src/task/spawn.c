@@ -17,6 +17,7 @@
 #include <string.h>
 
 static const char *const exec_names[] = { "nop", "self", NULL };
+static const char *const child_trace_names[] = { "proxy", "self", NULL };
 static const uint64_t sweep_mb[] = { 1, 4, 16, 64, 256, 1024 };
 #define N_SWEEP (sizeof(sweep_mb) / sizeof(sweep_mb[0]))
 
@@ -67,7 +68,8 @@ static bool variant_checks(json_t *checks, const char *prefix, const json_t *v, 
 
 static struct tk_loop_cfg loop_cfg(const struct il_ctx *x, const struct tk_spawn_cfg *cfg, int method)
 {
-	return (struct tk_loop_cfg){ .method = method, .exec = cfg->exec, .iterations = x->c.iterations,
+	return (struct tk_loop_cfg){ .method = method, .exec = cfg->exec, .child_trace = cfg->child_trace,
+				     .iterations = x->c.iterations,
 				     .warmup = x->c.warmup, .budget_ns = cfg->sweep ? cfg->budget_ms * 1000000ull : 0 };
 }
 
@@ -258,12 +260,16 @@ static int spawn_params(struct il_ctx *x, void *cfgv)
 		bad = "--hugepages needs --touch-mb or --sweep";
 	else if (il_ctx_given(x, "budget-ms") && !cfg->sweep)
 		bad = "--budget-ms applies to --sweep only";
+	else if (il_ctx_given(x, "child-trace") && cfg->method != TK_FORK)
+		bad = "--child-trace applies to --method fork only";
 	if (bad) {
 		il_err("%s; see 'ipclab %s --help'", bad, x->experiment);
 		return IL_USAGE;
 	}
 	il_jset(x->params, "exec", cfg->method == TK_POSIX_SPAWN ? json_string(exec_names[cfg->exec]) : json_null());
 	il_jset(x->params, "budget_ms", cfg->sweep ? json_integer((json_int_t)cfg->budget_ms) : json_null());
+	il_jset(x->params, "child_trace", cfg->method == TK_FORK ? json_string(child_trace_names[cfg->child_trace]) :
+		json_null());
 	return IL_OK;
 }
 
@@ -344,6 +350,10 @@ static const struct il_opt spawn_opts[] = {
 	  .choices = tk_method_names, .off = CFG(method, int), .param = "method" },
 	{ .name = "exec", .type = IL_OPT_CHOICE, .metavar = "WHAT", .help = "posix_spawn only: exec the static helper "
 	  "ipclab-nop, or ipclab itself ('task nop') (default nop)", .choices = exec_names, .off = CFG(exec, int) },
+	{ .name = "child-trace", .type = IL_OPT_CHOICE, .metavar = "WHO", .help = "fork only: who emits a child's "
+	  "task_start/task_exit when traced: the creator from the child's stamps (proxy, forked without the tracer's "
+	  "fork hooks), or the child itself (self: it re-registers with the tracer first) (default proxy)",
+	  .choices = child_trace_names, .off = CFG(child_trace, int) },
 	{ .name = "touch-mb", .type = IL_OPT_U64, .metavar = "M", .help = "first map and write M MiB in the creator "
 	  "(its resident memory)", .min = 1, .max = 1024, .off = CFG(touch_mb, uint64_t), .param = "touch_mb" },
 	{ .name = "sweep", .type = IL_OPT_FLAG, .help = "measure at 1,4,16,64,256,1024 MiB (capped by MemAvailable/2), "

@@ -47,6 +47,7 @@ struct tk_slot {
 struct tk_loop {
 	struct tk_slot *sl;
 	int exec;                    /* posix_spawn: enum tk_exec */
+	bool self_trace;             /* fork: the child traces itself (else the creator does) */
 	int pfd[2];                  /* posix_spawn: the start-record pipe */
 	char path[PATH_MAX];         /* posix_spawn: what is executed */
 	char *argv[6];
@@ -84,6 +85,7 @@ extern const struct tk_method_ops tk_methods[];
 struct tk_loop_cfg {
 	int method; /* enum tk_method */
 	int exec;   /* enum tk_exec, posix_spawn only */
+	int child_trace; /* enum tk_child_trace, fork only */
 	uint64_t iterations, warmup, budget_ns;
 };
 struct tk_loop_res {

@@ -119,7 +119,8 @@ int tk_spawn_loop(const struct tk_loop_cfg *cfg, struct tk_loop_res *res)
 	res->to_return = tk_hist_new(HIST_MAX_NS);
 	res->to_start = tk_hist_new(HIST_MAX_NS);
 	res->to_reaped = tk_hist_new(HIST_MAX_NS);
-	struct tk_loop l = { .sl = il_shared_alloc(sizeof(struct tk_slot)), .exec = cfg->exec, .pfd = { -1, -1 } };
+	struct tk_loop l = { .sl = il_shared_alloc(sizeof(struct tk_slot)), .exec = cfg->exec, .pfd = { -1, -1 },
+			  .self_trace = cfg->child_trace == TK_CHILD_SELF };
 	if (!res->to_return || !res->to_start || !res->to_reaped || !l.sl) {
 		il_err("out of memory");
 		loop_free(&l);

@@ -2,12 +2,15 @@
  * vfork, posix_spawn (exec of the static helper ipclab-nop or of ipclab itself, which
  * write their start record to a pipe), clone(CLONE_VM), pthread, detached pthread. Each
  * is an optional set-up outside the timed loop and one create-and-wait step. A task that
- * shares our memory and TLS (vfork, clone) or is exec'd cannot trace itself: the creator
- * emits its task_start/task_exit from the stamp it left ("proxy"). */
+ * shares our memory and TLS (vfork, clone) or is exec'd cannot trace itself, and a forked
+ * child traced by itself would first re-register with the tracer: the creator emits their
+ * task_start/task_exit from the stamp they left ("proxy"); --child-trace self makes a
+ * forked child trace itself, to measure what that costs. */
 #include "spawn.h"
 #include "task.h"
 #include "../core/clock.h"
 #include "../core/log.h"
+#include "../core/tp.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -222,13 +225,22 @@ static int setup_detached(struct tk_loop *l)
 
 /* ---------------------------------------------------------------- create and wait */
 
+/* Proxy (the default): the child only stamps, forked without the tracer's fork hooks
+ * (il_fork_untraced: traced, a child that traces itself first re-registers with the
+ * session daemon, milliseconds that would be measured as fork); the creator emits its
+ * task_start/task_exit. Self: fork() as the program calls it, the child traces itself. */
 static void create_fork(struct tk_loop *l, struct tk_one *o)
 {
 	o->t0 = il_now_ns();
-	o->pid = fork();
-	if (o->pid == 0)
-		fork_child(l->sl);
+	o->pid = l->self_trace ? fork() : il_fork_untraced();
+	if (o->pid == 0) {
+		if (l->self_trace)
+			fork_child(l->sl);
+		l->sl->t_start = il_now_ns();
+		_exit(0);
+	}
 	o->t1 = il_now_ns();
+	o->proxy = !l->self_trace;
 	if (o->pid < 0) {
 		o->err = errno;
 		return;

@@ -82,11 +82,15 @@ const char *tk_jstr(const json_t *o, const char *k);
 enum tk_method { TK_FORK, TK_VFORK, TK_POSIX_SPAWN, TK_CLONE, TK_PTHREAD, TK_PTHREAD_DETACHED, TK_NMETHODS };
 extern const char *const tk_method_names[];
 enum tk_exec { TK_EXEC_NOP, TK_EXEC_SELF };
+/* Who emits a forked child's task_start/task_exit: the creator (from the stamp the child
+ * leaves in shared memory) or the child itself (it first re-registers with the tracer). */
+enum tk_child_trace { TK_CHILD_PROXY, TK_CHILD_SELF };
 
 /* task spawn: --iterations/--warmup tasks by method; or the memory sweep. */
 struct tk_spawn_cfg {
 	int method;         /* enum tk_method */
 	int exec;           /* enum tk_exec, posix_spawn only */
+	int child_trace;    /* enum tk_child_trace, fork only */
 	uint64_t touch_mb;  /* 0: nothing touched */
 	bool sweep, huge;
 	uint64_t budget_ms; /* --sweep: per variant */

@@ -9,6 +9,7 @@
 #include "../core/clock.h"
 #include "../core/log.h"
 #include "../core/spawn.h"
+#include "../core/tp.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -59,15 +60,28 @@ static void worker_loop(struct tk_pool_queue *q, struct tk_result *res, unsigned
 	}
 }
 
-/* Start of a worker (either kind): stamp, trace, loop, trace. */
-static void worker_body(struct tk_pool_queue *q, struct tk_result *res, unsigned w)
+/* Start of a worker: stamp, loop. A thread traces its own start and exit; a process
+ * worker, forked without the tracer's fork hooks (it would first re-register with the
+ * session daemon), leaves its stamp and the pool traces for it when it reaps it. */
+static void worker_body(struct tk_pool_queue *q, struct tk_result *res, unsigned w, bool self_trace)
 {
-	uint64_t t = il_now_ns();
+	q->w[w].t_start = il_now_ns();
 	q->w[w].pid = getpid();
 	q->w[w].tid = gettid();
-	tk_tp_start(q->w[w].seq, q->w[w].pid, q->w[w].tid, t, false);
+	if (self_trace)
+		tk_tp_start(q->w[w].seq, q->w[w].pid, q->w[w].tid, q->w[w].t_start, false);
 	worker_loop(q, res, w);
-	tk_tp_exit(q->w[w].seq, q->w[w].pid, q->w[w].tid, 0, false);
+	if (self_trace)
+		tk_tp_exit(q->w[w].seq, q->w[w].pid, q->w[w].tid, 0, false);
+}
+
+/* A reaped process worker's life, traced for it: start (its stamp), exit, reaped. */
+static void trace_reaped_worker(const struct tk_pool *p, unsigned w, pid_t pid, int st)
+{
+	const struct tk_pool_worker *k = &p->q->w[w];
+	tk_tp_start(k->seq, pid, pid, k->t_start, true);
+	tk_tp_exit(k->seq, pid, pid, WIFEXITED(st) ? WEXITSTATUS(st) : -1, true);
+	tk_tp_reaped(k->seq, pid, pid, st, il_now_ns() - p->t_spawn);
 }
 
 struct thread_arg {
@@ -78,7 +92,7 @@ struct thread_arg {
 static void *thread_worker(void *arg)
 {
 	struct thread_arg *a = arg;
-	worker_body(a->p->q, a->p->res, a->w);
+	worker_body(a->p->q, a->p->res, a->w, true);
 	free(a);
 	return NULL;
 }
@@ -120,7 +134,7 @@ static void mem_free(bool shared, void *p, size_t size)
 static int start_worker(struct tk_pool *p, unsigned w, pid_t parent)
 {
 	if (p->kind == TK_POOL_PROCESS) {
-		pid_t pid = fork();
+		pid_t pid = il_fork_untraced();
 		if (pid < 0) {
 			int rc = il_exit_for_errno(errno);
 			il_errno("fork of pool worker %u", w + 1);
@@ -131,7 +145,7 @@ static int start_worker(struct tk_pool *p, unsigned w, pid_t parent)
 			if (getppid() != parent)
 				_exit(IL_FAIL);
 			il_set_task_name("ipclab-pool");
-			worker_body(p->q, p->res, w);
+			worker_body(p->q, p->res, w, false);
 			_exit(0);
 		}
 		il_peer_track(pid);
@@ -205,7 +219,7 @@ static bool worker_died(struct tk_pool *p, bool now)
 		if (p->pids[w] > 0 && tk_waitpid(p->pids[w], &st, WNOHANG) == p->pids[w]) {
 			char ws[64];
 			il_peer_untrack(p->pids[w]);
-			tk_tp_reaped(p->q->w[w].seq, p->pids[w], p->pids[w], st, il_now_ns() - p->t_spawn);
+			trace_reaped_worker(p, w, p->pids[w], st);
 			il_fail("process pool worker %u (pid %d) %s before the results were in", w + 1, (int)p->pids[w],
 				tk_wait_str(st, ws, sizeof(ws)));
 			p->pids[w] = -p->pids[w]; /* reaped */
@@ -303,10 +317,11 @@ unsigned tk_pool_join(struct tk_pool *p)
 			il_peer_untrack(p->pids[w]);
 			if (r != p->pids[w] || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
 				bad++;
+			trace_reaped_worker(p, w, p->pids[w], st);
 		} else {
 			(void)pthread_join(p->threads[w], NULL);
+			tk_tp_reaped(p->q->w[w].seq, p->q->w[w].pid, p->q->w[w].tid, st, il_now_ns() - p->t_spawn);
 		}
-		tk_tp_reaped(p->q->w[w].seq, p->q->w[w].pid, p->q->w[w].tid, st, il_now_ns() - p->t_spawn);
 	}
 	p->started = 0;
 	return bad;

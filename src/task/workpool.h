@@ -24,6 +24,7 @@ typedef uint64_t (*tk_task_fn)(uint64_t arg, uint64_t us);
 /* One result slot per task id (same memory kind as the queue). */
 struct tk_result {
 	volatile uint64_t value;
+	volatile uint64_t t_start; /* spawn-per-task: the task process's first stamp */
 	uint32_t done;          /* incremented (atomically) by each run of the task: must end at 1 */
 	volatile int32_t worker;
 };
@@ -44,6 +45,7 @@ struct tk_pool_queue {
 	struct tk_pool_worker {
 		volatile int32_t pid, tid;
 		uint64_t executed, seq;
+		volatile uint64_t t_start; /* the worker's first stamp */
 	} w[]; /* one per worker */
 };
 

@@ -22,8 +22,10 @@ summary_checks() {
 
 # case_method METHOD [EXTRA...]: counts, summaries, checks of one method
 case_method() {
-	local m=$1 checks=()
+	local m=$1 checks=() ct=null
 	shift
+	[ "$m" = fork ] && ct="'proxy'"
+	[ "${1:-}" = --child-trace ] && ct="'$2'"
 	run "$IPCLAB" task spawn --method "$m" "$@" --iterations "$ITER" --warmup "$WARM" --json --quiet
 	expect_rc 0 "task spawn --method $m $*" || return
 	[ -s "$T/err" ] && fail "--quiet run wrote to stderr: $(head -n 1 "$T/err")"
@@ -36,7 +38,8 @@ case_method() {
 		"d['results']['method'] == '$m' and d['results']['backing'] == 'none' and d['results']['touch_mb'] == 0" \
 		'd["results"]["to_start"]["p50"] <= d["results"]["to_reaped"]["p50"]' \
 		'len(d["results"]["checks"]) >= 4 and all(c["pass"] for c in d["results"]["checks"])' \
-		'd["results"]["traced"] is False'
+		'd["results"]["traced"] is False' \
+		"d['params']['child_trace'] == ${ct/null/None}"
 }
 
 case_posix_spawn() {
@@ -101,6 +104,8 @@ case_bad_options() {
 	expect_usage "$IPCLAB" task spawn --budget-ms 100
 	expect_usage "$IPCLAB" task spawn --sweep --budget-ms 5
 	expect_usage "$IPCLAB" task spawn --mode thread
+	expect_usage "$IPCLAB" task spawn --method vfork --child-trace self
+	expect_usage "$IPCLAB" task spawn --child-trace bogus
 }
 
 # FD_LIMIT N CMD...: CMD with RLIMIT_NOFILE N and nothing open above fd 2 (so the
@@ -124,6 +129,7 @@ case_fd_limit() {
 for m in fork vfork clone pthread pthread_detached; do
 	run_case "task_spawn_$m" with_orphan_check case_method "$m"
 done
+run_case task_spawn_fork_child_trace_self with_orphan_check case_method fork --child-trace self
 run_case task_spawn_posix_spawn_nop with_orphan_check case_posix_spawn nop
 run_case task_spawn_posix_spawn_self with_orphan_check case_posix_spawn self
 run_case task_spawn_nop with_orphan_check case_nop

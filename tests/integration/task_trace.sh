@@ -1,10 +1,12 @@
 #!/bin/bash
 # task_trace.sh - "ipclab task spawn" under scripts/ipclab-trace: exactly N task_spawn,
 # task_start, task_exit and task_reaped events for N tasks (warm-up included), nothing
-# discarded; forked children emit their own start/exit (one vpid each), while an exec'd
-# helper's are emitted for it by the creator (proxy). "ipclab task lifecycle": one of each
-# event per object, each object's task_start in its own vtid and under the name it gave
-# itself (the procname context). Skipped (ok # SKIP) when LTTng cannot trace here.
+# discarded; the start/exit of a forked child (forked without the tracer's fork hooks) and
+# of an exec'd helper are emitted for them by the creator (proxy), while with
+# --child-trace self each forked child emits its own (one vpid each). "ipclab task
+# lifecycle": one of each event per object, each object's task_start in its own vtid and
+# under the name it gave itself (the procname context); "task pool --kind spawn-per-task":
+# one of each per task, all from our vpid. Skipped (ok # SKIP) when LTTng cannot trace here.
 # Usage: tests/integration/task_trace.sh BUILD_DIR
 # shellcheck source=tests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -61,10 +63,22 @@ case_spawn() {
 		"list(d['by_name_vpid']['ipclab_task:task_spawn']) == ['$main']" \
 		"list(d['by_name_vpid']['ipclab_task:task_reaped']) == ['$main']"
 	if [ "$proxy" = yes ]; then
-		# the creator emitted start/exit for its exec'd children
+		# the creator emitted start/exit for its children, each carrying the child's own
+		# start stamp: after its task_spawn, before its task_reaped (the trace clock is
+		# CLOCK_MONOTONIC, the stamp's clock)
 		jcheck "$T/count.json" \
 			"list(d['by_name_vpid']['ipclab_task:task_start']) == ['$main']" \
 			"list(d['by_name_vpid']['ipclab_task:task_exit']) == ['$main']"
+		local inside
+		inside=$(babeltrace2 --clock-cycles "$dir" 2>/dev/null | awk '
+			match($0, /task_(spawn|start|reaped):/) {
+				ts = substr($1, 2) + 0; match($0, /seq = [0-9]+/); seq = substr($0, RSTART + 6, RLENGTH - 6)
+				if ($0 ~ /task_spawn:/) sp[seq] = ts
+				else if ($0 ~ /task_reaped:/) re[seq] = ts
+				else { match($0, /t_start = [0-9]+/); st[seq] = substr($0, RSTART + 10, RLENGTH - 10) + 0 }
+			}
+			END { n = 0; for (k in st) if (sp[k] <= st[k] && st[k] <= re[k]) n++; print n }')
+		[ "$inside" = "$t" ] || fail "$inside of $t proxied task_start stamps lie between their task_spawn and task_reaped"
 	else
 		# each forked child emitted its own start and exit: N+W children, one of each
 		jcheck "$T/count.json" \
@@ -104,10 +118,27 @@ case_lifecycle() {
 		fail "no task_start under procname ipclab-life-t for tid $ttid: $(head -n 2 "$T/starts")"
 }
 
+# task pool --kind spawn-per-task: one task process per task, forked without the tracer's
+# fork hooks; the pool emits every task's start/exit for it (proxy), exactly one each
+case_pool() {
+	# shellcheck disable=SC2034 # dir is set by traced
+	local dir r main n=24
+	traced dir "$IPCLAB" task pool --kind spawn-per-task --tasks "$n" --task-us 0 --workers 2 --json="$T/r.json" --quiet
+	r=$?
+	[ "$r" -eq 0 ] || return "$r"
+	expect_rc 0 "traced task pool" || return 1
+	main=$(cat "$T/pid")
+	jcheck "$T/r.json" 'd["results"]["traced"] is True' "d['results']['verified'] == $n"
+	jcheck "$T/count.json" 'd["complete"] is True' \
+		"all(d['by_name'].get('ipclab_task:' + e) == $n for e in ('task_spawn', 'task_start', 'task_exit', 'task_reaped'))" \
+		"all(list(v) == ['$main'] for v in d['by_name_vpid'].values())"
+}
+
 if [ ! -x "$TRACE" ] || [ ! -x "$COUNT" ] || [ ! -f "$PROVIDER" ]; then
 	SKIP="scripts/ipclab-trace, scripts/ipclab-trace-count or $PROVIDER missing"
 fi
-for c in "task_trace_fork fork 5 0 no" "task_trace_posix_spawn posix_spawn 4 1 yes --exec nop"; do
+for c in "task_trace_fork fork 5 1 yes" "task_trace_fork_self fork 4 0 no --child-trace self" \
+	"task_trace_posix_spawn posix_spawn 4 1 yes --exec nop"; do
 	read -r name m n w proxy extra <<<"$c"
 	if [ -n "$SKIP" ]; then
 		skip_case "$name" "$SKIP"
@@ -116,9 +147,12 @@ for c in "task_trace_fork fork 5 0 no" "task_trace_posix_spawn posix_spawn 4 1 y
 	# shellcheck disable=SC2086
 	run_case "$name" case_spawn "$m" "$n" "$w" "$proxy" $extra
 done
-if [ -n "$SKIP" ]; then
-	skip_case task_trace_lifecycle "$SKIP"
-else
-	run_case task_trace_lifecycle case_lifecycle
-fi
+for c in "task_trace_lifecycle case_lifecycle" "task_trace_pool case_pool"; do
+	read -r name fn <<<"$c"
+	if [ -n "$SKIP" ]; then
+		skip_case "$name" "$SKIP"
+	else
+		run_case "$name" "$fn"
+	fi
+done
 finish

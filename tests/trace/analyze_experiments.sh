@@ -41,7 +41,10 @@ record() {
 			"$ipclab" sync race --sync none --workers "$3" --increments "$4" --delay 200 --json="$d/race1.json" --quiet
 			"$ipclab" sync race --sync mutex --workers "$3" --increments "$5" --json="$d/race2.json" --quiet
 			for m in fork vfork pthread; do
-				"$ipclab" task spawn --method "$m" --iterations "$6" --warmup "$7" --json="$d/task-$m.json" --quiet
+				# fork: each child traces itself (vfork: proxied, pthread: a thread)
+				self=
+				case $m in fork) self=--child-trace=self ;; esac
+				"$ipclab" task spawn --method "$m" $self --iterations "$6" --warmup "$7" --json="$d/task-$m.json" --quiet
 			done
 			"$ipclab" signal bus --script "$8" --lang en --json="$d/bus.json" --quiet >/dev/null' \
 		wrapper "$IPCLAB" "$T" "$W" "$N1" "$N2" "$IT" "$WU" "$KEYS"
