@@ -96,10 +96,13 @@ $(NOP): src/task/helper/nop.c
 	@$(if $(Q),echo "  CC      $< ($(if $(NOP_STATIC),static,dynamic: no libc.a))")
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra $(if $(WERROR),-Werror) $(NOP_STATIC) -o $@ $<
 
+# Syscall mocks of a unit test (-Wl,--wrap): TEST_LDFLAGS_<test name>.
+TEST_LDFLAGS_test_sys := -Wl,--wrap=waitpid -Wl,--wrap=read -Wl,--wrap=write
+
 $(BUILD)/tests/%: tests/unit/%.c $(CORELIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $< (test)")
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_SAN) -o $@ $< $(CORELIB) -lcmocka $(APP_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_SAN) $(TEST_LDFLAGS_$*) -o $@ $< $(CORELIB) -lcmocka $(APP_LIBS)
 
 # Analysis unit tests (tests/unit/test_ana_*.c): the babeltrace-free layer of src/analyze
 # (all but the sink's glue) linked in directly, as ordinary objects.

@@ -2,6 +2,7 @@
  * Everything reachable from a signal handler uses fixed arrays and syscalls only. */
 #include "cleanup.h"
 #include "log.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -131,9 +132,7 @@ pid_t il_peer_ended(void)
 		pid_t p = peers[i];
 		if (p <= 0)
 			continue;
-		siginfo_t si;
-		memset(&si, 0, sizeof(si));
-		if (waitid(P_PID, (id_t)p, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == p)
+		if (il_child_ended(p, false) == p)
 			return p;
 	}
 	return 0;
@@ -224,11 +223,7 @@ void il_peers_kill_all(void)
 	kill_all_children();
 	/* Reap them all: on a machine whose init does not reap orphans, anything we left
 	 * would stay a zombie. Every child was SIGKILLed, so this ends with ECHILD. */
-	for (;;) {
-		if (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
-			continue;
-		break;
-	}
+	(void)il_reap_all();
 	for (int i = 0; i < MAX_PEERS; i++)
 		peers[i] = 0;
 }

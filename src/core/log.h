@@ -1,4 +1,19 @@
-/* log.h - one-line messages and the semantic exit codes every program uses. */
+/* log.h - one-line messages and the semantic exit codes every program uses.
+ *
+ * ERROR CONVENTION, per layer (each failure is reported exactly once, where it is
+ * understood):
+ *   1. Syscall-level helpers (src/core/sys.h, clock, hist, parse_*): return -errno (or
+ *      -1/NULL for a pure computation), never log, never exit.
+ *   2. Mechanism ops on the hot path (transports, lock/event ops): -1 with errno set, as
+ *      the system calls they wrap; no logging (the caller knows the iteration).
+ *   3. Experiment-level functions (params, measure and the helpers that decide the
+ *      outcome of a run): log once with il_err/il_errno (could not run) or il_fail (the
+ *      system broke a promise), and return an enum il_exit; callers pass the code up
+ *      without logging again. Map a set-up errno with il_exit_for_errno().
+ *   4. Core (run.c) turns the code into the exit status and the JSON "exit_code".
+ * No "char why[256]" out-buffers: log at the point of failure instead. A forked peer
+ * logs through the same functions (stderr is shared) and returns its il_exit code as
+ * its exit status. */
 #ifndef IPCLAB_LOG_H
 #define IPCLAB_LOG_H
 

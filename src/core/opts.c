@@ -32,6 +32,11 @@ const char *il_placement_text(const struct il_common *c)
 	return c->cpu[0] < 0 ? "unpinned" : c->cpu[0] == c->cpu[1] ? "same CPU" : "cross-CPU";
 }
 
+const char *il_placement_key(const struct il_common *c)
+{
+	return c->cpu[0] < 0 ? "unpinned" : c->cpu[0] == c->cpu[1] ? "same-cpu" : "cross-cpu";
+}
+
 int il_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	if (!s || !*s || *s < '0' || *s > '9') {

@@ -80,6 +80,8 @@ void il_print_help(const char *usage_name, const char *summary, unsigned common_
 
 /* The placement --cpu asked for, for human output: "unpinned", "same CPU" or "cross-CPU". */
 const char *il_placement_text(const struct il_common *c);
+/* The same as the JSON params.placement value: "unpinned", "same-cpu" or "cross-cpu". */
+const char *il_placement_key(const struct il_common *c);
 
 /* Strict number parsing: no sign, no blanks, no trailing text, no overflow, range-checked.
  * Return 0 or -1 (errno EINVAL/ERANGE). */

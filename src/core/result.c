@@ -148,8 +148,7 @@ void il_ctx_common_params(struct il_ctx *x, unsigned mask)
 			il_jset(x->params, "cpu", json_null());
 		else
 			il_jset(x->params, "cpu", json_pack("[ii]", c->cpu[0], c->cpu[1]));
-		il_jset(x->params, "placement",
-			json_string(c->cpu[0] < 0 ? "unpinned" : c->cpu[0] == c->cpu[1] ? "same-cpu" : "cross-cpu"));
+		il_jset(x->params, "placement", json_string(il_placement_key(c)));
 	}
 	il_jset(x->params, "timeout_s", json_integer((json_int_t)c->timeout_s));
 }

@@ -1,13 +1,14 @@
 /* spawn.c - one worker, two ways to run it. */
 #include "spawn.h"
 #include "cleanup.h"
+#include "clock.h"
 #include "log.h"
 #include "opts.h"
+#include "sys.h"
 #include "tp.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,7 +16,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -132,11 +132,10 @@ int il_join(struct il_peer *p, char *how, size_t howlen)
 		return p->ret;
 	}
 	int st;
-	pid_t r;
-	while ((r = waitpid(p->pid, &st, 0)) < 0 && errno == EINTR)
-		;
+	pid_t r = il_waitpid(p->pid, &st, 0);
 	il_peer_untrack(p->pid);
 	if (r < 0) {
+		errno = -r;
 		il_errno("waitpid(%d) failed", (int)p->pid);
 		return IL_FAIL;
 	}
@@ -144,7 +143,7 @@ int il_join(struct il_peer *p, char *how, size_t howlen)
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
 	if (how && howlen)
-		(void)snprintf(how, howlen, "killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+		(void)il_wait_status_text(st, how, howlen);
 	return IL_FAIL;
 }
 
@@ -161,35 +160,55 @@ void il_peer_abort(struct il_peer *p)
 	}
 }
 
+/* The testing aid's environment variable, read once per process. */
+static int test_peer_exit = -1;
+
 int il_barrier_init(struct il_barrier *b, unsigned count)
 {
 	if (count == 0)
 		return -EINVAL;
-	b->count = count;
-	b->arrived = 0;
-	b->gen = 0;
-	b->owner = (int32_t)getpid();
+	if (test_peer_exit < 0)
+		test_peer_exit = getenv("IPCLAB_TEST_PEER_EXIT_BEFORE_BARRIER") != NULL;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	*b = (struct il_barrier){ .count = count, .owner = (int32_t)getpid(),
+				  .spin = ncpu > 0 && count <= (unsigned long)ncpu,
+				  .test_exit = (uint32_t)test_peer_exit };
 	return 0;
+}
+
+void il_barrier_abort(struct il_barrier *b)
+{
+	__atomic_store_n(&b->aborted, 1, __ATOMIC_RELEASE);
+	(void)__atomic_add_fetch(&b->gen, 1, __ATOMIC_ACQ_REL);
+	(void)il_futex_wake(&b->gen, INT_MAX, true);
+}
+
+/* Polls b->gen until it leaves gen or b->poll_ns passed; true if it left. */
+static bool poll_released(const struct il_barrier *b, uint32_t gen)
+{
+	uint64_t t0 = il_now_ns();
+	for (unsigned polls = 1;; polls++) {
+		if (__atomic_load_n(&b->gen, __ATOMIC_ACQUIRE) != gen)
+			return true;
+		if ((polls & 63u) == 0 && il_now_ns() - t0 > b->poll_ns)
+			return false;
+		if (b->spin)
+			il_cpu_relax();
+		else
+			(void)sched_yield();
+	}
 }
 
 #define BARRIER_SLICE_NS (50 * 1000 * 1000) /* how often a waiting owner checks its peers */
 
-int il_barrier_wait(struct il_barrier *b)
+/* Sleeps until the generation leaves gen: 0, or -1 when a peer process of the owner
+ * ended first (one line on stderr). */
+static int sleep_released(const struct il_barrier *b, uint32_t gen, bool owner)
 {
-	bool owner = (pid_t)b->owner == getpid();
-	if (!owner && getenv("IPCLAB_TEST_PEER_EXIT_BEFORE_BARRIER"))
-		_exit(IL_FAIL); /* testing aid: a peer that never arrives */
-	uint32_t gen = __atomic_load_n(&b->gen, __ATOMIC_ACQUIRE);
-	if (__atomic_add_fetch(&b->arrived, 1, __ATOMIC_ACQ_REL) == b->count) {
-		__atomic_store_n(&b->arrived, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&b->gen, gen + 1, __ATOMIC_RELEASE);
-		(void)syscall(SYS_futex, &b->gen, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
-		return 0;
-	}
 	const struct timespec slice = { 0, BARRIER_SLICE_NS };
 	while (__atomic_load_n(&b->gen, __ATOMIC_ACQUIRE) == gen) {
-		/* shared futex (no FUTEX_PRIVATE_FLAG): the word may be in MAP_SHARED memory */
-		(void)syscall(SYS_futex, &b->gen, FUTEX_WAIT, gen, &slice, NULL, 0);
+		/* shared futex: the word may be in MAP_SHARED memory */
+		(void)il_futex_wait((uint32_t *)&b->gen, gen, &slice, true);
 		if (__atomic_load_n(&b->gen, __ATOMIC_ACQUIRE) != gen)
 			break;
 		pid_t dead = owner ? il_peer_ended() : 0;
@@ -199,6 +218,28 @@ int il_barrier_wait(struct il_barrier *b)
 		}
 	}
 	return 0;
+}
+
+int il_barrier_wait(struct il_barrier *b)
+{
+	bool owner = (pid_t)b->owner == getpid();
+	if (!owner && b->test_exit)
+		_exit(IL_FAIL); /* testing aid: a peer that never arrives */
+	uint32_t gen = __atomic_load_n(&b->gen, __ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&b->aborted, __ATOMIC_ACQUIRE))
+		return -1;
+	if (__atomic_add_fetch(&b->arrived, 1, __ATOMIC_ACQ_REL) == b->count) {
+		__atomic_store_n(&b->arrived, 0, __ATOMIC_RELAXED);
+		b->t_release = il_now_ns();
+		__atomic_store_n(&b->gen, gen + 1, __ATOMIC_RELEASE);
+		(void)il_futex_wake(&b->gen, INT_MAX, true);
+		return 0;
+	}
+	if (!(b->poll_ns && poll_released(b, gen)) && sleep_released(b, gen, owner) < 0) {
+		il_barrier_abort(b);
+		return -1;
+	}
+	return __atomic_load_n(&b->aborted, __ATOMIC_ACQUIRE) ? -1 : 0;
 }
 
 void il_barrier_destroy(struct il_barrier *b)

@@ -10,6 +10,7 @@
  * Queues are named/created O_EXCL 0600 and registered for removal at once. */
 #include "transport.h"
 #include "../core/cleanup.h"
+#include "../core/sys.h"
 #include "../core/clock.h"
 #include "../core/experiment.h"
 #include "../core/log.h"
@@ -145,24 +146,15 @@ static int do_msgrcv(struct blocker *b)
  * ASLEEP_LIMIT_NS passed. Polls /proc with sched_yield in between: no sleep. */
 static bool wait_asleep(struct blocker *b)
 {
-	char path[96], buf[256];
+	char path[96];
 	uint64_t end = il_now_ns() + ASLEEP_LIMIT_NS;
 	while (!__atomic_load_n(&b->started, __ATOMIC_ACQUIRE))
 		sched_yield();
 	pid_t tid = __atomic_load_n(&b->tid, __ATOMIC_ACQUIRE);
 	while (!__atomic_load_n(&b->done, __ATOMIC_ACQUIRE) && il_now_ns() < end) {
-		(void)snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-		FILE *f = fopen(path, "re");
-		char state = '?';
-		if (f) {
-			if (fgets(buf, sizeof(buf), f)) {
-				char *p = strrchr(buf, ')');
-				if (p && p[1] == ' ')
-					state = p[2];
-			}
-			(void)fclose(f);
-		}
-		if (state == 'S') {
+		struct il_proc_stat ps;
+		if (il_proc_stat(tid, &ps) == 0 && ps.state == 'S') {
+			FILE *f;
 			(void)snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
 			long nr = -2;
 			if ((f = fopen(path, "re"))) {

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "../core/sys.h"
+
 #define IL_CACHELINE 64u
 #define IL_RING_MAX_SLOTS 16u /* a power of two */
 #define IL_RING_BUDGET (1u << 20)
@@ -67,18 +69,6 @@ void *il_ring_alloc(size_t header, size_t slot_bytes);
 static inline unsigned char *il_ring_slot(const struct il_ring *r, unsigned char *data, int c, uint64_t n)
 {
 	return data + ((size_t)c * r->slots + (size_t)(n & (r->slots - 1))) * r->stride;
-}
-
-/* One poll of a spin loop: lets the sibling hyperthread run and saves power. */
-static inline void il_cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield" ::: "memory");
-#else
-	__asm__ volatile("" ::: "memory");
-#endif
 }
 
 /* The CPU the calling thread is pinned to (affinity mask of exactly one CPU), else -1. */

@@ -2,6 +2,7 @@
 #include "transport.h"
 
 #include "../core/log.h"
+#include "../core/sys.h"
 #include "../core/opts.h"
 #include "../core/spawn.h"
 
@@ -56,38 +57,23 @@ const struct il_transport *const *il_transport_all(size_t *n)
 	return all;
 }
 
+/* The transports' convention (-1 and errno) over il_write_full / il_read_full. */
 int il_fd_write_all(int fd, const void *buf, size_t len)
 {
-	const char *p = buf;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
+	int r = il_write_full(fd, buf, len);
+	if (r < 0) {
+		errno = -r;
+		return -1;
 	}
 	return 0;
 }
 
 int il_fd_read_all(int fd, void *buf, size_t len)
 {
-	char *p = buf;
-	while (len) {
-		ssize_t n = read(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0) {
-			errno = EPIPE;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
+	int r = il_read_full(fd, buf, len);
+	if (r < 0) {
+		errno = -r;
+		return -1;
 	}
 	return 0;
 }

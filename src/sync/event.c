@@ -18,6 +18,7 @@
 #include "../core/experiment.h"
 #include "../core/hist.h"
 #include "../core/log.h"
+#include "../core/sys.h"
 #include "../core/result.h"
 #include "../core/tp.h"
 
@@ -96,25 +97,11 @@ static int waiter(void *arg)
 	return rc;
 }
 
-/* The state letter of task tid (from /proc/<tid>/stat), 0 if unknown. */
-static char task_state(int fd)
-{
-	char buf[512];
-	ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof(buf) - 1, 0);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	char *rp = strrchr(buf, ')');
-	return rp && rp[1] == ' ' ? rp[2] : 0;
-}
-
 /* True while the peer lives (process: not exited; thread: not done). */
 static bool peer_alive(const struct il_peer *p, const struct shared *sh)
 {
 	if (p->mode == IL_MODE_PROCESS) {
-		siginfo_t si;
-		memset(&si, 0, sizeof(si));
-		return !(waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid);
+		return il_child_ended(p->pid, false) <= 0;
 	}
 	return !__atomic_load_n(&sh->done, __ATOMIC_ACQUIRE);
 }
@@ -161,7 +148,8 @@ static int wake_repeat(struct il_ctx *x, struct run *r, struct wake_out *wo)
 					(void)snprintf(path, sizeof(path), "/proc/%d/stat", __atomic_load_n(&sh->tid, __ATOMIC_ACQUIRE));
 					procfd = open(path, O_RDONLY | O_CLOEXEC);
 				}
-				if (task_state(procfd) == 'S') {
+				struct il_proc_stat ps;
+				if (procfd >= 0 && il_proc_stat_fd(procfd, &ps) == 0 && ps.state == 'S') {
 					s = true;
 					break;
 				}

@@ -14,15 +14,14 @@
 #include "event.h"
 #include "../core/clock.h"
 #include "../core/opts.h"
+#include "../core/sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/futex.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <sys/eventfd.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -184,13 +183,6 @@ const struct ev_ops ev_eventfd = {
 };
 
 /* ---- futex */
-static long futex(uint32_t *w, int op, uint32_t val, const struct timespec *ts, int mode)
-{
-	if (mode == IL_MODE_THREAD)
-		op |= FUTEX_PRIVATE_FLAG;
-	return syscall(SYS_futex, w, op, val, ts, NULL, FUTEX_BITSET_MATCH_ANY);
-}
-
 static int fx_init(struct ev *e, int mode)
 {
 	e->mode = mode;
@@ -209,11 +201,12 @@ static int fx_wait(struct ev *e, int64_t timeout_ns)
 	while (__atomic_load_n(&e->word, __ATOMIC_ACQUIRE) == 0) {
 		/* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline; it returns at
 		 * once (EAGAIN) if the word is no longer 0, so a set cannot be missed. */
-		if (futex(&e->word, FUTEX_WAIT_BITSET, 0, timeout_ns < 0 ? NULL : &dl, e->mode) < 0) {
-			if (errno == ETIMEDOUT)
-				return (int)__atomic_load_n(&e->word, __ATOMIC_ACQUIRE);
-			if (errno != EAGAIN && errno != EINTR)
-				return -1;
+		int r = il_futex_wait_until(&e->word, 0, timeout_ns < 0 ? NULL : &dl, e->mode != IL_MODE_THREAD);
+		if (r == -ETIMEDOUT)
+			return (int)__atomic_load_n(&e->word, __ATOMIC_ACQUIRE);
+		if (r < 0 && r != -EAGAIN && r != -EINTR) {
+			errno = -r;
+			return -1;
 		}
 	}
 	return 1;
@@ -221,9 +214,13 @@ static int fx_wait(struct ev *e, int64_t timeout_ns)
 
 static int fx_set(struct ev *e)
 {
-	if (__atomic_exchange_n(&e->word, 1, __ATOMIC_ACQ_REL) == 0 &&
-	    futex(&e->word, FUTEX_WAKE_BITSET, INT_MAX, NULL, e->mode) < 0)
-		return -1;
+	if (__atomic_exchange_n(&e->word, 1, __ATOMIC_ACQ_REL) == 0) {
+		int r = il_futex_wake(&e->word, INT_MAX, e->mode != IL_MODE_THREAD);
+		if (r < 0) {
+			errno = -r;
+			return -1;
+		}
+	}
 	return 0;
 }
 

@@ -54,7 +54,7 @@ struct gil {
 };
 
 struct shared {
-	struct sp_gate gate;
+	struct il_barrier gate;
 	volatile int abort;
 	struct gil gil;
 	uint64_t t_end[];             /* per worker */
@@ -178,7 +178,7 @@ static int gil_worker(void *arg)
 	const int me = (int)w->idx;
 	uint64_t x = w->idx + 1;
 	il_set_task_name("ipclab-gil");
-	if (!sp_gate_wait(&sh->gate))
+	if (il_barrier_wait(&sh->gate) < 0)
 		return IL_FAIL;
 	if (gil)
 		take_gil(g, me);
@@ -245,7 +245,7 @@ static int run_point(struct params *p, unsigned n, uint64_t total_units, uint64_
 	for (unsigned i = 0; i < n; i++)
 		if (sh->t_end[i] > t_last)
 			t_last = sh->t_end[i];
-	pt->wall = t_last > sh->gate.t_open ? t_last - sh->gate.t_open : 0;
+	pt->wall = t_last > sh->gate.t_release ? t_last - sh->gate.t_release : 0;
 	pt->cpu = cpu_ns() - c0;
 	pt->switches = sh->gil.switches;
 	pt->drops = sh->gil.drop_requests;

@@ -20,6 +20,7 @@
 #include "../core/experiment.h"
 #include "../core/hist.h"
 #include "../core/log.h"
+#include "../core/sys.h"
 #include "../core/result.h"
 #include "../core/tp.h"
 
@@ -115,10 +116,7 @@ struct watch {
 static void *watcher(void *arg)
 {
 	struct watch *w = arg;
-	siginfo_t si;
-	int r;
-	while ((r = waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOWAIT)) < 0 && errno == EINTR)
-		;
+	(void)il_child_ended(w->pid, true);
 	if (!w->sh->peer_done)
 		sl_raise_abort(&w->sh->abort);
 	return NULL;

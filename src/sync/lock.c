@@ -124,7 +124,7 @@ static int spin_lock(struct sl_handle *h)
 	unsigned polls = 0;
 	while (pthread_spin_trylock(s) != 0) {
 		do {
-			sl_relax();
+			il_cpu_relax();
 			if ((++polls & 1023u) == 0) {
 				if (sl_aborted(h->l->abort))
 					return SL_ABORTED;

@@ -44,7 +44,7 @@ struct slot {
 } __attribute__((aligned(64)));
 
 struct shared {
-	struct sp_gate gate;
+	struct il_barrier gate;
 	volatile int abort;
 	int first_done;           /* index of the first worker to finish, -1 */
 	int ownerdead_by;         /* worker that got EOWNERDEAD, -1 */
@@ -121,7 +121,7 @@ static int race_worker(void *arg)
 		s->status = IL_NORES;
 		sl_raise_abort(&sh->abort);
 	}
-	if (!sp_gate_wait(&sh->gate) || s->status != IL_OK) {
+	if (il_barrier_wait(&sh->gate) < 0 || s->status != IL_OK) {
 		sl_detach(&h);
 		return s->status != IL_OK ? s->status : IL_FAIL;
 	}
@@ -310,7 +310,7 @@ out_guard:
 			snap[i] = s->snap;
 		(void)json_array_append_new(per, json_pack("{sI sI sI so}", "worker", (json_int_t)i,
 			"increments", (json_int_t)s->done, "at_first_finish", (json_int_t)s->snap,
-			"finish_ns", s->t_end ? json_integer((json_int_t)(s->t_end - sh->gate.t_open)) : json_null()));
+			"finish_ns", s->t_end ? json_integer((json_int_t)(s->t_end - sh->gate.t_release)) : json_null()));
 		if (s->lock_result == SL_ERROR && s->err) {
 			errno = s->err;
 			il_errno("worker %u: %s failed", i, sl_kind_names[kind]);
@@ -322,7 +322,7 @@ out_guard:
 	ss_fairness(snap ? snap : &completed, snap ? W : 1, &f);
 	free(snap);
 	const bool finished = t_last && rc == IL_OK;
-	const double wall = finished ? (double)(t_last - sh->gate.t_open) : 0;
+	const double wall = finished ? (double)(t_last - sh->gate.t_release) : 0;
 	const double ops = wall > 0 ? (double)completed * 1e9 / wall : 0;
 
 	json_t *checks = json_object();

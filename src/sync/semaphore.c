@@ -45,7 +45,7 @@ struct wslot {
 } __attribute__((aligned(64)));
 
 struct shared {
-	struct sp_gate gate;
+	struct il_barrier gate;
 	volatile int abort;
 	uint32_t finished;    /* workers that returned */
 	sem_t sem;
@@ -102,7 +102,7 @@ static int sem_worker(void *arg)
 
 	il_set_task_name("ipclab-sem");
 	s->status = IL_OK;
-	if (!sp_gate_wait(&sh->gate)) {
+	if (il_barrier_wait(&sh->gate) < 0) {
 		s->status = IL_FAIL;
 		goto out;
 	}
@@ -233,7 +233,7 @@ static int semaphore_run(int argc, char **argv)
 			int v = -1;
 			if (kind == SEM_SEM && sem_getvalue(&sh->sem, &v) == 0 && v < vmin)
 				vmin = v;
-			ss_series_add(&ser, il_now_ns() - sh->gate.t_open, v,
+			ss_series_add(&ser, il_now_ns() - sh->gate.t_release, v,
 				      (int64_t)__atomic_load_n(&sh->inside, __ATOMIC_RELAXED));
 			sp_sleep_ns(period);
 		}
@@ -290,7 +290,7 @@ static int semaphore_run(int argc, char **argv)
 	for (unsigned i = 0; i < ser.n; i++)
 		(void)json_array_append_new(points, json_pack("[I o I]", (json_int_t)pts[i].t_ns,
 			pts[i].a >= 0 ? json_integer(pts[i].a) : json_null(), (json_int_t)pts[i].b));
-	const double wall = (double)(t_end - sh->gate.t_open);
+	const double wall = (double)(t_end - sh->gate.t_release);
 	il_jset(x.results, "max_inside", json_integer(maxin));
 	il_jset(x.results, "permits", json_integer((json_int_t)permits));
 	il_jset(x.results, "bound_exceeded", json_boolean(maxin > permits));

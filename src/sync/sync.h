@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "../core/spawn.h"
+#include "../core/sys.h"
 
 /* Lock kinds (race offers none..flock, handoff mutex, spin, sem, sysvsem). */
 enum sl_kind { SL_NONE, SL_ATOMIC, SL_MUTEX, SL_SPIN, SL_SEM, SL_FLOCK, SL_SYSVSEM, SL_NKINDS };
@@ -82,18 +83,6 @@ static inline void sl_busy(uint64_t n)
 		__asm__ __volatile__("" ::: "memory");
 }
 
-/* A CPU hint inside spin loops. */
-static inline void sl_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#else
-	__asm__ __volatile__("" ::: "memory");
-#endif
-}
-
 static inline bool sl_aborted(volatile int *abort)
 {
 	return abort && __atomic_load_n(abort, __ATOMIC_ACQUIRE);
@@ -104,17 +93,6 @@ static inline void sl_raise_abort(volatile int *abort)
 	__atomic_store_n(abort, 1, __ATOMIC_RELEASE);
 }
 
-/* Start gate in shared memory: workers arrive and wait; the main process opens it once
- * all have arrived (or aborts it), so all start at once. Futex-based, process-shared. */
-struct sp_gate {
-	uint32_t arrived;
-	uint32_t open;     /* 0 closed, 1 go, 2 abort */
-	uint32_t spin;     /* waiters busy-poll (workers <= CPUs) instead of yielding */
-	uint64_t t_open;   /* CLOCK_MONOTONIC ns when it was opened */
-};
-/* In a worker: arrive, wait. Returns true to go, false when the run was aborted. */
-bool sp_gate_wait(struct sp_gate *g);
-
 /* W workers, threads or processes, running fn(arg_base + i * arg_stride). */
 struct sp_pool {
 	unsigned n, started;
@@ -122,18 +100,19 @@ struct sp_pool {
 	struct il_peer *peer;
 	int *rc;                 /* each worker's exit code */
 	volatile int *abort;     /* shared */
-	struct sp_gate *gate;    /* shared */
+	struct il_barrier *gate; /* shared: the workers and the main process */
 	/* the first worker killed by a signal, if any */
 	int victim;              /* index, -1 none */
 	pid_t victim_pid;
 	int victim_sig;
 };
 
-/* Starts n workers (cpu: -1 or one CPU for all, or NULL) then waits for all to arrive at
- * the gate and opens it. Returns 0, or an exit code (the started ones are aborted and
+/* Starts n workers (cpu: -1 or one CPU for all, or NULL) then waits with them at the
+ * start barrier gate (il_barrier: a worker calls il_barrier_wait(gate) and goes on when
+ * it returns 0; gate->t_release is when all had arrived). Returns 0, or an exit code (the started ones are aborted and
  * joined). */
 int sp_start(struct sp_pool *p, unsigned n, int mode, il_worker_fn fn, void *arg_base,
-	     size_t arg_stride, volatile int *abort, struct sp_gate *gate);
+	     size_t arg_stride, volatile int *abort, struct il_barrier *gate);
 /* Joins every worker in the order they end. A worker killed by a signal raises the abort
  * flag at once (so the others stop waiting for a lock it held) and is recorded as the
  * victim. Returns the first non-zero worker exit code (IL_FAIL for a killed one) or 0. */
