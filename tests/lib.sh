@@ -42,6 +42,11 @@ PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3)
 # default bound for one foreground command (seconds): a hang fails the case, not CI
 RUN_TIMEOUT=${RUN_TIMEOUT:-120}
+# a sanitizer build (make check SANITIZE=...): ASAN_RT is the ASan runtime, which must
+# come first in any LD_PRELOAD a test sets (else ASan refuses to start); empty otherwise.
+# A test that cannot work under ASan (ulimit -v: its shadow memory reserves terabytes of
+# address space) says so: [ -z "$ASAN_RT" ] || { skip "REASON"; return; }
+ASAN_RT=$(ldd "$IPCLAB" 2>/dev/null | awk '$1 ~ /^libasan\.so/ && $3 ~ /^\// { print $3; exit }')
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/ipclab-test.XXXXXX") || exit 2
 TL_PIDS=()      # background processes this script started

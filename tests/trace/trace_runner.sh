@@ -72,7 +72,7 @@ case_concurrent() {
 		fail "the two traced runs did not both reach their experiment's end (a: $(head -c 300 "$T/a.err"); b: $(head -c 300 "$T/b.err"))"
 		return
 	fi
-	run env LD_PRELOAD="$PROVIDER" "${LAT[@]}" 30
+	run env LD_PRELOAD="${ASAN_RT:+$ASAN_RT:}$PROVIDER" "${LAT[@]}" 30
 	expect_rc 0 "the untraced run with the provider preloaded"
 	echo go >"$T/v/go"
 	echo go >"$T/go"
