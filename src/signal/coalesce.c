@@ -12,8 +12,9 @@
  * sigqueue fails with EAGAIN). Then SIGRTMIN+2, SIGRTMIN+1, SIGRTMIN and SIGUSR1 are
  * queued in that order: Linux delivers standard signals first, then real-time ones
  * lowest number first (kernel/signal.c next_signal()). Every signal is sent while the
- * receiver blocks it, so the effect shows on every run: nothing depends on timing.
- * The verdict is drawn in coalesce_judge.c. */
+ * receiver blocks it, so the effect shows on every run: nothing depends on timing
+ * (results.effect; with --count 1 nothing can coalesce: exit 4, one line).
+ * The verdict, the result and the table are in coalesce_result.c. */
 #include "coalesce.h"
 #include "../core/experiment.h"
 #include "../core/log.h"
@@ -27,13 +28,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-enum cmethod { C_SIGTIMEDWAIT, C_HANDLER };
-static const char *const cmethod_names[] = { "sigtimedwait", "handler", NULL };
 
-struct coal_cfg {
-	uint64_t count, limit;
-	int method;
-};
 static const struct coal_cfg coal_defaults = { .count = 100, .limit = 0, .method = C_SIGTIMEDWAIT };
 
 static const struct il_opt coal_opts[] = {
@@ -316,74 +311,15 @@ static int coal_measure(struct il_ctx *x, void *cfg)
 	} else if (failed) {
 		il_fail("%d check%s failed", failed, failed > 1 ? "s" : "");
 		rc = IL_FAIL;
+	} else if (!json_is_true(json_object_get(json_object_get(x->results, "effect"), "shown"))) {
+		il_err("the effect did not show: %s",
+		       json_string_value(json_object_get(json_object_get(x->results, "effect"), "why")));
+		rc = IL_UNSUP;
 	}
 out:
 	il_shared_free(sh, shsize);
 	free(accepted);
 	return rc;
-}
-
-static json_int_t jint(const json_t *o, const char *key)
-{
-	return json_integer_value(json_object_get(o, key));
-}
-
-static const char *pass(const json_t *o)
-{
-	return json_is_true(json_object_get(o, "pass")) ? "PASS" : "FAIL";
-}
-
-/* One signal's counts and its verdict, up to the comment that follows it. */
-static void count_row(const char *kind, const char *name, const json_t *o)
-{
-	printf("%-10s %-10s %9" JSON_INTEGER_FORMAT " %9" JSON_INTEGER_FORMAT " %9" JSON_INTEGER_FORMAT " %9"
-	       JSON_INTEGER_FORMAT " %9" JSON_INTEGER_FORMAT "  %s: ", kind, name, jint(o, "sent"), jint(o, "accepted"),
-	       jint(o, "eagain"), jint(o, "delivered"), jint(o, "lost"), pass(o));
-}
-
-/* "a b c" from a JSON array of strings. */
-static void print_names(const json_t *a)
-{
-	size_t i;
-	json_t *v;
-	json_array_foreach(a, i, v)
-		printf(" %s", json_string_value(v));
-}
-
-static void coal_print(const struct il_ctx *x, const void *cfg)
-{
-	const struct coal_cfg *k = cfg;
-	const json_t *r = x->results, *std = json_object_get(r, "std"), *rt = json_object_get(r, "rt");
-	const json_t *lim = json_object_get(r, "limit"), *sf = json_object_get(r, "std_before_rt");
-	const json_t *ord = json_object_get(r, "ordering");
-	if (!std)
-		return; /* measure ended before the verdict (the failure is on stderr) */
-	printf("signal coalesce: %s mode, %" PRIu64 " of each, sent by %s, taken by %s%s\n",
-	       x->c.mode == IL_MODE_THREAD ? "thread" : "process", k->count, sigu_send_call(x->c.mode, true),
-	       cmethod_names[k->method], json_is_true(json_object_get(r, "traced")) ? ", traced" : "");
-	printf("%-10s %-10s %9s %9s %9s %9s %9s  %s\n", "", "signal", "sent", "accepted", "eagain", "delivered", "lost",
-	       "check");
-	count_row("standard", "SIGUSR1", std);
-	const json_t *sp = json_object_get(std, "survivor_payload");
-	if (json_is_integer(sp) && !json_is_true(json_object_get(std, "survivor_info_lost")))
-		printf("coalesced, survivor payload %" JSON_INTEGER_FORMAT " (%s)\n", json_integer_value(sp),
-		       json_integer_value(sp) == 0 ? "the first" : "not the first");
-	else
-		printf("coalesced, survivor payload lost with its siginfo\n");
-	count_row("real-time", "SIGRTMIN", rt);
-	printf("queued, %s, %s\n", json_is_true(json_object_get(rt, "in_order")) ? "in order" : "OUT OF ORDER",
-	       json_is_true(json_object_get(rt, "payloads_ok")) && json_is_true(json_object_get(rt, "siginfo_ok")) ?
-	       "payloads intact" : "PAYLOADS WRONG");
-	const json_t *L = json_object_get(lim, "rlimit_sigpending"), *P = json_object_get(lim, "uid_pending_before");
-	printf("RLIMIT_SIGPENDING %ld%s, uid's pending signals before: %ld  %s\n",
-	       json_is_integer(L) ? (long)json_integer_value(L) : -1, k->limit ? " (lowered)" : "",
-	       json_is_integer(P) ? (long)json_integer_value(P) : -1, pass(lim));
-	printf("std before rt: first taken %s  %s\n", json_string_value(json_object_get(sf, "actual")), pass(sf));
-	printf("order: queued");
-	print_names(json_object_get(ord, "queued"));
-	printf(" -> delivered");
-	print_names(json_object_get(ord, "delivered"));
-	printf("  %s\n", pass(ord));
 }
 
 const struct il_experiment il_exp_signal_coalesce = {

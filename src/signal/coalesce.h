@@ -1,5 +1,6 @@
 /* coalesce.h - "ipclab signal coalesce" inside: what the receiver recorded and the
- * sender counted (coalesce.c), and the verdict drawn from them (coalesce_judge.c). */
+ * sender counted (coalesce.c), and the verdict, result and table drawn from them
+ * (coalesce_result.c). */
 #ifndef IPCLAB_SIGNAL_COALESCE_H
 #define IPCLAB_SIGNAL_COALESCE_H
 
@@ -11,6 +12,14 @@
 #include <stdint.h>
 
 #define COAL_N_ORD 4
+
+enum cmethod { C_SIGTIMEDWAIT, C_HANDLER };
+extern const char *const cmethod_names[];
+
+struct coal_cfg {
+	uint64_t count, limit;
+	int method; /* enum cmethod */
+};
 
 /* One delivered signal as the receiver saw it. */
 struct coal_rec {
@@ -59,9 +68,11 @@ struct coal_run {
 	const uint8_t *accepted;  /* count flags: real-time payload i was accepted */
 };
 
-/* Fills x->results (std, rt, limit, std_before_rt, ordering, unexpected, checks_failed)
- * from what was recorded; returns the number of failed checks, or -1 when out of memory
- * (logged). */
+/* Fills x->results (std, rt, limit, std_before_rt, ordering, unexpected, checks_failed,
+ * effect) from what was recorded; returns the number of failed checks, or -1 when out of
+ * memory (logged). */
 int coal_judge(struct il_ctx *x, const struct coal_run *r);
+/* The human table, from the results (cfg: a struct coal_cfg). */
+void coal_print(const struct il_ctx *x, const void *cfg);
 
 #endif

@@ -42,7 +42,7 @@ struct sigchld_run {
 };
 
 /* Fills x->results; if the run went through (ran), checks it first, one FAIL line per
- * broken promise. IL_OK or IL_FAIL. */
+ * broken promise. IL_OK, IL_FAIL, or IL_UNSUP (one line) when the effect did not show. */
 int sigchld_verdict(struct il_ctx *x, const struct sigchld_run *r, int policy, uint32_t requested, bool ran);
 
 #endif

@@ -2,8 +2,8 @@
 # signal_sigchld.sh - "ipclab signal sigchld": the three SIGCHLD policies keep their
 # promises (default: all N are zombies until waitpid; ignore: never a zombie, waitpid
 # fails ECHILD; handler: all reaped by one handler call, the N exits coalesced into one
-# SIGCHLD, and at least 2 children required), every
-# child's reap latency is measured, nothing is left; bad options exit 2.
+# SIGCHLD; one child cannot show that: exit 4), results.effect says the point showed,
+# every child's reap latency is measured, nothing is left; bad options exit 2.
 # Usage: tests/integration/signal_sigchld.sh BUILD_DIR
 # shellcheck source=tests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -18,6 +18,7 @@ case_policy() {
 		'd["experiment"] == "signal sigchld" and d["exit_code"] == 0'
 		"d['params']['policy'] == '$pol' and d['params']['children'] == $n"
 		"d['results']['children_spawned'] == $n"
+		'd["results"]["effect"]["shown"] is True'
 		'd["results"]["zombies_after"] == 0 and d["results"]["children_left"] == 0'
 		"d['results']['reap_latency']['count'] == $n"
 		'0 < d["results"]["reap_latency"]["min"] <= d["results"]["reap_latency"]["p50"] <= d["results"]["reap_latency"]["max"]'
@@ -46,6 +47,17 @@ case_policy() {
 	esac
 }
 
+# one child under --policy handler: nothing to coalesce, so it says so (exit 4, one line)
+# instead of reporting a demonstration that showed nothing
+case_handler_one() {
+	run "$IPCLAB" signal sigchld --policy handler --children 1 --timeout 60 --json
+	expect_rc 4 "signal sigchld --policy handler --children 1" || return
+	[ "$(wc -l <"$T/err")" -eq 1 ] || fail "want one line on stderr: $(paste -sd'|' "$T/err")"
+	grep -q -- '--children 2' "$T/err" || fail "the line does not say what would show it: $(cat "$T/err")"
+	jcheck "$T/out" 'd["exit_code"] == 4 and d["results"]["effect"]["shown"] is False' \
+		'd["results"]["zombies_after"] == 0 and d["results"]["reaped_by_waitpid"] == 1'
+}
+
 # the human rendering names the policy and the counts
 case_human() {
 	run "$IPCLAB" signal sigchld --policy handler --children 50 --timeout 60
@@ -66,9 +78,6 @@ case_bad_options() {
 	expect_usage "$IPCLAB" signal sigchld --policy bogus
 	grep -q 'default|ignore|handler' "$T/err" || fail "--policy bogus: choices not listed: $(cat "$T/err")"
 	expect_usage "$IPCLAB" signal sigchld --policy
-	# one exit cannot coalesce: the handler policy says so instead of showing nothing
-	expect_usage "$IPCLAB" signal sigchld --policy handler --children 1
-	grep -q -- '--children 2' "$T/err" || fail "--policy handler --children 1: $(cat "$T/err")"
 	expect_usage "$IPCLAB" signal sigchld --iterations 5
 }
 
@@ -95,6 +104,7 @@ for pol in default ignore handler; do
 	[ "$pol" = handler ] || run_case "signal_sigchld_${pol}_1" case_policy "$pol" 1
 	run_case "signal_sigchld_${pol}_1000" case_policy "$pol" 1000
 done
+run_case signal_sigchld_handler_1 case_handler_one
 run_case signal_sigchld_human case_human
 run_case signal_sigchld_bad_options case_bad_options
 run_case signal_sigchld_valgrind case_valgrind

@@ -1,12 +1,16 @@
-/* coalesce_judge.c - the verdict of "ipclab signal coalesce": from the records the
- * receiver kept and the sender's counts, one JSON object per rule, each with "pass". */
+/* coalesce_result.c - the verdict of "ipclab signal coalesce": from the records the
+ * receiver kept and the sender's counts, one JSON object per rule, each with "pass"; and
+ * the table rendered from them. */
 #include "coalesce.h"
 #include "../core/log.h"
 
 #include <inttypes.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+const char *const cmethod_names[] = { "sigtimedwait", "handler", NULL };
 
 void coal_order_init(struct coal_order *o)
 {
@@ -170,6 +174,21 @@ static json_t *judge_order(const struct coal_run *r, int *failed)
 	return verdict(o, pass && payloads, failed);
 }
 
+/* results.effect: the standard signal coalesced (fewer delivered than accepted; that the
+ * real-time one queued is a check: how many queue depends on RLIMIT_SIGPENDING and on the
+ * uid's other pending signals). One signal of each kind has nothing to coalesce with. */
+static json_t *judge_effect(const struct coal_run *r, const struct rt_walk *w)
+{
+	char why[200];
+	const bool shown = r->std->ok >= 2 && w->std_n < r->std->ok;
+	if (r->count < 2)
+		(void)snprintf(why, sizeof(why), "one signal of each kind: nothing to coalesce (give --count 2 or more)");
+	else
+		(void)snprintf(why, sizeof(why), "%" PRIu64 " SIGUSR1 sent while blocked, %" PRIu64 " delivered; %" PRIu64
+			       " SIGRTMIN queued, %" PRIu64 " delivered", r->std->ok, w->std_n, r->rt->ok, w->rt_n);
+	return json_pack("{sb ss}", "shown", shown, "why", why);
+}
+
 int coal_judge(struct il_ctx *x, const struct coal_run *r)
 {
 	const struct coal_shared *sh = r->sh;
@@ -189,5 +208,69 @@ int coal_judge(struct il_ctx *x, const struct coal_run *r)
 	il_jset(x->results, "unexpected", json_pack("{sI sI sI}", "stray_signals", (json_int_t)w.stray,
 		"overflow", (json_int_t)sh->overflow, "late", (json_int_t)sh->late));
 	il_jset(x->results, "checks_failed", json_integer(failed));
+	il_jset(x->results, "effect", judge_effect(r, &w));
 	return failed;
+}
+
+static json_int_t jint(const json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static const char *pass(const json_t *o)
+{
+	return json_is_true(json_object_get(o, "pass")) ? "PASS" : "FAIL";
+}
+
+/* One signal's counts and its verdict, up to the comment that follows it. */
+static void count_row(const char *kind, const char *name, const json_t *o)
+{
+	printf("%-10s %-10s %9" JSON_INTEGER_FORMAT " %9" JSON_INTEGER_FORMAT " %9" JSON_INTEGER_FORMAT " %9"
+	       JSON_INTEGER_FORMAT " %9" JSON_INTEGER_FORMAT "  %s: ", kind, name, jint(o, "sent"), jint(o, "accepted"),
+	       jint(o, "eagain"), jint(o, "delivered"), jint(o, "lost"), pass(o));
+}
+
+/* "a b c" from a JSON array of strings. */
+static void print_names(const json_t *a)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(a, i, v)
+		printf(" %s", json_string_value(v));
+}
+
+void coal_print(const struct il_ctx *x, const void *cfg)
+{
+	const struct coal_cfg *k = cfg;
+	const json_t *r = x->results, *std = json_object_get(r, "std"), *rt = json_object_get(r, "rt");
+	const json_t *lim = json_object_get(r, "limit"), *sf = json_object_get(r, "std_before_rt");
+	const json_t *ord = json_object_get(r, "ordering");
+	if (!std)
+		return; /* measure ended before the verdict (the failure is on stderr) */
+	printf("signal coalesce: %s mode, %" PRIu64 " of each, sent by %s, taken by %s%s\n",
+	       x->c.mode == IL_MODE_THREAD ? "thread" : "process", k->count, sigu_send_call(x->c.mode, true),
+	       cmethod_names[k->method], json_is_true(json_object_get(r, "traced")) ? ", traced" : "");
+	printf("%-10s %-10s %9s %9s %9s %9s %9s  %s\n", "", "signal", "sent", "accepted", "eagain", "delivered", "lost",
+	       "check");
+	count_row("standard", "SIGUSR1", std);
+	const json_t *sp = json_object_get(std, "survivor_payload");
+	if (json_is_integer(sp) && !json_is_true(json_object_get(std, "survivor_info_lost")))
+		printf("coalesced, survivor payload %" JSON_INTEGER_FORMAT " (%s)\n", json_integer_value(sp),
+		       json_integer_value(sp) == 0 ? "the first" : "not the first");
+	else
+		printf("coalesced, survivor payload lost with its siginfo\n");
+	count_row("real-time", "SIGRTMIN", rt);
+	printf("queued, %s, %s\n", json_is_true(json_object_get(rt, "in_order")) ? "in order" : "OUT OF ORDER",
+	       json_is_true(json_object_get(rt, "payloads_ok")) && json_is_true(json_object_get(rt, "siginfo_ok")) ?
+	       "payloads intact" : "PAYLOADS WRONG");
+	const json_t *L = json_object_get(lim, "rlimit_sigpending"), *P = json_object_get(lim, "uid_pending_before");
+	printf("RLIMIT_SIGPENDING %ld%s, uid's pending signals before: %ld  %s\n",
+	       json_is_integer(L) ? (long)json_integer_value(L) : -1, k->limit ? " (lowered)" : "",
+	       json_is_integer(P) ? (long)json_integer_value(P) : -1, pass(lim));
+	printf("std before rt: first taken %s  %s\n", json_string_value(json_object_get(sf, "actual")), pass(sf));
+	printf("order: queued");
+	print_names(json_object_get(ord, "queued"));
+	printf(" -> delivered");
+	print_names(json_object_get(ord, "delivered"));
+	printf("  %s\n", pass(ord));
 }
