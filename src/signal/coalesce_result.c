@@ -179,14 +179,11 @@ static json_t *judge_order(const struct coal_run *r, int *failed)
  * uid's other pending signals). One signal of each kind has nothing to coalesce with. */
 static json_t *judge_effect(const struct coal_run *r, const struct rt_walk *w)
 {
-	char why[200];
 	const bool shown = r->std->ok >= 2 && w->std_n < r->std->ok;
-	if (r->count < 2)
-		(void)snprintf(why, sizeof(why), "one signal of each kind: nothing to coalesce (give --count 2 or more)");
-	else
-		(void)snprintf(why, sizeof(why), "%" PRIu64 " SIGUSR1 sent while blocked, %" PRIu64 " delivered; %" PRIu64
-			       " SIGRTMIN queued, %" PRIu64 " delivered", r->std->ok, w->std_n, r->rt->ok, w->rt_n);
-	return json_pack("{sb ss}", "shown", shown, "why", why);
+	json_t *why = r->count < 2 ? json_string("one signal of each kind: nothing to coalesce (give --count 2 or more)")
+		: json_sprintf("%" PRIu64 " SIGUSR1 sent while blocked, %" PRIu64 " delivered; %" PRIu64 " SIGRTMIN queued, %"
+			       PRIu64 " delivered", r->std->ok, w->std_n, r->rt->ok, w->rt_n);
+	return json_pack("{sb so}", "shown", shown, "why", why);
 }
 
 int coal_judge(struct il_ctx *x, const struct coal_run *r)

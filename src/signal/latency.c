@@ -20,6 +20,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 
 enum { SIG_STD, SIG_RT };
 static const char *const signal_kinds[] = { "std", "rt", NULL };
@@ -86,7 +88,8 @@ static int lat_params(struct il_ctx *x, void *cfg)
 	lat_signals(l, sig);
 	il_jset(x->params, "ping_signal", json_string(sigu_name(sig[PING], n1, sizeof(n1))));
 	il_jset(x->params, "pong_signal", json_string(sigu_name(sig[PONG], n2, sizeof(n2))));
-	il_jset(x->params, "send_call", json_string(sigu_send_call(x->c.mode, l->kind == SIG_RT)));
+	const bool pk = l->loop == LOOP_SIGWAITTEST && x->c.mode == IL_MODE_THREAD;
+	il_jset(x->params, "send_call", json_string(pk ? "pthread_kill" : sigu_send_call(x->c.mode, l->kind == SIG_RT)));
 	return IL_OK;
 }
 
@@ -137,8 +140,17 @@ static int lat_repeats(struct il_ctx *x, const struct lat_cfg *l, struct spp_sha
 		.total = c->warmup + c->iterations, .warmup = c->warmup, .interval_ns = l->interval_us * 1000,
 		.experiment = x->experiment, .variant = spp_method_name(method),
 	};
-	struct spp_config pc = { .rt = l->kind == SIG_RT, .method = method, .warmup = c->warmup, .sh = sh };
+	struct spp_config pc = { .rt = l->kind == SIG_RT, .method = method, .warmup = c->warmup, .sh = sh,
+				 .pthread_kill = l->loop == LOOP_SIGWAITTEST };
 	lat_signals(l, pc.sig);
+	/* sigwaittest locks its memory first (mlockall(MCL_CURRENT | MCL_FUTURE)); so does
+	 * its loop here (the responder process too: a lock is not inherited by fork). */
+	if (l->loop == LOOP_SIGWAITTEST) {
+		bool locked = mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
+		if (!locked)
+			il_ctx_warn(x, "mlockall failed (%s): memory not locked, unlike sigwaittest", strerror(errno));
+		il_jset(x->results, "mlockall", json_boolean(locked));
+	}
 	int e = spp_install(&pc), rc = IL_OK;
 	if (e < 0) {
 		errno = -e;
@@ -154,6 +166,8 @@ static int lat_repeats(struct il_ctx *x, const struct lat_cfg *l, struct spp_sha
 			lat_add_repeat(t, sh, rep, reps);
 	}
 	spp_uninstall();
+	if (l->loop == LOOP_SIGWAITTEST)
+		(void)munlockall();
 	return rc;
 }
 

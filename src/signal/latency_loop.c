@@ -4,11 +4,11 @@
  * ipclab (default): the initiator stamps and sends ping i, waits for pong i; the
  * responder waits for ping i, records its one-way latency, stamps and sends pong i.
  * sigwaittest: rt-tests sigwaittest's loop call for call (src/sigwaittest/sigwaittest.c,
- * semathread()): each side sets its signal mask at the top of every iteration, the
- * receiver takes the signal with sigwait() and sleeps nanosleep(interval) before it
- * answers - the tool's receiver sleeps even for interval 0, up to the timer slack. Its
- * timed direction (sender's clock read, kill, receiver's return from sigwait, clock read)
- * is our one-way A->B.
+ * semathread()): memory locked (mlockall), each side sets its signal mask at the top of
+ * every iteration, sends with kill() or pthread_kill(), takes the signal with sigwait(),
+ * and the receiver sleeps nanosleep(interval) before it answers - even for interval 0,
+ * up to the timer slack. Its timed direction (sender's clock read, kill, receiver's
+ * return from sigwait, clock read) is our one-way A->B.
  * Every iteration, warm-up included, emits exactly two sig_send and two sig_receive
  * events. A dead responder is noticed through SIGCHLD (process mode), a failed peer
  * thread through a stop flag plus one wake-up signal (thread mode). */
@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +45,8 @@ static int respond_start(const struct lat_run *r, struct spp_side *s)
 	int rc = IL_OK;
 	il_set_task_name("ipclab-sigresp");
 	il_trace_init_thread();
+	if (r->loop == LOOP_SIGWAITTEST && r->mode == IL_MODE_PROCESS)
+		(void)mlockall(MCL_CURRENT | MCL_FUTURE); /* as the tool's forked receiver; the initiator says if it failed */
 	sigu_target_self(&sh->to_resp, r->mode);
 	int e = spp_open(s, PING, 0);
 	if (e < 0) {

@@ -112,26 +112,23 @@ static bool judge(const struct sigchld_run *r, int policy, json_t *checks)
 static json_t *effect(const struct sigchld_run *r, int policy, bool *shown)
 {
 	const uint32_t n = r->spawned;
-	char why[200];
+	json_t *why;
 	if (policy == POL_DEFAULT) {
 		*shown = r->ss.proc_ok && n > 0 && r->z_zombified == n;
-		(void)snprintf(why, sizeof(why), r->ss.proc_ok ? "%u exited children stayed zombies until waitpid() reaped them"
-				: "/proc could not be read: the zombies could not be counted", r->z_zombified);
+		why = r->ss.proc_ok ? json_sprintf("%u exited children stayed zombies until waitpid() reaped them", r->z_zombified)
+				    : json_string("/proc could not be read: the zombies could not be counted");
 	} else if (policy == POL_IGNORE) {
 		*shown = r->echild == 1 && (!r->ss.proc_ok || r->ss.zmax == 0);
-		(void)snprintf(why, sizeof(why), "%u children reaped by the kernel: %s; waitpid(-1) %s", n,
-			       r->ss.proc_ok ? (r->ss.zmax ? "zombies appeared" : "no zombie appeared") : "/proc unreadable",
-			       r->echild == 1 ? "failed with ECHILD" : "did not fail with ECHILD");
+		why = json_sprintf("%u children reaped by the kernel: %s; waitpid(-1) %s", n,
+				   r->ss.proc_ok ? (r->ss.zmax ? "zombies appeared" : "no zombie appeared") : "/proc unreadable",
+				   r->echild == 1 ? "failed with ECHILD" : "did not fail with ECHILD");
 	} else {
 		*shown = n >= 2 && r->calls >= 1 && r->calls < n;
-		if (n < 2)
-			(void)snprintf(why, sizeof(why), "one child: its SIGCHLD had nothing to coalesce with (give --children 2 "
-				       "or more)");
-		else
-			(void)snprintf(why, sizeof(why), "%u exits raised SIGCHLD while it was blocked: %u handler call%s reaped "
-				       "them all", n, r->calls, r->calls == 1 ? "" : "s");
+		why = n < 2 ? json_string("one child: its SIGCHLD had nothing to coalesce with (give --children 2 or more)")
+			    : json_sprintf("%u exits raised SIGCHLD while it was blocked: %u handler call%s reaped them all", n,
+					   r->calls, r->calls == 1 ? "" : "s");
 	}
-	return json_pack("{sb ss}", "shown", *shown, "why", why);
+	return json_pack("{sb so}", "shown", *shown, "why", why);
 }
 
 static json_t *int_if(bool cond, json_int_t v)

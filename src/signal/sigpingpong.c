@@ -270,6 +270,11 @@ int spp_send(const struct sigu_target *to, int dir, uint64_t seq)
 	lttng_ust_tracepoint(ipclab_sig, sig_send, g.sig[dir], seq, sigu_target_id(to));
 	sh->seq[dir] = seq;
 	sh->t_send[dir] = il_now_ns();
+	if (g.pthread_kill && to->mode == IL_MODE_THREAD) {
+		int e = pthread_kill(to->thread, g.sig[dir]);
+		errno = e;
+		return e ? -1 : 0;
+	}
 	return sigu_send(to, g.sig[dir], g.rt, seq);
 }
 

@@ -45,6 +45,9 @@ struct spp_config {
 	bool rt;          /* sigqueue with the iteration as payload */
 	int method;       /* enum spp_method */
 	uint64_t warmup;  /* iterations below this are not stamped in the trace */
+	bool pthread_kill; /* a thread target gets pthread_kill(3), as sigwaittest sends, not
+			    * tgkill(2): glibc blocks every signal around its tgkill (two more
+			    * rt_sigprocmask calls) so the thread cannot exit meanwhile */
 	struct spp_shared *sh;
 };
 

@@ -1,7 +1,8 @@
 #!/bin/bash
 # signal_latency.sh - "ipclab signal latency": every method x mode x signal kind runs
 # with tiny iterations and counts exactly (rtt count == iterations * repeat, one-way
-# both ways), the table and --hist render, pinning is reported per repeat, bad input
+# both ways), so does --loop sigwaittest (rt-tests' loop), the table and --hist render,
+# pinning is reported per repeat, bad input
 # exits 2 listing the valid choices, a killed responder makes the run fail (exit 1) with
 # no child left, a killed initiator takes its responder with it.
 # Usage: tests/integration/signal_latency.sh BUILD_DIR
@@ -75,7 +76,35 @@ case_pinned() {
 		"all(r['cpu']['initiator'] == [0, 0] and r['cpu']['responder'] == [$b, $b] for r in d['results']['repeats'])"
 }
 
+# --loop sigwaittest: rt-tests sigwaittest's loop, exact counts, what it used in params
+case_loop_sigwaittest() {
+	local mode=$1 call=kill
+	[ "$mode" = process ] || call=pthread_kill
+	run "$IPCLAB" signal latency --loop sigwaittest --interval-us 0 --mode "$mode" \
+		--iterations "$N" --warmup "$W" --repeat "$R" --timeout 60 --json
+	expect_rc 0 "signal latency --loop sigwaittest --mode $mode" || return
+	jcheck "$T/out" "${ENVELOPE[@]}" \
+		"d['params']['loop'] == 'sigwaittest' and d['params']['method'] == 'sigwait'" \
+		"d['params']['interval_us'] == 0 and d['params']['send_call'] == '$call'" \
+		"d['params']['ping_signal'] == 'SIGUSR1' and d['params']['pong_signal'] == 'SIGUSR2'" \
+		"d['results']['rtt']['count'] == $N * $R" \
+		"d['results']['oneway_ab']['count'] == $N * $R and d['results']['oneway_ba']['count'] == $N * $R" \
+		"d['results']['signals_per_repeat'] == 2 * ($N + $W)" \
+		'isinstance(d["results"]["mlockall"], bool)'
+	run "$IPCLAB" signal latency --loop sigwaittest --iterations 5 --warmup 0 --timeout 60
+	expect_rc 0 "signal latency --loop sigwaittest (table)" || return
+	grep -q "^loop: rt-tests sigwaittest's" "$T/out" || fail "the table does not say which loop: $(head -n 2 "$T/out")"
+}
+
 case_bad_input() {
+	expect_usage "$IPCLAB" signal latency --loop sigwaittest --method handler
+	grep -q -- '--method' "$T/err" || fail "--loop sigwaittest --method: $(cat "$T/err")"
+	expect_usage "$IPCLAB" signal latency --loop sigwaittest --signal rt
+	expect_usage "$IPCLAB" signal latency --interval-us 10
+	grep -q -- '--loop sigwaittest' "$T/err" || fail "--interval-us alone: $(cat "$T/err")"
+	expect_usage "$IPCLAB" signal latency --loop sigwaittest --interval-us 1000001
+	expect_usage "$IPCLAB" signal latency --loop rt-tests
+	grep -q 'ipclab|sigwaittest' "$T/err" || fail "--loop rt-tests: choices not listed: $(cat "$T/err")"
 	expect_usage "$IPCLAB" signal latency --method bogus
 	grep -q 'handler|sigwaitinfo|sigtimedwait|signalfd|sigsuspend' "$T/err" ||
 		fail "--method bogus: choices not listed: $(cat "$T/err")"
@@ -190,6 +219,8 @@ for mode in process thread; do
 		done
 	done
 done
+run_case signal_latency_loop_sigwaittest_process case_loop_sigwaittest process
+run_case signal_latency_loop_sigwaittest_thread case_loop_sigwaittest thread
 run_case signal_latency_human_hist case_human_hist
 run_case signal_latency_pinned case_pinned
 run_case signal_latency_bad_input case_bad_input
