@@ -11,10 +11,11 @@ Entry points (each a few lines that call one module's main):
   scripts/collect-env         env.main         DIR/env.json
   bench/effect-rates          effects.main     how often each concurrency demo shows its effect
   bench/ref-ratios            refpairs.main    the reference pairs' ratios, printed
+  bench/analyze-speed         speed.main       the trace analysis plugin against babeltrace2
 
 Shared, written once: cli (argparse, exit codes, errors), fmt (numbers), results (result
 JSON, results folders, atomic writes), hist (histogram files), placement (where runs ran),
 metrics (latency summaries and throughputs inside a result), stats (the statistics),
-ctf (CTF trace folders and metadata), leftovers (IPC objects a run left behind).
+ctf (CTF trace folders and metadata), leftovers (IPC objects a run left behind), paths.
 Debian's python3 only: the standard library, python3-bt2 and python3-scipy.
 """

@@ -14,13 +14,14 @@ import sys
 
 from . import compare, report
 from .cli import ArgumentParser, Failure, run as run_main
-from .paths import REPO
+from .paths import REPO, build_dir
 from .results import write_text_atomic
 
 PROG = "make-report"
 
 HELP = """\
-  scripts/deps --bench; make; bench/run --quick --traced --out results/<UTC timestamp>;
+  scripts/deps --bench; make; ipclab clean (when the build has it: leftovers of earlier runs);
+  bench/run --quick --traced --out results/<UTC timestamp>;
   scripts/report on that directory; prints the path of its report.html.
 
   --bench (make bench) adds, before the report: the trace-analysis speed (--speed), the
@@ -77,6 +78,20 @@ def compare_with(prev, out):
             print(line)
 
 
+def clean_leftovers():
+    """`ipclab clean` before the matrix (issue 15.3): objects left by earlier ipclab runs
+    whose creator is gone would otherwise be counted against this matrix's runs. A build
+    without the command (older than it) is said, not fatal."""
+    ipclab = os.path.join(build_dir(), "bin", "ipclab")
+    if subprocess.run([ipclab, "clean", "--help"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                      check=False).returncode != 0:
+        say("ipclab clean: not in this build; skipped")
+        return
+    say("ipclab clean (objects left by earlier runs whose creator is gone)")
+    if step([ipclab, "clean"]) != 0:
+        warn("WARNING: ipclab clean failed; leftovers of earlier runs may be reported against this matrix")
+
+
 def parser():
     p = ArgumentParser(prog=PROG, usage="scripts/make-report [--full] [--untraced] [--speed]", description=HELP,
                        epilog=EPILOG)
@@ -122,6 +137,7 @@ def main(argv):
     say("[2/4] make%s" % (" BUILD=" + os.environ["BUILD"] if os.environ.get("BUILD") else ""))
     if step(["make", "--no-print-directory", "all"]) != 0:
         raise Failure("the build failed", 3)
+    clean_leftovers()
     out = os.path.join(REPO, "results", datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
     say("[3/4] bench/run %s %s --out %s" % (args.matrix, args.tracing, out))
     bench_rc = step(["bench/run", args.matrix, args.tracing, "--out", out])

@@ -130,11 +130,11 @@ class Sampler:
     to stop(). Only the samples that find a task running (state R) count: a thread that
     waits (a tool's main thread joining its workers) is no peer. The peers are the PEERS
     tasks seen running most often (the two sides of a ping-pong); a peer's CPUs are those
-    of at least SHARE of its running samples (a worker seen once on another CPU while it
-    started, before pinning itself, ran there for nothing that was measured)."""
+    of at least SHARE of its running samples (a worker seen a few times on another CPU
+    while it started, before pinning itself, ran there for nothing that was measured)."""
 
     PEERS = 2
-    SHARE = 0.05
+    SHARE = 0.25
 
     def __init__(self, period=0.001):
         self.period = period

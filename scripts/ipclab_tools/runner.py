@@ -25,6 +25,9 @@ from .results import try_json, write_json_atomic
 
 PROG = "bench/run"
 KILL_AFTER = 30  # seconds between SIGTERM and SIGKILL of a run that timed out or was stopped
+# a reference tool's run takes a second or two: one that hangs (two sigwaittest -f started at
+# once share one shm name and deadlock) must not hold the matrix for IPCLAB_RUN_TIMEOUT
+REF_TIMEOUT = 300
 
 HELP = """\
 Run a benchmark matrix into results/<UTC timestamp>/ (e.g. results/20261126T213000Z/).
@@ -103,6 +106,7 @@ class Runner:
         self.provider = os.path.join(build, "lib", "libipclab-tp.so")
         self.tracer = os.path.join(REPO, "scripts", "ipclab-trace")
         self.timeout = opts.timeout
+        self.last_limit = opts.timeout
         self.out = None
         self.records = []
         self.index = 0
@@ -131,9 +135,11 @@ class Runner:
             except ProcessLookupError:
                 pass
 
-    def execute(self, argv, stdout, stderr, sampler=None):
-        """Runs argv in its own process group with the per-run timeout; returns (exit code as
-        a shell reports it: 128+N for signal N, 124 on timeout, timed out)."""
+    def execute(self, argv, stdout, stderr, sampler=None, timeout=None):
+        """Runs argv in its own process group with the per-run timeout (or `timeout`, if
+        shorter); returns (exit code as a shell reports it: 128+N for signal N, 124 on
+        timeout, timed out)."""
+        limit = self.last_limit = min(self.timeout, timeout) if timeout else self.timeout
         with open(stdout, "w") as so, open(stderr, "w") as se:
             try:
                 self.child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=so, stderr=se,
@@ -146,7 +152,7 @@ class Runner:
         timed_out = False
         try:
             try:
-                rc = self.child.wait(timeout=self.timeout)
+                rc = self.child.wait(timeout=limit)
             except subprocess.TimeoutExpired:
                 timed_out = True
                 self._kill_group(signal.SIGTERM)
@@ -183,7 +189,8 @@ class Runner:
         if rc in (3, 4):
             return "skipped", last_line(err) or "exit %d (%s)" % (rc, "no resource" if rc == 3 else "unsupported")
         if timed_out:
-            return "failed", "timed out after %ds (IPCLAB_RUN_TIMEOUT)" % self.timeout
+            return "failed", "timed out after %ds (%s)" % (self.last_limit, "IPCLAB_RUN_TIMEOUT" if
+                                                          self.last_limit == self.timeout else "a reference tool's limit")
         reason = last_line(err)
         if self.caught is not None:
             return "failed", "interrupted by SIG%s (exit %d)" % (signal.Signals(self.caught).name[3:], rc)
@@ -345,23 +352,29 @@ class Runner:
         doc, _err = try_json(js)
         return doc if rc == 0 and isinstance(doc, dict) else None
 
-    def run_pairs(self, line, argvs, log):
-        """The tool's runs (argvs, one per pair), each paired with a launch of every ipclab
-        run the line is compared with, alternately first: ipclab then tool for odd pairs,
-        the tool first for even ones. The tool's CPUs are sampled while it runs. Stops at the
+    def run_pairs(self, line, argv_of, n, log):
+        """The tool's runs (argv_of(k) for pair k), each paired with a launch of every ipclab
+        run the line is compared with, alternately first: ipclab then tool for odd pairs, the
+        tool first for even ones; the tool's CPUs sampled while it runs. At least n pairs,
+        more (up to 2n) until every compared run has n pairs that ran alike. Stops at the
         first failure of the tool or when stopped. Returns (exit code of the last tool run,
         timed out, [tool stdout files], [pair records])."""
         rc, timed_out, outs, pairs = 0, False, [], []
         targets = [self.by_id[c] for c in line.compare if c in self.by_id and self.by_id[c].is_ipclab]
+        alike = {t.id: 0 for t in targets}
         with open(log + ".err", "w"):
             pass
-        for k, argv in enumerate(argvs, 1):
+        for k in range(1, 2 * n + 1):
+            if k > n and all(v >= n for v in alike.values()):
+                break
+            argv = argv_of(k)
             ours = {}
             if k % 2:
                 ours = {t.id: (self.pair_ipclab(line, k, t, log), line.kind) for t in targets}
-            self.command_line(line.id, "reference %d/%d" % (k, len(argvs)), argv)
+            self.command_line(line.id, "reference pair %d" % k, argv)
             sampler = placement.Sampler()
-            rc, timed_out = self.execute(argv, "%s.%d.out" % (log, k), "%s.%d.err" % (log, k), sampler)
+            rc, timed_out = self.execute(argv, "%s.%d.out" % (log, k), "%s.%d.err" % (log, k), sampler,
+                                         timeout=REF_TIMEOUT)
             with open("%s.%d.err" % (log, k), errors="replace") as f, open(log + ".err", "a") as all_err:
                 all_err.write(f.read())
             outs.append("%s.%d.out" % (log, k))
@@ -369,7 +382,10 @@ class Runner:
                 break
             if not k % 2:
                 ours = {t.id: (self.pair_ipclab(line, k, t, log), line.kind) for t in targets}
-            pairs.append((k, "ipclab first" if k % 2 else "tool first", sampler.placement(), ours))
+            where = sampler.placement()
+            for rid, (doc, _kind) in ours.items():
+                alike[rid] += doc is not None and placement.match(placement.of_run(doc), where)
+            pairs.append((k, "ipclab first" if k % 2 else "tool first", where, ours))
         return rc, timed_out, outs, pairs
 
     def pair_results(self, line, pairs, tool_means):
@@ -398,7 +414,7 @@ class Runner:
         rec["json"] = os.path.join(self.out, "runs", line.id + ".json")
         started = rec["started"]
         before = leftovers.snapshot()
-        rc, timed_out, outs, pairs = self.run_pairs(line, [argv] * max(o["repeat"], self.opts.pairs), log)
+        rc, timed_out, outs, pairs = self.run_pairs(line, lambda k: argv, max(o["repeat"], self.opts.pairs), log)
         rec["leftovers"] = leftovers.new_since(before, leftovers.snapshot())
         status, reason = self.classify(rc, timed_out, log + ".err")
         if status == "skipped":  # perf's own exit 3/4 mean nothing to us
@@ -439,10 +455,12 @@ class Runner:
             return
         log = os.path.join(self.out, "logs", line.id)
         rec["json"] = os.path.join(self.out, "runs", line.id + ".json")
-        n = max(o["repeat"], self.opts.pairs)
-        jsons = [os.path.join(self.out, "logs", "%s.%d.rt.json" % (line.id, r)) for r in range(1, n + 1)]
+        def js(k):
+            return os.path.join(self.out, "logs", "%s.%d.rt.json" % (line.id, k))
         before = leftovers.snapshot()
-        rc, timed_out, outs, pairs = self.run_pairs(line, [argv + ["--json=" + j] for j in jsons], log)
+        rc, timed_out, outs, pairs = self.run_pairs(line, lambda k: argv + ["--json=" + js(k)],
+                                                    max(o["repeat"], self.opts.pairs), log)
+        jsons = [js(k) for k in range(1, len(outs) + 1)]
         rec["leftovers"] = leftovers.new_since(before, leftovers.snapshot())
         status, reason = self.classify(rc, timed_out, log + ".err")
         if status == "skipped":  # the tools' exit codes follow no convention of ours

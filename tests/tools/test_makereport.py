@@ -17,6 +17,25 @@ class MakeReport(TempDir):
         self.assertEqual(makereport.previous_results(now, self.tmp), self.path("20260102T000000Z"))
         self.assertIsNone(makereport.previous_results(now, self.path("none")))
 
+    def test_clean_when_the_build_has_it(self):
+        import io
+        import stat
+        from contextlib import redirect_stdout
+        fake = self.write("build/bin/ipclab", "#!/bin/sh\n[ \"$1\" = clean ] || exit 2\n"
+                          "[ \"$2\" = --help ] && exit 0\necho cleaned >%s\n" % self.path("log"))
+        os.chmod(fake, os.stat(fake).st_mode | stat.S_IXUSR)
+        os.environ["BUILD"] = self.path("build")
+        self.addCleanup(os.environ.pop, "BUILD", None)
+        out = io.StringIO()
+        with redirect_stdout(out):
+            makereport.clean_leftovers()
+        with open(self.path("log")) as f:
+            self.assertEqual(f.read(), "cleaned\n")
+        self.write("build/bin/ipclab", "#!/bin/sh\nexit 2\n")  # a build without the command
+        with redirect_stdout(out):
+            makereport.clean_leftovers()
+        self.assertIn("ipclab clean: not in this build; skipped", out.getvalue())
+
     def test_options(self):
         a = makereport.parser().parse_args(["--full", "--untraced", "--speed"])
         self.assertEqual((a.matrix, a.tracing, a.speed), ("--full", "--untraced", True))

@@ -34,7 +34,7 @@ class Report(TempDir):
         text, errors = self.html()
         self.assertEqual(errors, [])
         anchors = re.findall(r'<h2 id="([^"]+)"', text)
-        want = [s.anchor for s in assemble.SECTIONS if s.anchor not in ("speed", "compare", "effects", "aa")]
+        want = [s.anchor for s in assemble.SECTIONS if s.anchor not in ("speed", "compare", "effects", "aa", "expectations")]
         self.assertEqual(anchors, want)
         nav = re.findall(r'<li><a href="#([^"]+)">', text)
         self.assertEqual(nav, want)
@@ -82,6 +82,22 @@ class Report(TempDir):
         self.assertIn("shm (process) showed its effect in 90.0 % of 100 runs", warnings)
         self.assertNotIn("race (thread)", warnings)
         self.assertIn("90th percentile 1.0 % over 2 rows", text)
+
+    def test_expectations(self):
+        self.folder([])
+        pt = lambda mb, fork, pth: {"touch_mb": mb, "variants": [{"method": "fork", "to_reaped": {"p50": fork}},
+                                                                   {"method": "pthread", "to_reaped": {"p50": pth}}]}
+        self.write_json("runs/sweep.json", fixtures.envelope("task spawn", {"sweep": True}, {
+            "points": [pt(1, 100, 50), pt(16, 200, 50), pt(256, 300, 50)]}))
+        self.write_json("runs/ev.json", fixtures.envelope("sync event", {"mode": "thread"},
+                                                          {"immediate_wait_ns": 300, "impl": {"name": "futex"}}))
+        text, _ = self.html()
+        sec = text.split('<h2 id="expectations">')[1].split("<h2")[0]
+        self.assertIn("fork creation to reaped, p50 at 256 MiB / at 1 MiB", sec)
+        self.assertIn("3.00\u00d7", sec)
+        self.assertIn('<span class="flag">not met</span>', sec)  # 3x is not > 4x
+        self.assertIn("wait on an event already set (futex, thread)", sec)
+        self.assertIn("expectations: sweep: fork creation", text.split('id="warnings"')[1].split("<h2")[0])
 
     def test_cli(self):
         with self.assertRaisesRegex(UsageError, "no such results directory"):

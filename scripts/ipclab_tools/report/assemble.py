@@ -7,7 +7,7 @@ import glob
 import json
 import os
 
-from . import checks, ipc, refs, signals, sync, tasks, traceana
+from . import checks, expectations, ipc, refs, signals, sync, tasks, traceana
 from .context import Ctx
 from .figures import Figures, write_tsv
 from .page import Page, esc, link, n
@@ -375,6 +375,8 @@ SECTIONS = [
     Section("skipped", "Runs: skipped, failed", "Runs: skipped, failed, left behind", "matrix.json", runs_section),
     Section("noisy", "Noisy rows", "Noisy rows", "every section's noisy rows", noisy_section),
     Section("speed", "Trace analysis speed", "Trace analysis speed", "analyze-speed.json", speed_section),
+    Section("expectations", "Timing expectations", "Timing expectations (shown, never failed on)",
+            "runs of task spawn --sweep, task ctxsw, ipc latency shm-spin, sync event", expectations.section),
     Section("effects", "Effect rates", "Effect rates of the concurrency demos", "effect-rates.json",
             checks.effects_section),
     Section("aa", "A/A check", "A/A check: does the comparison cry wolf?", "aa.json", checks.aa_section),
