@@ -7,7 +7,7 @@ import glob
 import json
 import os
 
-from . import checks, expectations, ipc, refs, signals, sync, tasks, traceana
+from . import checks, course, expectations, ipc, refs, signals, sync, tasks, traceana
 from .context import Ctx
 from .figures import Figures, write_tsv
 from .page import Page, esc, link, n
@@ -381,6 +381,8 @@ SECTIONS = [
             checks.effects_section),
     Section("aa", "A/A check", "A/A check: does the comparison cry wolf?", "aa.json", checks.aa_section),
     Section("compare", "Compared with", "Compared with the previous results", "compare.json", compare_section),
+    Section("course", "Course map", "Course map: the course, item by item", "bench/course.map, every run",
+            course.section),
     Section("env", "Environment", "Environment", "env.json", env_section),
 ]
 
