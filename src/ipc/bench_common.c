@@ -98,7 +98,7 @@ int il_pair_run(struct il_pair *p, struct il_ctx *x, const struct il_transport *
 	if (rc == IL_OK && ps->status[1] != IL_OK)
 		rc = ps->status[1];
 	if (rc == IL_OK)
-		il_link_unname(&p->link); /* both sides hold their ends */
+		il_link_both_attached(&p->link); /* both sides hold their ends */
 	if (rc == IL_OK)
 		rc = p->body(p, 0);
 	ps->cpu_end[0] = il_cpu_now();

@@ -1,7 +1,7 @@
 /* fifo.c - two named pipes (mkfifo(3)), one per direction, in a private 0700 directory
  * under /tmp. Unlike pipe, each side opens its own ends by name after it is running,
  * as unrelated processes would; the data path is then the kernel's pipe code. Once both
- * sides have opened their ends the names are removed (unname): nothing is left behind,
+ * sides have opened their ends the names are removed (both_attached): nothing is left behind,
  * even by a SIGKILL. */
 #include "transport.h"
 #include "../core/cleanup.h"
@@ -140,7 +140,7 @@ static void fifo_detach(struct il_link *l, int side)
 
 /* Both sides hold all four ends: the FIFOs and their directory can go (a FIFO, like any
  * file, lives on while it is open). */
-static void fifo_unname(struct il_link *l)
+static void fifo_both_attached(struct il_link *l)
 {
 	struct fifo_priv *p = l->priv;
 	for (int c = 0; c < 2; c++) {
@@ -160,7 +160,7 @@ static void fifo_teardown(struct il_link *l)
 	}
 	if (!p)
 		return;
-	fifo_unname(l);
+	fifo_both_attached(l);
 	free(p);
 	l->priv = NULL;
 }
@@ -172,7 +172,7 @@ const struct il_transport il_transport_fifo = {
 	.attach = fifo_attach,
 	.send = fifo_send,
 	.recv = fifo_recv,
-	.unname = fifo_unname,
+	.both_attached = fifo_both_attached,
 	.detach = fifo_detach,
 	.teardown = fifo_teardown,
 };

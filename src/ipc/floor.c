@@ -69,8 +69,8 @@ struct sched {
 };
 
 struct floor_shared {
-	_Alignas(IL_CACHELINE) _Atomic uint64_t word; /* the cache line that bounces */
-	_Alignas(IL_CACHELINE) struct il_barrier start;
+	_Alignas(IL_PAIR) _Atomic uint64_t word; /* the cache line that bounces (alone in its pair) */
+	_Alignas(IL_PAIR) struct il_barrier start;
 	int status[2];        /* each side's set-up result */
 	int cpu_end[2];
 	struct sched sc;      /* what both sides do, in order */
@@ -215,7 +215,7 @@ static int one_repeat(const struct il_common *c, const struct il_transport *t, s
 	else
 		rc = sh->status[0] != IL_OK ? sh->status[0] : sh->status[1];
 	if (rc == IL_OK && t)
-		il_link_unname(sh->link); /* both sides hold their ends */
+		il_link_both_attached(sh->link); /* both sides hold their ends */
 	if (rc == IL_OK)
 		rc = run_schedule(sh, 0, buf, res);
 	for (int k = 0; rc == IL_OK && k < sh->sc.kinds; k++)

@@ -49,13 +49,21 @@ struct latency_hists {
 	struct il_hist rep_rtt, rep_ba;  /* this repeat's, the initiator's */
 };
 
+/* What the responder fills (shared memory in process mode). */
+struct responder_out {
+	struct il_hist ab;
+	uint64_t work_ns;
+};
+
 /* One repeat: the ping-pong inside bench_common's pair life cycle; its row in reps. */
 static int one_repeat(struct il_ctx *x, const struct il_transport *t, size_t size, uint32_t rep,
-		      struct il_hist *shared_ab, struct il_pair *p, struct latency_hists *hs, json_t *reps)
+		      struct responder_out *out, struct il_pair *p, struct latency_hists *hs, json_t *reps)
 {
 	const struct il_common *c = &x->c;
+	struct il_hist *shared_ab = &out->ab;
 	struct il_pingpong r = { .total = c->warmup + c->iterations, .warmup = c->warmup, .rtt = &hs->rep_rtt,
-				 .oneway_ba = &hs->rep_ba, .oneway_ab = shared_ab };
+				 .oneway_ba = &hs->rep_ba, .oneway_ab = shared_ab, .work_ns = &out->work_ns };
+	out->work_ns = 0;
 	il_hist_init(shared_ab, HIST_MAX_NS);
 	il_hist_init(&hs->rep_rtt, HIST_MAX_NS);
 	il_hist_init(&hs->rep_ba, HIST_MAX_NS);
@@ -89,13 +97,14 @@ static int latency_measure(struct il_ctx *x, void *cfg)
 	const struct il_transport *t = il_transport_at(lc->transport);
 	const struct il_common *c = &x->c;
 	uint64_t clock_cost = il_clock_read_cost_ns();
-	struct il_hist *shared_ab = il_shared_alloc(sizeof(*shared_ab));
+	struct responder_out *out = il_shared_alloc(sizeof(*out));
 	struct latency_hists *hs = malloc(sizeof(*hs));
 	struct il_pair pair = { .body = il_pingpong_body, .task_name = "ipclab-resp" };
 	struct il_repeats spread = { 0 };
 	json_t *reps = json_array();
 	int rc = IL_OK;
-	if (!shared_ab || !hs || !reps || il_repeats_init(&spread, c->repeat) < 0) {
+	uint64_t work_ns = 0;
+	if (!out || !hs || !reps || il_repeats_init(&spread, c->repeat) < 0) {
 		il_err("out of memory");
 		rc = IL_NORES;
 		goto out;
@@ -106,21 +115,28 @@ static int latency_measure(struct il_ctx *x, void *cfg)
 	for (uint32_t rep = 0; rep < c->repeat && rc == IL_OK; rep++) {
 		il_info("%s %s: repeat %u/%" PRIu64, t->name, c->mode == IL_MODE_THREAD ? "thread" : "process",
 			rep + 1, c->repeat);
-		if ((rc = one_repeat(x, t, lc->size, rep, shared_ab, &pair, hs, reps)) == IL_OK)
+		if ((rc = one_repeat(x, t, lc->size, rep, out, &pair, hs, reps)) == IL_OK) {
 			il_repeats_add(&spread, &hs->rep_rtt);
+			work_ns += out->work_ns;
+		}
 	}
 	il_jset(x->results, "repeats", json_incref(reps));
 	if (rc != IL_OK)
 		goto out;
 	il_ctx_pingpong_results(x, &hs->rtt, &hs->ab, &hs->ba, clock_cost, &spread, NULL, NULL);
 	il_jset(x->results, "messages_per_repeat", json_integer((json_int_t)(2 * (c->warmup + c->iterations))));
+	/* ipclab's own work inside a round trip: the responder's, between its receive and
+	 * its send (measured from its own clock reads), plus the second of those reads */
+	double work = (double)work_ns / (double)hs->rtt.count;
+	il_jset(x->results, "harness_ns_per_rtt", json_pack("{sf sI sf}", "responder_work", work, "clock_read",
+		(json_int_t)clock_cost, "total", work + (double)clock_cost));
 	il_ctx_hist(x, "rtt", &hs->rtt);
 	il_ctx_hist(x, "oneway_ab", &hs->ab);
 	il_ctx_hist(x, "oneway_ba", &hs->ba);
 out:
 	json_decref(reps);
 	il_pair_fini(&pair);
-	il_shared_free(shared_ab, sizeof(*shared_ab));
+	il_shared_free(out, sizeof(*out));
 	free(hs);
 	il_repeats_free(&spread);
 	return rc;
@@ -146,7 +162,9 @@ static void latency_print(const struct il_ctx *x, const void *cfg)
 	il_print_summary_json("round trip", json_object_get(x->results, "rtt"));
 	il_print_summary_json("one-way A->B", json_object_get(x->results, "oneway_ab"));
 	il_print_summary_json("one-way B->A", json_object_get(x->results, "oneway_ba"));
-	printf("clock read %.0f ns; repeat-to-repeat rel. stddev: p50 %.1f %%, mean %.1f %%\n", num(x, "clock_read_ns"),
+	printf("clock read %.0f ns; ipclab's own work in a round trip %.0f ns; repeat-to-repeat rel. stddev: "
+	       "p50 %.1f %%, mean %.1f %%\n", num(x, "clock_read_ns"),
+	       json_number_value(json_object_get(json_object_get(x->results, "harness_ns_per_rtt"), "total")),
 	       100 * num(x, "repeat_rel_stddev_p50"), 100 * num(x, "repeat_rel_stddev_mean"));
 }
 

@@ -38,6 +38,7 @@ static int responder(struct il_pair *p)
 	const uint32_t chan_in = p->rep << 1, chan_out = chan_in | 1u;
 	unsigned char *buf = r->buf[1];
 	struct il_pingpong_hdr *h = (struct il_pingpong_hdr *)(void *)buf;
+	uint64_t work = 0;
 	for (uint64_t i = 0; i < r->total; i++) {
 		if (t->recv(l, 1, buf) < 0)
 			return transfer_failed("receive", i, true);
@@ -53,9 +54,11 @@ static int responder(struct il_pair *p)
 			il_hist_add(r->oneway_ab, now - h->t_send);
 		lttng_ust_tracepoint(ipclab_msg, msg_send, t->name, chan_out, i, (uint32_t)l->size);
 		h->t_send = il_now_ns();
+		work += timed ? h->t_send - now : 0;
 		if (t->send(l, 1, buf) < 0)
 			return transfer_failed("send", i, true);
 	}
+	*r->work_ns = work;
 	return IL_OK;
 }
 

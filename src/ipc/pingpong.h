@@ -25,6 +25,10 @@ struct il_pingpong {
 	unsigned char *buf[2];         /* each side's message buffer (il_pingpong_buffer) */
 	struct il_hist *rtt, *oneway_ba; /* the initiator's samples (its own memory) */
 	struct il_hist *oneway_ab;     /* the responder's samples (shared memory in process mode) */
+	uint64_t *work_ns;             /* shared: the responder's time between its receive and its
+					* send, summed over the timed iterations (ipclab's own cost
+					* inside every round trip: a clock read, a histogram record,
+					* two tracepoint sites, a sequence check) */
 };
 
 /* A message buffer of size bytes with the payload pattern; NULL when out of memory. */

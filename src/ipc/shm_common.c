@@ -7,7 +7,7 @@
 
 void *il_ring_alloc(size_t header, size_t slot_bytes)
 {
-	size_t stride = il_cl_round(slot_bytes);
+	size_t stride = il_pair_round(slot_bytes);
 	unsigned slots = il_ring_slots(stride);
 	size_t len = header + 2 * (size_t)slots * stride;
 	struct il_ring *r = il_shared_alloc(len);

@@ -37,6 +37,21 @@
 #define IL_SPIN_BUDGET (1u << 14)
 #define IL_SPIN_CHECK_MASK 0xffffu
 
+/* x86 cores fetch cache lines in aligned 128-byte pairs (Intel's spatial prefetcher,
+ * AMD's L2 adjacent-line prefetch): a line one side writes and the other polls must not
+ * share its pair with the line of the next message, or polling one drags the other into
+ * the reader's cache early and the writer must take it back before it can write.
+ * Measured on this EPYC VM, 16-byte ping-pong over a 16-slot ring: 64-byte slots 1.4x
+ * the round trip of 128-byte ones. Ring slots and per-side counters are kept apart by
+ * this much. */
+#define IL_PAIR 128u
+
+/* Rounds n up to a whole number of line pairs. */
+static inline size_t il_pair_round(size_t n)
+{
+	return (n + IL_PAIR - 1) & ~(size_t)(IL_PAIR - 1);
+}
+
 /* Rounds n up to a whole number of cache lines. */
 static inline size_t il_cl_round(size_t n)
 {

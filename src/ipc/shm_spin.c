@@ -18,23 +18,27 @@
 #include "../core/spawn.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <string.h>
+
+#define SPIN_INLINE 64u /* polls before the out-of-line wait */
 
 /* A slot: the sequence word (n + 1 once message n is in it), then the payload. */
 #define SEQ_BYTES sizeof(_Atomic uint64_t)
 
 struct spin_chan {
-	_Alignas(IL_CACHELINE) _Atomic uint64_t tail; /* messages taken (receiver writes) */
-	_Alignas(IL_CACHELINE) uint64_t head;         /* messages put (sender only) */
+	_Alignas(IL_PAIR) _Atomic uint64_t tail; /* messages taken (receiver writes) */
+	_Alignas(IL_PAIR) uint64_t head;         /* messages put (sender only) */
 	uint64_t tail_seen;                           /* sender's last look at tail */
 };
 
 struct spin {
 	struct il_ring r; /* first: geometry and mapping length */
 	int cpu[2];     /* the CPU side s is pinned to (at attach), -1: not pinned */
+	bool same_cpu;  /* both pinned to one CPU (set once both attached) */
 	struct spin_chan ch[2];
-	_Alignas(IL_CACHELINE) unsigned char data[];
+	_Alignas(IL_PAIR) unsigned char data[];
 };
 
 static unsigned char *slot(struct spin *p, int c, uint64_t n)
@@ -83,6 +87,13 @@ static int spin_attach(struct il_link *l, int side)
 	return 0;
 }
 
+/* Both have attached: the same-CPU decision, once. */
+static void spin_both_attached(struct il_link *l)
+{
+	struct spin *p = l->priv;
+	p->same_cpu = p->cpu[0] >= 0 && p->cpu[0] == p->cpu[1];
+}
+
 /* Busy-waits until *w >= target (the caller saw it below). 0, or -1 with errno EPIPE
  * when the peer is gone and the word never got there. Out of line: the fast paths of
  * send and recv stay small. */
@@ -91,7 +102,7 @@ static __attribute__((noinline)) int spin_until(struct il_link *l, int side, _At
 {
 	const struct spin *p = l->priv;
 	const bool same_cpu = p->cpu[0] >= 0 && p->cpu[0] == p->cpu[1];
-	for (uint64_t n = 1;; n++) {
+	for (uint64_t n = SPIN_INLINE;; n++) {
 		il_spin_once(n, same_cpu);
 		if (atomic_load_explicit(w, memory_order_acquire) >= target)
 			return 0;
@@ -139,8 +150,17 @@ static int spin_recv(struct il_link *l, int side, void *buf)
 	struct spin_chan *ch = &p->ch[c];
 	const uint64_t n = atomic_load_explicit(&ch->tail, memory_order_relaxed); /* ours alone */
 	unsigned char *s = slot(p, c, n);
-	if (atomic_load_explicit(slot_seq(s), memory_order_acquire) < n + 1 && spin_until(l, side, slot_seq(s), n + 1) < 0)
-		return -1;
+	_Atomic uint64_t *seq = slot_seq(s);
+	/* The first polls inline (a ping-pong's reply usually comes within them), then the
+	 * out-of-line wait with its policy and dead-peer checks. */
+	for (unsigned k = 0; atomic_load_explicit(seq, memory_order_acquire) < n + 1; k++)
+		if (k == SPIN_INLINE) {
+			if (spin_until(l, side, seq, n + 1) < 0)
+				return -1;
+			break;
+		} else if (!p->same_cpu) {
+			il_cpu_relax();
+		}
 	copy_msg(buf, s + SEQ_BYTES, l->size);
 	atomic_store_explicit(&ch->tail, n + 1, memory_order_release); /* the slot is free again */
 	return 0;
@@ -165,6 +185,7 @@ const struct il_transport il_transport_shm_spin = {
 	.attach = spin_attach,
 	.send = spin_send,
 	.recv = spin_recv,
+	.both_attached = spin_both_attached,
 	.detach = spin_detach,
 	.teardown = spin_teardown,
 };

@@ -135,10 +135,10 @@ void il_link_detach(struct il_link *l, int side)
 		il_fd_close(&l->life[1 - side][0]);
 }
 
-void il_link_unname(struct il_link *l)
+void il_link_both_attached(struct il_link *l)
 {
-	if (l->t->unname)
-		l->t->unname(l);
+	if (l->t->both_attached)
+		l->t->both_attached(l);
 }
 
 bool il_link_peer_gone(struct il_link *l, int side)

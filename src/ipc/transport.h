@@ -42,8 +42,9 @@ struct il_transport {
 	int (*send)(struct il_link *l, int side, const void *buf);
 	int (*recv)(struct il_link *l, int side, void *buf);
 	/* Optional. Both sides have attached (called once, by side 0, after the start
-	 * barrier): remove the names the ends were opened by, so a killed run leaves none. */
-	void (*unname)(struct il_link *l);
+	 * barrier, before any message): remove the names the ends were opened by, so a
+	 * killed run leaves none; settle what depends on both sides (e.g. same CPU). */
+	void (*both_attached)(struct il_link *l);
 	/* This side is done: release its ends so a blocked peer sees end-of-stream. */
 	void (*detach)(struct il_link *l, int side);
 	/* Parent, after the peer was joined: release everything, remove named objects. */
@@ -56,8 +57,8 @@ struct il_transport {
 int il_link_init(struct il_link *l, const struct il_transport *t, int mode, size_t size);
 int il_link_attach(struct il_link *l, int side);
 void il_link_detach(struct il_link *l, int side);
-/* Side 0, once both sides have attached (after the start barrier): the transport's unname. */
-void il_link_unname(struct il_link *l);
+/* Side 0, once both sides have attached (after the start barrier): both_attached. */
+void il_link_both_attached(struct il_link *l);
 void il_link_free(struct il_link *l);
 /* True when the other side has detached, exited or was killed. Cheap (one poll(2));
  * transports that wait without a file descriptor call it every few milliseconds. */
