@@ -1,8 +1,11 @@
 #!/bin/bash
 # ipc_shm.sh - "ipclab ipc shm": the Value and the Array are read back; with a mutex or a
 # seqlock, in both modes, anonymous or named memory, torn reads are exactly 0; with
-# --lock none the run succeeds and reports a count; the Value counter never goes back;
-# --named leaves nothing in /dev/shm; bad options exit 2 with one line.
+# --lock none a run either shows torn reads (exit 0) or says it is inconclusive (exit 4,
+# one line, how long the loops overlapped), never "0 torn reads"; the Value counter never
+# goes back; --named leaves nothing in /dev/shm, removes the name while the run goes on
+# (a SIGKILLed run leaves nothing), and on a full /dev/shm exits 3 with one line instead
+# of dying of SIGBUS; bad options exit 2 with one line.
 # Usage: tests/integration/ipc_shm.sh BUILD_DIR
 # shellcheck source=tests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -31,7 +34,7 @@ common_checks() {
 		'd["results"]["reads_per_s"] > 0 and d["results"]["writes_per_s"] > 0' \
 		'd["results"]["checks"]["value_read_back"] and d["results"]["checks"]["array_read_back"] and d["results"]["checks"]["counter_never_back"]' \
 		"d['results']['memory']['kind'] == ('posix-shm' if $5 else 'anonymous')"
-	if [ "$(nproc)" -ge 2 ]; then
+	if [ "$(nproc)" -ge 2 ] && [ -z "${SAME_CPU:-}" ]; then
 		jcheck "$T/out" 'd["results"]["cpu_writer"] != d["results"]["cpu_reader"]'
 	fi
 }
@@ -54,19 +57,80 @@ case_locked() {
 	[ "$(our_shm)" = "$before" ] || fail "left in /dev/shm: $(our_shm)"
 }
 
-# case_none MODE NAMED: torn reads counted, not a failure
+# case_none MODE NAMED [CPU]: torn reads shown (exit 0), or inconclusive (exit 4), never 0
 case_none() {
-	local mode=$1 named=$2 flag=() before
+	local mode=$1 named=$2 cpu=${3:-} flag=() before
 	[ "$named" = True ] && flag=(--named)
+	[ -n "$cpu" ] && flag+=(--cpu "$cpu")
 	before=$(our_shm)
 	run "$IPCLAB" ipc shm --mode "$mode" --lock none "${flag[@]}" --json
-	expect_rc 0 "ipc shm --mode $mode --lock none" || return
-	common_checks "$mode" none 8 1000000 "$named"
-	jcheck "$T/out" '"no_torn_reads" not in d["results"]["checks"]' \
-		'(d["results"]["torn_reads"] == 0) == (d["results"]["first_torn"] is None)' \
-		'd["results"]["first_torn"] is None or len(set(d["results"]["first_torn"])) > 1'
-	echo "# torn reads, lock none, $mode mode${flag:+, named}: $(jget "$T/out" 'd["results"]["torn_reads"]') of 1000000"
+	if [ "$RC" = 4 ]; then
+		[ "$(wc -l <"$T/err")" = 1 ] && grep -q '^ipclab: ipc shm: inconclusive: no torn read: ' "$T/err" ||
+			fail "exit 4 without the one inconclusive line: $(paste -sd'|' "$T/err")"
+		jcheck "$T/out" 'd["exit_code"] == 4 and d["results"]["torn_reads"] == 0' \
+			'isinstance(d["results"]["inconclusive"], str)' \
+			'd["results"]["effect"] == {"shown": False, "why": d["results"]["inconclusive"]}'
+		echo "# lock none, $mode mode${flag:+ ${flag[*]}}: inconclusive: $(jget "$T/out" 'd["results"]["inconclusive"]')"
+	else
+		expect_rc 0 "ipc shm --mode $mode --lock none ${flag[*]}" || return
+		SAME_CPU=$cpu common_checks "$mode" none 8 1000000 "$named"
+		jcheck "$T/out" '"no_torn_reads" not in d["results"]["checks"]' \
+			'd["results"]["torn_reads"] > 0 and d["results"]["effect"]["shown"] is True' \
+			'len(set(d["results"]["first_torn"])) > 1' \
+			'0 <= d["results"]["overlap_ns"] <= d["results"]["read_ns"]' \
+			'0 <= d["results"]["overlap_fraction"] <= 1 and d["results"]["writes_during_reads"] >= 0'
+		echo "# torn reads, lock none, $mode mode${flag:+ ${flag[*]}}: $(jget "$T/out" 'd["results"]["torn_reads"]') of 1000000"
+	fi
 	[ "$(our_shm)" = "$before" ] || fail "left in /dev/shm: $(our_shm)"
+}
+
+# the run's named object, while it exists
+shm_name_of() { compgen -G "/dev/shm/ipclab-shm-$1-*"; }
+# sides_up PID MODE: the writer and the reader exist (they are started after the object
+# is created): two child processes, or two threads beside the main and watchdog threads
+sides_up() {
+	if [ "$2" = process ]; then
+		[ "$(children "$1" | wc -l)" -ge 2 ]
+	else
+		[ "$(ls /proc/"$1"/task 2>/dev/null | wc -l)" -ge 4 ]
+	fi
+}
+name_gone() { sides_up "$1" "$2" && ! shm_name_of "$1" >/dev/null && running "$1"; }
+
+# case_named_unlinked MODE: the name goes as soon as both sides have mapped it, while the
+# run goes on; a SIGKILLed parent then leaves nothing behind (its sides die with it)
+case_named_unlinked() {
+	local pid kids
+	bg_start pid "$T/kout" "$T/kerr" "$IPCLAB" ipc shm --mode "$1" --named --lock seqlock \
+		--iterations 100000000 --timeout 60 --quiet
+	poll_until 20 name_gone "$pid" "$1" || { fail "the name of $pid was not removed while it ran"; return; }
+	[ "$1" = process ] && kids=$(children "$pid")
+	kill -KILL "$pid"
+	wait_exit "$pid" 5
+	[ -z "$(shm_name_of "$pid")" ] || fail "left in /dev/shm: $(shm_name_of "$pid")"
+	for k in $kids; do
+		poll_until 10 exited "$k" || fail "side $k survived its parent"
+	done
+	rm -f "$T/kout" "$T/kerr"
+}
+
+# case_named_full: --named on a full /dev/shm (a 1-page tmpfs, filled, in a private mount
+# namespace): exit 3 and one line naming it, nothing left; not SIGBUS (exit 135)
+case_named_full() {
+	command -v unshare >/dev/null || { skip "no unshare(1)"; return; }
+	if ! unshare -m true 2>/dev/null; then
+		skip "cannot create a mount namespace here (needs root)"
+		return
+	fi
+	run unshare -m sh -c 'mount -t tmpfs -o size=4k ipclab-test /dev/shm &&
+		dd if=/dev/zero of=/dev/shm/fill bs=4k count=1 2>/dev/null; "$0" ipc shm --named --lock mutex --json; rc=$?;
+		rm -f /dev/shm/fill; echo "left: $(ls -A /dev/shm)"; exit $rc' "$IPCLAB"
+	expect_rc 3 "ipc shm --named on a full /dev/shm" || return
+	[ "$(wc -l <"$T/err")" = 1 ] && grep -q '/dev/shm is full' "$T/err" ||
+		fail "want one line naming the full /dev/shm: $(paste -sd'|' "$T/err")"
+	grep -q '^left: $' "$T/out" || fail "left in the full /dev/shm: $(grep '^left:' "$T/out")"
+	sed -i '/^left:/d' "$T/out"
+	jcheck "$T/out" 'd["exit_code"] == 3'
 }
 
 # case_words W: the smallest and largest records
@@ -111,7 +175,10 @@ for mode in process thread; do
 	done
 	run_case "ipc_shm_none_${mode}" case_none "$mode" False
 	run_case "ipc_shm_none_${mode}_named" case_none "$mode" True
+	run_case "ipc_shm_none_${mode}_one_cpu" case_none "$mode" False 0
+	run_case "ipc_shm_named_unlinked_${mode}" case_named_unlinked "$mode"
 done
+run_case ipc_shm_named_full case_named_full
 run_case ipc_shm_words_2 case_words 2
 run_case ipc_shm_words_64 case_words 64
 run_case ipc_shm_human case_human
