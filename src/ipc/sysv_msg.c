@@ -71,6 +71,17 @@ static size_t stage_bytes(size_t size)
 	return sizeof(struct sysv_buf) + size;
 }
 
+int il_msgget_error(void)
+{
+	int e = errno;
+	if (e == ENOSPC)
+		il_err("msgget failed: kernel.msgmni (%ld queues) reached; raise /proc/sys/kernel/msgmni",
+		       il_read_long("/proc/sys/kernel/msgmni"));
+	else
+		il_errno("msgget failed");
+	return il_exit_for_errno(e);
+}
+
 static int sysv_setup(struct il_link *l)
 {
 	struct sysv_priv *p = il_shared_alloc(sizeof(*p));
@@ -92,15 +103,8 @@ static int sysv_setup(struct il_link *l)
 			return IL_NORES;
 		}
 	}
-	if ((p->id = msgget(IPC_PRIVATE, IPC_CREAT | IPC_EXCL | 0600)) < 0) {
-		int e = errno;
-		if (e == ENOSPC)
-			il_err("msgget failed: kernel.msgmni (%ld queues) reached; raise /proc/sys/kernel/msgmni",
-			       il_read_long("/proc/sys/kernel/msgmni"));
-		else
-			il_errno("msgget failed");
-		return il_exit_for_errno(e);
-	}
+	if ((p->id = msgget(IPC_PRIVATE, IPC_CREAT | IPC_EXCL | 0600)) < 0)
+		return il_msgget_error();
 	if ((p->h = il_cleanup_add(IL_OBJ_SYSV_MSG, NULL, p->id)) < 0) {
 		il_errno("cannot register queue %d for cleanup", p->id);
 		(void)msgctl(p->id, IPC_RMID, NULL);

@@ -93,6 +93,9 @@ const struct il_transport *il_transport_find(const char *name);
  * mq_overview(7)): the sysctl and its value, or RLIMIT_MSGQUEUE. Returns the exit code
  * (IL_NORES for a limit). posix-mq and "ipc queue" both create queues. */
 int il_mq_open_error(long maxmsg, size_t size);
+/* The same for a failed msgget (errno): kernel.msgmni named when it is the limit.
+ * sysv-msg and "ipc queue" both create SysV queues. */
+int il_msgget_error(void);
 /* The number in a /proc/sys file (a queue limit, for the messages above), -1 if it
  * cannot be read. */
 long il_read_long(const char *path);

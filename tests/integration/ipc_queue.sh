@@ -75,7 +75,7 @@ case_human() {
 	grep -q 'FAIL' "$T/out" && fail "a FAIL line: $(grep FAIL "$T/out")"
 	grep -q '^posix: 22/22 steps passed$' "$T/out" || fail "no posix total"
 	grep -q '^sysv: 13/13 steps passed$' "$T/out" || fail "no sysv total"
-	grep -q -E '^ *3 posix get on empty, mq_timedreceive +ETIMEDOUT +ETIMEDOUT +ok +\(blocked' "$T/out" || fail "step 3: $(sed -n 5p "$T/out")"
+	grep -q -E '^ *5 posix get on empty, mq_timedreceive +ETIMEDOUT +ETIMEDOUT +ok +\(blocked' "$T/out" || fail "step 5: $(sed -n 7p "$T/out")"
 }
 
 # limits: in a private IPC namespace with lowered sysctls and no CAP_SYS_RESOURCE
