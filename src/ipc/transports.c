@@ -6,13 +6,9 @@
 
 #include <stdio.h>
 
-static int transports_run(int argc, char **argv)
+static int transports_measure(struct il_ctx *x, void *cfg)
 {
-	struct il_ctx x;
-	il_ctx_begin(&x, argv[0], argc, argv);
-	int prc = il_ctx_parse(&x, "List the IPC transports, with a one-line summary and whether each works here.", 0, NULL);
-	if (prc != IL_RUN)
-		return prc;
+	(void)cfg;
 	size_t n;
 	const struct il_transport *const *all = il_transport_all(&n);
 	json_t *arr = json_array();
@@ -20,17 +16,34 @@ static int transports_run(int argc, char **argv)
 		const char *why = all[i]->unsupported ? all[i]->unsupported() : NULL;
 		(void)json_array_append_new(arr, json_pack("{ss ss sb ss*}", "name", all[i]->name, "summary",
 							   all[i]->summary, "supported", why == NULL, "reason", why));
-		if (!x.c.json || x.c.json_file)
-			printf("  %-14s %s%s%s%s\n", all[i]->name, all[i]->summary, why ? " [unsupported: " : "",
-			       why ? why : "", why ? "]" : "");
 	}
-	il_jset(x.results, "transports", arr);
-	return il_ctx_finish(&x, IL_OK);
+	il_jset(x->results, "transports", arr);
+	return IL_OK;
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+static void transports_print(const struct il_ctx *x, const void *cfg)
+{
+	(void)cfg;
+	size_t i;
+	json_t *t;
+	json_array_foreach(json_object_get(x->results, "transports"), i, t) {
+		bool ok = json_is_true(json_object_get(t, "supported"));
+		printf("  %-14s %s%s%s%s\n", str(t, "name"), str(t, "summary"), ok ? "" : " [unsupported: ",
+		       ok ? "" : str(t, "reason"), ok ? "" : "]");
+	}
 }
 
 const struct il_experiment il_exp_ipc_transports = {
 	.group = "ipc",
 	.name = "transports",
 	.summary = "list the IPC transports and whether each is usable here",
-	.run = transports_run,
+	.help = "List the IPC transports, with a one-line summary and whether each works here.",
+	.measure = transports_measure,
+	.print = transports_print,
 };
