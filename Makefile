@@ -34,7 +34,7 @@ else
 Q := @
 endif
 
-CORE_SRC := $(wildcard src/core/*.c) $(wildcard src/harness/*.c) $(wildcard src/ipc/*.c) $(wildcard src/signal/*.c) \
+CORE_SRC := $(wildcard src/core/*.c) $(wildcard src/harness/*.c) $(wildcard src/ipc/*.c) $(wildcard src/ipc/transport/*.c) $(wildcard src/signal/*.c) \
             $(wildcard src/sync/*.c) $(wildcard src/task/*.c)
 MAIN_SRC := src/main.c
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)

@@ -11,9 +11,9 @@
  * plain floor is the transport's own cost. ("ipc latency" also has its responder take
  * two timestamps and record a histogram sample inside every round trip, for the one-way
  * latencies, which the floor does not.) Polling follows the busy-wait policy of
- * shm_common.h (both pinned to one CPU: yield on every poll). */
-#include "bench_common.h"
-#include "shm_common.h"
+ * transport/ring.h (both pinned to one CPU: yield on every poll). */
+#include "pair.h"
+#include "transport/ring.h"
 #include "../core/clock.h"
 #include "../core/experiment.h"
 #include "../core/hist.h"
@@ -35,7 +35,7 @@
 static const char *const floor_choices[] = {
 	"none",
 #define IL_TRANSPORT(id, name) name,
-#include "transports.def"
+#include "transport/transports.def"
 #undef IL_TRANSPORT
 	NULL,
 };

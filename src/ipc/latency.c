@@ -55,7 +55,7 @@ struct responder_out {
 	uint64_t work_ns;
 };
 
-/* One repeat: the ping-pong inside bench_common's pair life cycle; its row in reps. */
+/* One repeat: the ping-pong inside pair.c's life cycle; its row in reps. */
 static int one_repeat(struct il_ctx *x, const struct il_transport *t, size_t size, uint32_t rep,
 		      struct responder_out *out, struct il_pair *p, struct latency_hists *hs, json_t *reps)
 {

@@ -15,7 +15,7 @@
 #ifndef IPCLAB_IPC_LATENCY_H
 #define IPCLAB_IPC_LATENCY_H
 
-#include "transport.h"
+#include "transport/transport.h"
 #include "../core/experiment.h"
 
 #include <stdint.h>

@@ -8,7 +8,7 @@
 #ifndef IPCLAB_IPC_PINGPONG_H
 #define IPCLAB_IPC_PINGPONG_H
 
-#include "bench_common.h"
+#include "pair.h"
 #include "../core/hist.h"
 
 #include <stdint.h>

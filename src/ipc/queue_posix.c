@@ -3,7 +3,7 @@
  * priorities, EMSGSIZE, and unlink: the name is removed as soon as both descriptors
  * are open (the queue lives on through them), so a killed run leaves no queue behind. */
 #include "queue.h"
-#include "transport.h"
+#include "transport/transport.h"
 #include "../core/cleanup.h"
 #include "../core/clock.h"
 #include "../core/log.h"

@@ -5,7 +5,7 @@
  * waking a blocked get. The queue is registered for removal at once and removed (the
  * IPC_RMID step) when the run ends. */
 #include "queue.h"
-#include "transport.h"
+#include "transport/transport.h"
 #include "../core/cleanup.h"
 #include "../core/log.h"
 

@@ -1,6 +1,6 @@
 /* shm_record.c - the writer and the reader of "ipc shm" (see shm_record.h). */
 #include "shm_record.h"
-#include "shm_common.h"
+#include "transport/ring.h"
 #include "../core/clock.h"
 #include "../core/log.h"
 
@@ -60,7 +60,7 @@ static bool aborted(struct il_shm_area *sh)
 	return __atomic_load_n(&sh->abort, __ATOMIC_ACQUIRE);
 }
 
-/* Waits until *flag is set (busy-wait policy of shm_common.h: spin on distinct CPUs,
+/* Waits until *flag is set (busy-wait policy of transport/ring.h: spin on distinct CPUs,
  * yield on one); false if the run was aborted. */
 static bool wait_flag(struct il_shm_area *sh, int *flag)
 {

@@ -19,7 +19,7 @@
 #ifndef IPCLAB_IPC_STREAM_H
 #define IPCLAB_IPC_STREAM_H
 
-#include "bench_common.h"
+#include "pair.h"
 
 #include <stdint.h>
 

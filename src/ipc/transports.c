@@ -1,5 +1,5 @@
 /* transports.c - "ipclab ipc transports": every registered transport, whether it is usable here. */
-#include "transport.h"
+#include "transport/transport.h"
 #include "../core/experiment.h"
 #include "../core/log.h"
 #include "../core/result.h"

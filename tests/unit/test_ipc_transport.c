@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include "ipc/transport.h"
+#include "ipc/transport/transport.h"
 
 /* ipc_transport_names_match: choice i is descriptor i's name; the list ends in NULL. */
 static void ipc_transport_names_match(void **state)

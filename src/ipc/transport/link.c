@@ -1,10 +1,12 @@
-/* transport.c - the transport registry and fd helpers shared by fd-based transports. */
+/* link.c - the life cycle of a link between two sides (transport.h): init, attach,
+ * detach, free, the lifelines and their watcher thread; the fd helpers of the fd-based
+ * transports and the /proc number reader of the limit messages. */
 #include "transport.h"
 
-#include "../core/log.h"
-#include "../core/sys.h"
-#include "../core/opts.h"
-#include "../core/spawn.h"
+#include "../../core/log.h"
+#include "../../core/sys.h"
+#include "../../core/opts.h"
+#include "../../core/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,49 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define IL_TRANSPORT(id, name) extern const struct il_transport il_transport_##id;
-#include "transports.def"
-#undef IL_TRANSPORT
-
-static const struct il_transport *const all[] = {
-#define IL_TRANSPORT(id, name) &il_transport_##id,
-#include "transports.def"
-#undef IL_TRANSPORT
-};
-#define N_ALL (sizeof(all) / sizeof(all[0]))
-
-const char *const il_transport_choices[] = {
-#define IL_TRANSPORT(id, name) name,
-#include "transports.def"
-#undef IL_TRANSPORT
-	NULL,
-};
-
-int il_transport_index(const char *name)
-{
-	for (size_t i = 0; i < N_ALL; i++)
-		if (!strcmp(il_transport_choices[i], name))
-			return (int)i;
-	return -1;
-}
-
-const struct il_transport *il_transport_at(int i)
-{
-	return i >= 0 && (size_t)i < N_ALL ? all[i] : NULL;
-}
-
-const struct il_transport *il_transport_find(const char *name)
-{
-	return il_transport_at(il_transport_index(name));
-}
-
-const struct il_transport *const *il_transport_all(size_t *n)
-{
-	*n = N_ALL;
-	return all;
-}
-
-/* The transports' convention (-1 and errno) over il_write_full / il_read_full. */
 int il_fd_write_all(int fd, const void *buf, size_t len)
 {
 	int r = il_write_full(fd, buf, len);
@@ -220,50 +179,6 @@ void il_link_watch_stop(struct il_link_watch *w)
 	(void)pthread_join(w->thread, NULL);
 	il_fd_close(&w->stop[0]);
 	il_fd_close(&w->stop[1]);
-}
-
-int il_sock_attach(struct il_link *l, int side)
-{
-	struct il_sock_pair *p = l->priv;
-	if (l->mode == IL_MODE_PROCESS)
-		il_fd_close(&p->sk[1 - side]);
-	return 0;
-}
-
-/* ECONNRESET (the peer closed with data unread: unix(7), tcp(7) RST) is the peer gone. */
-static int gone_as_epipe(int rc)
-{
-	if (rc < 0 && errno == ECONNRESET)
-		errno = EPIPE;
-	return rc;
-}
-
-/* SIGPIPE is ignored by il_link_init, so a write to a closed peer fails with EPIPE. */
-int il_sock_send(struct il_link *l, int side, const void *buf)
-{
-	return gone_as_epipe(il_fd_write_all(((struct il_sock_pair *)l->priv)->sk[side], buf, l->size));
-}
-
-int il_sock_recv(struct il_link *l, int side, void *buf)
-{
-	return gone_as_epipe(il_fd_read_all(((struct il_sock_pair *)l->priv)->sk[side], buf, l->size));
-}
-
-/* Closing our socket ends the stream for the peer (EOF on read, EPIPE on write). */
-void il_sock_detach(struct il_link *l, int side)
-{
-	il_fd_close(&((struct il_sock_pair *)l->priv)->sk[side]);
-}
-
-void il_sock_teardown(struct il_link *l)
-{
-	struct il_sock_pair *p = l->priv;
-	if (!p)
-		return;
-	il_fd_close(&p->sk[0]);
-	il_fd_close(&p->sk[1]);
-	free(p);
-	l->priv = NULL;
 }
 
 long il_read_long(const char *path)

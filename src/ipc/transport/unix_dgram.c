@@ -10,8 +10,8 @@
  * killed peer, SO_RCVTIMEO/SO_SNDTIMEO of 50 ms bound each blocking call, and
  * il_link_peer_gone() is checked between waits. The fast path stays one blocking call. */
 #include "transport.h"
-#include "../core/log.h"
-#include "../core/opts.h"
+#include "../../core/log.h"
+#include "../../core/opts.h"
 
 #include <errno.h>
 #include <stdio.h>

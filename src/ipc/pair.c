@@ -1,5 +1,5 @@
-/* bench_common.c - the two-peer life cycle and table helpers of the transport experiments. */
-#include "bench_common.h"
+/* pair.c - two peers over one link: one repeat's life cycle, and the transport checks. */
+#include "pair.h"
 #include "../core/log.h"
 #include "../core/opts.h"
 #include "../core/tp.h"

@@ -1,11 +1,11 @@
-/* bench_common.h - what the experiments that drive a transport between two peers share:
+/* pair.h - what the experiments that drive a transport between two peers share:
  * the transport checks, one repeat's life cycle around an il_link (start barrier,
  * pinning, spawn, attach, body on both sides, detach, join, run_begin/run_end events),
  * (the human summary table is il_print_summary_* in core). */
-#ifndef IPCLAB_BENCH_COMMON_H
-#define IPCLAB_BENCH_COMMON_H
+#ifndef IPCLAB_IPC_PAIR_H
+#define IPCLAB_IPC_PAIR_H
 
-#include "transport.h"
+#include "transport/transport.h"
 #include "../core/hist.h"
 #include "../core/result.h"
 #include "../core/spawn.h"

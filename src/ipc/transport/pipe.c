@@ -1,7 +1,7 @@
 /* pipe.c - two anonymous pipes, one per direction (pipe(2)). */
 #include "transport.h"
-#include "../core/log.h"
-#include "../core/opts.h"
+#include "../../core/log.h"
+#include "../../core/opts.h"
 
 #include <errno.h>
 #include <fcntl.h>

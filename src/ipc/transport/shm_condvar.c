@@ -7,10 +7,10 @@
  * il_link_peer_gone(); a peer that died holding the lock shows up as EOWNERDEAD, which
  * we turn into EPIPE (the ring state is not trusted after that). */
 #include "transport.h"
-#include "shm_common.h"
-#include "../core/log.h"
-#include "../core/opts.h"
-#include "../core/spawn.h"
+#include "ring.h"
+#include "../../core/log.h"
+#include "../../core/opts.h"
+#include "../../core/spawn.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -8,14 +8,14 @@
  * on the poll, release on the publish; the ring counters of each side live on their
  * own cache lines (no false sharing).
  *
- * Waiting follows the busy-wait policy of shm_common.h: pause while spinning, yield
+ * Waiting follows the busy-wait policy of ring.h: pause while spinning, yield
  * on every poll when both sides are pinned to the same CPU (recorded at attach) or
  * after IL_SPIN_BUDGET polls, and look for a dead peer every 2^16 polls (EPIPE). */
 #include "transport.h"
-#include "shm_common.h"
-#include "../core/log.h"
-#include "../core/opts.h"
-#include "../core/spawn.h"
+#include "ring.h"
+#include "../../core/log.h"
+#include "../../core/opts.h"
+#include "../../core/spawn.h"
 
 #include <errno.h>
 #include <stdbool.h>

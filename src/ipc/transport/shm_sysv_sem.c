@@ -12,11 +12,11 @@
  * cannot announce anything: the lifeline watcher (il_link_watch) removes the set, and a
  * semop blocked on it fails with EIDRM (EPIPE), as sysv-msg does. */
 #include "transport.h"
-#include "shm_common.h"
-#include "../core/cleanup.h"
-#include "../core/log.h"
-#include "../core/opts.h"
-#include "../core/spawn.h"
+#include "ring.h"
+#include "../../core/cleanup.h"
+#include "../../core/log.h"
+#include "../../core/opts.h"
+#include "../../core/spawn.h"
 
 #include <errno.h>
 #include <stdbool.h>

@@ -26,10 +26,10 @@
  *   first (watcher, teardown) claims it in shared memory, so it is removed only once,
  *   and the cleanup registry forgets it. */
 #include "transport.h"
-#include "../core/cleanup.h"
-#include "../core/log.h"
-#include "../core/opts.h"
-#include "../core/spawn.h"
+#include "../../core/cleanup.h"
+#include "../../core/log.h"
+#include "../../core/opts.h"
+#include "../../core/spawn.h"
 
 #include <errno.h>
 #include <stdbool.h>

@@ -1,5 +1,5 @@
-/* shm_common.h - what the shared-memory transports (shm-posix-sem, shm-sysv-sem,
- * shm-condvar, shm-spin) and "ipc floor" share: the ring geometry in il_shared_alloc
+/* ring.h - what the shared-memory transports (shm-posix-sem, shm-sysv-sem,
+ * shm-condvar, shm-spin), "ipc floor" and "ipc shm" share: the ring geometry in il_shared_alloc
  * memory, the dead-peer check period, the pinned-CPU probe and the busy-wait policy.
  *
  * Ring: each direction (channel) is a single-producer/single-consumer ring of `slots`
@@ -7,8 +7,8 @@
  * (tail), both free-running, slot = count % slots. Up to IL_RING_MAX_SLOTS slots and at
  * most about IL_RING_BUDGET bytes of slots per direction, but never fewer than 2, so a
  * streaming sender can fill one slot while the receiver copies out of another. */
-#ifndef IPCLAB_SHM_COMMON_H
-#define IPCLAB_SHM_COMMON_H
+#ifndef IPCLAB_IPC_RING_H
+#define IPCLAB_IPC_RING_H
 
 #include <sched.h>
 #include <stdbool.h>
@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "../core/sys.h"
+#include "../../core/sys.h"
 
 #define IL_CACHELINE 64u
 #define IL_RING_MAX_SLOTS 16u /* a power of two */

@@ -1,7 +1,7 @@
 /* unix_stream.c - one AF_UNIX SOCK_STREAM socketpair(2), full duplex: side s uses sk[s]. */
 #include "transport.h"
-#include "../core/log.h"
-#include "../core/opts.h"
+#include "../../core/log.h"
+#include "../../core/opts.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -4,10 +4,10 @@
  * nothing can leak. Waits are sem_clockwait(3) on CLOCK_MONOTONIC (glibc >= 2.30) with a
  * ~50 ms deadline, looping on il_link_peer_gone() so a killed peer gives EPIPE. */
 #include "transport.h"
-#include "shm_common.h"
-#include "../core/log.h"
-#include "../core/opts.h"
-#include "../core/spawn.h"
+#include "ring.h"
+#include "../../core/log.h"
+#include "../../core/opts.h"
+#include "../../core/spawn.h"
 
 #include <errno.h>
 #include <semaphore.h>

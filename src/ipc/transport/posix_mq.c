@@ -16,10 +16,10 @@
  * - A killed process cannot do that: the other side's lifeline watcher (il_link_watch,
  *   asleep in poll(2) until then) does it for it. */
 #include "transport.h"
-#include "../core/cleanup.h"
-#include "../core/log.h"
-#include "../core/opts.h"
-#include "../core/spawn.h"
+#include "../../core/cleanup.h"
+#include "../../core/log.h"
+#include "../../core/opts.h"
+#include "../../core/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>

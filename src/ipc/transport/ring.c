@@ -1,7 +1,7 @@
-/* shm_common.c - the shared block of the ring transports (see shm_common.h). */
-#include "shm_common.h"
-#include "../core/log.h"
-#include "../core/spawn.h"
+/* ring.c - the shared block of the ring transports (see ring.h). */
+#include "ring.h"
+#include "../../core/log.h"
+#include "../../core/spawn.h"
 
 #include <errno.h>
 

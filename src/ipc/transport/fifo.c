@@ -4,10 +4,10 @@
  * sides have opened their ends the names are removed (both_attached): nothing is left behind,
  * even by a SIGKILL. */
 #include "transport.h"
-#include "../core/cleanup.h"
-#include "../core/clock.h"
-#include "../core/log.h"
-#include "../core/opts.h"
+#include "../../core/cleanup.h"
+#include "../../core/clock.h"
+#include "../../core/log.h"
+#include "../../core/opts.h"
 
 #include <errno.h>
 #include <fcntl.h>

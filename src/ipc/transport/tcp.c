@@ -2,8 +2,8 @@
  * TCP_NODELAY so each message leaves at once (tcp(7)). Listen, connect and accept all
  * happen in setup, so both ends exist before the peer is spawned. */
 #include "transport.h"
-#include "../core/log.h"
-#include "../core/opts.h"
+#include "../../core/log.h"
+#include "../../core/opts.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

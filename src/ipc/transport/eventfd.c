@@ -23,10 +23,10 @@
  * delivered first and the poke re-armed for the next read). A sender to a gone receiver
  * fills the ring at most, then its "free" read sees the poke: EPIPE. */
 #include "transport.h"
-#include "shm_common.h"
-#include "../core/log.h"
-#include "../core/opts.h"
-#include "../core/spawn.h"
+#include "ring.h"
+#include "../../core/log.h"
+#include "../../core/opts.h"
+#include "../../core/spawn.h"
 
 #include <errno.h>
 #include <stdint.h>
