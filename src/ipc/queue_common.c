@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -73,15 +74,15 @@ bool il_blocker_asleep(struct il_blocker *b)
 	while (!__atomic_load_n(&b->done, __ATOMIC_ACQUIRE) && il_now_ns() < end) {
 		struct il_proc_stat ps;
 		if (il_proc_stat(tid, &ps) == 0 && ps.state == 'S') {
-			FILE *f;
+			char buf[32], *stop;
+			long nr = -2; /* unreadable: trust the state */
 			(void)snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
-			long nr = -2;
-			if ((f = fopen(path, "re"))) {
-				if (fscanf(f, "%ld", &nr) != 1)
+			if (il_read_file(path, buf, sizeof(buf)) > 0) {
+				nr = strtol(buf, &stop, 10);
+				if (stop == buf)
 					nr = -1; /* "running" */
-				(void)fclose(f);
 			}
-			if (nr == b->sysno || nr == -2) /* -2: unreadable, trust the state */
+			if (nr == b->sysno || nr == -2)
 				return true;
 		}
 		sched_yield();

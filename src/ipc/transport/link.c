@@ -183,12 +183,10 @@ void il_link_watch_stop(struct il_link_watch *w)
 
 long il_read_long(const char *path)
 {
-	long v = -1;
-	FILE *f = fopen(path, "re");
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		(void)fclose(f);
-	}
-	return v;
+	char buf[32], *end;
+	if (il_read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	errno = 0;
+	long v = strtol(buf, &end, 10);
+	return errno || end == buf ? -1 : v;
 }
