@@ -130,6 +130,8 @@ static int latency_measure(struct il_ctx *x, void *cfg)
 	double work = (double)work_ns / (double)hs->rtt.count;
 	il_jset(x->results, "harness_ns_per_rtt", json_pack("{sf sI sf}", "responder_work", work, "clock_read",
 		(json_int_t)clock_cost, "total", work + (double)clock_cost));
+	if (pair.facts)
+		il_jset(x->results, "transport_facts", json_incref(pair.facts));
 	il_ctx_hist(x, "rtt", &hs->rtt);
 	il_ctx_hist(x, "oneway_ab", &hs->ab);
 	il_ctx_hist(x, "oneway_ba", &hs->ba);

@@ -108,6 +108,10 @@ int il_pair_run(struct il_pair *p, struct il_ctx *x, const struct il_transport *
 		il_fail("side 1 (%s) was %s", p->task_name ? p->task_name : "peer", how);
 	if (rc == IL_OK)
 		rc = prc;
+	if (t->facts) {
+		json_decref(p->facts);
+		p->facts = t->facts(&p->link);
+	}
 	lttng_ust_tracepoint(ipclab_run, run_end, x->experiment, t->name, rep, rc);
 out_link:
 	il_link_free(&p->link);
@@ -120,4 +124,6 @@ void il_pair_fini(struct il_pair *p)
 {
 	il_shared_free(p->ps, sizeof(*p->ps));
 	p->ps = NULL;
+	json_decref(p->facts);
+	p->facts = NULL;
 }

@@ -31,6 +31,7 @@ struct il_pair {
 	uint32_t rep;               /* repeat number (also in chan of the msg events) */
 	int cpu[2];                 /* where each side is pinned (-1: not) */
 	pid_t peer_pid;             /* side 1's pid in process mode, else 0 */
+	json_t *facts;              /* the transport's facts of the last repeat (owned), or NULL */
 };
 
 /* Records the transport in x->params and checks it is usable here: IL_RUN to go on, else

@@ -194,8 +194,11 @@ static int run_point(struct il_ctx *x, const struct il_transport *t, uint64_t si
 		int jrc = judge(t, &s, rep);
 		rc = rc != IL_OK ? rc : jrc;
 	}
-	(void)json_array_append_new(points, point_json(c, size, count, reps, mps, bps, &sum, verify_ns));
+	json_t *pt = point_json(c, size, count, reps, mps, bps, &sum, verify_ns);
 	reps = NULL;
+	if (p.facts)
+		il_jset(pt, "transport_facts", json_incref(p.facts));
+	(void)json_array_append_new(points, pt);
 out:
 	json_decref(reps);
 	il_pair_fini(&p);

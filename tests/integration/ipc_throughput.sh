@@ -71,6 +71,18 @@ case_sweep() {
 		"all(p['verification']['lost'] + p['verification']['duplicated'] + p['verification']['reordered'] + p['verification']['corrupted'] == 0 for p in d['results']['points'])"
 }
 
+# case_udp_window: UDP has no flow control of its own; the transport's window keeps the
+# stream within the receive buffer, so the kernel drops nothing (SO_RXQ_OVFL), and the
+# buffers and window are reported
+case_udp_window() {
+	run "$IPCLAB" ipc throughput --transport udp --mode process --size 16K --count 5000 --json --quiet
+	expect_rc 0 "--transport udp --size 16K --count 5000" || return
+	jcheck "$T/out" "d['results']['points'][0]['verification']['lost'] == 0" \
+		"d['results']['points'][0]['transport_facts']['kernel_drops'] == 0" \
+		"d['results']['points'][0]['transport_facts']['window'] >= 1" \
+		"d['results']['points'][0]['transport_facts']['rcvbuf'] >= d['results']['points'][0]['transport_facts']['window'] * 16384"
+}
+
 # case_bytes_repeat: --bytes gives the message count, --repeat the repeats and their spread
 case_bytes_repeat() {
 	run "$IPCLAB" ipc throughput --transport shm-posix-sem --mode thread --size 4K --bytes 1M --repeat 3 \
@@ -176,8 +188,10 @@ run_case throughput_sweep_shm-spin case_sweep shm-spin
 # queues refuse the larger sizes here (msgsize_max, msgmax): those are skipped sizes, not zero points
 run_case throughput_sweep_posix-mq case_sweep posix-mq
 run_case throughput_sweep_sysv-msg case_sweep sysv-msg
+run_case throughput_sweep_udp case_sweep udp
+run_case throughput_udp_window case_udp_window
 run_case throughput_bytes_repeat case_bytes_repeat
-for t in pipe shm-posix-sem shm-sysv-sem shm-condvar shm-spin; do
+for t in pipe udp shm-posix-sem shm-sysv-sem shm-condvar shm-spin; do
 	for m in process thread; do
 		run_case "throughput_inject_lose_${t}_$m" case_inject "$t" "$m" lose lost
 		run_case "throughput_inject_dup_${t}_$m" case_inject "$t" "$m" dup duplicated

@@ -17,7 +17,7 @@ fi
 # shellcheck source=tests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-TRANSPORTS=(fifo unix-stream unix-dgram tcp eventfd posix-mq sysv-msg)
+TRANSPORTS=(fifo unix-stream unix-dgram tcp udp eventfd posix-mq sysv-msg)
 SIZES=(16 4096 65536 1048576)
 ITER=200
 WARM=20
@@ -59,6 +59,10 @@ expect() {
 		elif [ "$rl" != unlimited ] && [ $((2 * (size + 256))) -gt "$rl" ]; then
 			WANT=3 WHY=RLIMIT_MSGQUEUE
 		fi
+		;;
+	udp)
+		# 65 535 minus the 20-byte IPv4 and 8-byte UDP headers
+		[ "$size" -gt 65507 ] && WANT=3 WHY="udp limit of 65507 bytes"
 		;;
 	sysv-msg)
 		if [ "$size" -gt "$msgmax" ]; then
@@ -204,6 +208,8 @@ for t in posix-mq sysv-msg; do
 		done
 	done
 done
+run_case transports_a_udp_largest_datagram case_limit_message udp 65508 "udp limit of 65507 bytes"
+run_case transports_a_udp_65507 case_run udp process 65507
 run_case transports_a_sysv-msg_above_msgmax case_limit_message sysv-msg \
 	$(($(cat /proc/sys/kernel/msgmax) + 16)) /proc/sys/kernel/msgmax
 if ! has_cap "$CAP_SYS_RESOURCE"; then

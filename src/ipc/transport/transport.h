@@ -4,6 +4,7 @@
 #ifndef IPCLAB_TRANSPORT_H
 #define IPCLAB_TRANSPORT_H
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -49,6 +50,9 @@ struct il_transport {
 	void (*detach)(struct il_link *l, int side);
 	/* Parent, after the peer was joined: release everything, remove named objects. */
 	void (*teardown)(struct il_link *l);
+	/* Optional, parent, after the join and before teardown: what the run showed about
+	 * the mechanism (buffer sizes, kernel drop counts), a new JSON object. */
+	json_t *(*facts)(const struct il_link *l);
 };
 
 /* Generic link life cycle, around the transport's own ops (used by every experiment
