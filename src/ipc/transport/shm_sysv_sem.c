@@ -1,13 +1,18 @@
-/* shm_sysv_sem.c - a shared-memory ring per direction (anonymous MAP_SHARED), slots
- * counted by a System V semaphore set (semget(2) IPC_PRIVATE, mode 0600): per channel an
- * "empty" and a "full" semaphore. Unlike POSIX semaphores every semop(2) is a system call.
+/* shm_sysv_sem.c - a shared-memory ring per direction (anonymous MAP_SHARED) and a System
+ * V semaphore set (semget(2) IPC_PRIVATE, mode 0600): per channel a "full" semaphore that
+ * counts the messages (the receiver waits on it, the sender posts it) and a "room"
+ * semaphore that wakes a sender waiting for a free slot. Unlike POSIX semaphores every
+ * semop(2) is a system call, so the fast path has exactly svsematest's two: the sender's
+ * post and the receiver's wait. The sender sees the free slots in shared memory (the
+ * receiver's count), and only a sender that finds the ring full sleeps on "room", after
+ * raising a flag the receiver looks at when it frees a slot.
  * The set is a kernel object that outlives us: it is registered with il_cleanup_add so an
  * error, SIGINT/SIGTERM or the watchdog still removes it.
  *
  * Waits are plain blocking semop(2), as svsematest's: a semtimedop would arm a kernel
  * timer on every wait. A departure is announced instead: the departing side sets
  * left[side] and posts the peer's two semaphores (its "full" on our channel, its
- * "empty" on its own), so a peer asleep in either wakes; a woken receive that finds no
+ * "room" on its own), so a peer asleep in either wakes; a woken receive that finds no
  * message behind the post, or a send whose peer has left, reports EPIPE. A killed peer
  * cannot announce anything: the lifeline watcher (il_link_watch) removes the set, and a
  * semop blocked on it fails with EIDRM (EPIPE), as sysv-msg does. */
@@ -25,7 +30,7 @@
 #include <sys/sem.h>
 
 /* Semaphore numbers in the set. */
-#define SEM_EMPTY(c) ((unsigned short)(2 * (c)))
+#define SEM_ROOM(c) ((unsigned short)(2 * (c)))
 #define SEM_FULL(c) ((unsigned short)(2 * (c) + 1))
 
 struct ssem {
@@ -37,7 +42,8 @@ struct ssem {
 	struct il_link_watch watch[2];
 	struct {
 		_Alignas(IL_CACHELINE) uint64_t head; /* messages put (sender only) */
-		_Alignas(IL_CACHELINE) uint64_t tail; /* messages taken (receiver only) */
+		_Alignas(IL_CACHELINE) uint64_t tail; /* messages taken (receiver writes) */
+		int waiting;                          /* the sender sleeps (or is about to) on room */
 	} ch[2];
 	_Alignas(IL_CACHELINE) unsigned char data[];
 };
@@ -85,7 +91,6 @@ static int ssem_setup(struct il_link *l)
 	struct ssem *p = il_ring_alloc(sizeof(struct ssem), l->size);
 	if (!p)
 		return il_exit_for_errno(errno);
-	const unsigned slots = p->r.slots;
 	p->cleanup = -1;
 	p->semid = semget(IPC_PRIVATE, 4, IPC_CREAT | 0600);
 	l->priv = p;
@@ -101,7 +106,7 @@ static int ssem_setup(struct il_link *l)
 		ssem_free(l);
 		return IL_NORES;
 	}
-	unsigned short init[4] = { (unsigned short)slots, 0, (unsigned short)slots, 0 };
+	unsigned short init[4] = { 0, 0, 0, 0 };
 	if (semctl(p->semid, 0, SETALL, (union semun){ .array = init }) < 0) {
 		il_errno("semctl(SETALL) failed");
 		int rc = il_exit_for_errno(errno);
@@ -157,19 +162,34 @@ static int departed(struct ssem *p, unsigned short num)
 	return -1;
 }
 
+/* The ring of channel `side` is full: sleep on its room semaphore until the receiver
+ * frees a slot (or leaves). 0, or -1 with errno (EPIPE). */
+static int wait_room(struct ssem *p, int side)
+{
+	const uint64_t head = p->ch[side].head;
+	for (;;) {
+		__atomic_store_n(&p->ch[side].waiting, 1, __ATOMIC_SEQ_CST);
+		if (head - __atomic_load_n(&p->ch[side].tail, __ATOMIC_SEQ_CST) < p->r.slots)
+			return 0;
+		if (ssem_op(p, SEM_ROOM(side), -1) < 0)
+			return -1;
+		if (gone(p, 1 - side)) /* woken by the departure, not by a free slot */
+			return departed(p, SEM_ROOM(side));
+	}
+}
+
 static int ssem_send(struct il_link *l, int side, const void *buf)
 {
 	struct ssem *p = l->priv;
+	const uint64_t head = p->ch[side].head;
 	if (gone(p, 1 - side)) {
 		errno = EPIPE;
 		return -1;
 	}
-	if (ssem_op(p, SEM_EMPTY(side), -1) < 0)
+	if (head - __atomic_load_n(&p->ch[side].tail, __ATOMIC_ACQUIRE) >= p->r.slots && wait_room(p, side) < 0)
 		return -1;
-	if (gone(p, 1 - side)) /* woken by the departure, not by a free slot */
-		return departed(p, SEM_EMPTY(side));
-	memcpy(slot(p, side, p->ch[side].head), buf, l->size);
-	__atomic_store_n(&p->ch[side].head, p->ch[side].head + 1, __ATOMIC_RELEASE);
+	memcpy(slot(p, side, head), buf, l->size);
+	__atomic_store_n(&p->ch[side].head, head + 1, __ATOMIC_RELEASE);
 	return ssem_op(p, SEM_FULL(side), 1);
 }
 
@@ -183,8 +203,12 @@ static int ssem_recv(struct il_link *l, int side, void *buf)
 	if (__atomic_load_n(&p->ch[c].head, __ATOMIC_ACQUIRE) == tail) /* a departure's post */
 		return departed(p, SEM_FULL(c));
 	memcpy(buf, slot(p, c, tail), l->size);
-	p->ch[c].tail = tail + 1;
-	return ssem_op(p, SEM_EMPTY(c), 1);
+	__atomic_store_n(&p->ch[c].tail, tail + 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&p->ch[c].waiting, __ATOMIC_SEQ_CST)) {
+		__atomic_store_n(&p->ch[c].waiting, 0, __ATOMIC_SEQ_CST);
+		return ssem_op(p, SEM_ROOM(c), 1);
+	}
+	return 0;
 }
 
 /* Stops our watcher (before the lifelines close); announces the departure and wakes
@@ -195,7 +219,7 @@ static void ssem_detach(struct il_link *l, int side)
 	il_link_watch_stop(&p->watch[side]);
 	__atomic_store_n(&p->left[side], 1, __ATOMIC_SEQ_CST);
 	(void)ssem_op(p, SEM_FULL(side), 1);
-	(void)ssem_op(p, SEM_EMPTY(1 - side), 1);
+	(void)ssem_op(p, SEM_ROOM(1 - side), 1);
 }
 
 static void ssem_teardown(struct il_link *l)
@@ -205,7 +229,7 @@ static void ssem_teardown(struct il_link *l)
 
 const struct il_transport il_transport_shm_sysv_sem = {
 	.name = "shm-sysv-sem",
-	.summary = "shared-memory ring, System V semaphore set (semop(2) full/empty)",
+	.summary = "shared-memory ring, System V semaphore set (semop(2): one post, one wait per message)",
 	.setup = ssem_setup,
 	.attach = ssem_attach,
 	.send = ssem_send,
