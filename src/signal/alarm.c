@@ -13,11 +13,12 @@
  *   timer, so an expiry that beats the child to pause() cannot leave it waiting).
  * No check depends on how fast the machine is. */
 #include "alarm.h"
-#include "sigutil.h"
+#include "sigsend.h"
 #include "../core/clock.h"
 #include "../core/experiment.h"
 #include "../core/log.h"
 #include "../core/spawn.h"
+#include "../core/sys.h"
 #include "../core/tp.h"
 
 #include <errno.h>
@@ -189,7 +190,7 @@ static int check_default(struct il_ctx *x, int cpu, struct alarm_child *a, json_
 	il_jset(x->results, "sigalrm_death_ns", json_integer((json_int_t)(il_now_ns() - t0)));
 	add_check(checks, failed, "sigalrm_default_terminates",
 		  "a 10 ms ITIMER_REAL with SIGALRM at SIG_DFL kills the process (WIFSIGNALED, WTERMSIG == SIGALRM)",
-		  json_string("killed by signal 14 (Alarm clock)"), json_string(sigu_wstatus(st, b, sizeof(b))),
+		  json_string("killed by signal 14 (SIGALRM)"), json_string(il_wait_status_text(st, b, sizeof(b))),
 		  WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM);
 	return IL_OK;
 }

@@ -6,7 +6,7 @@
  * baseline without a signal. Each timer runs in its own forked child: ITIMER_REAL is
  * one per process, the same one the parent's --timeout watchdog uses. */
 #include "alarm.h"
-#include "sigutil.h"
+#include "sigsend.h"
 #include "../core/clock.h"
 #include "../core/log.h"
 #include "../core/spawn.h"
@@ -200,7 +200,7 @@ static int child_lateness(void *arg)
 	}
 	if (have_timer)
 		(void)timer_delete(tid);
-	(void)sigu_drain(&set);
+	(void)sig_drain(&set);
 	return rc;
 }
 

@@ -14,6 +14,7 @@
 #include "../core/experiment.h"
 #include "../core/log.h"
 #include "../core/spawn.h"
+#include "../core/sys.h"
 #include "../core/tp.h"
 
 #include <errno.h>
@@ -161,14 +162,11 @@ static int driver_child(void *arg)
 	return bus_driver_main(b);
 }
 
-/* Reads one byte, retrying on EINTR; returns the byte, or -1 at EOF or error. */
+/* One byte of the script pipe, or -1 at its end (or on an error). */
 static int read_byte(int fd)
 {
 	unsigned char c;
-	ssize_t n;
-	while ((n = read(fd, &c, 1)) < 0 && errno == EINTR)
-		;
-	return n == 1 ? c : -1;
+	return il_read_full(fd, &c, 1) == 0 ? c : -1;
 }
 
 /* Feeds the keys, each after the previous key's line. NULL, or what went wrong, with
@@ -194,12 +192,11 @@ static const char *feed(struct bus *b, int rd, int *at)
 /* One line for a feeding failure, unless the driver failed and said why itself. */
 static void feed_failed(const char *what, int at, int drv_status)
 {
-	char how[96] = "";
+	char how[96] = "", st[80];
 	if (drv_status >= 0 && WIFEXITED(drv_status) && WEXITSTATUS(drv_status) != 0)
 		return; /* the driver logged its failure */
 	if (drv_status >= 0 && WIFSIGNALED(drv_status))
-		(void)snprintf(how, sizeof(how), ": the driver was killed by signal %d (%s)", WTERMSIG(drv_status),
-			       strsignal(WTERMSIG(drv_status)));
+		(void)snprintf(how, sizeof(how), ": the driver was %s", il_wait_status_text(drv_status, st, sizeof(st)));
 	if (at >= 0)
 		il_fail("%s (%d of %d keys sent)%s", what, at, script.n, how);
 	else
@@ -236,9 +233,7 @@ static int run_script(struct bus *b, struct bus_outcome *o)
 		while (read_byte(ep[0]) >= 0)
 			;
 		int st;
-		pid_t r;
-		while ((r = waitpid(drv.pid, &st, 0)) < 0 && errno == EINTR)
-			;
+		pid_t r = il_waitpid(drv.pid, &st, 0);
 		o->t_drv_reaped = il_now_ns();
 		il_peer_untrack(drv.pid);
 		il_guard_set_pgid(0);
@@ -247,9 +242,7 @@ static int run_script(struct bus *b, struct bus_outcome *o)
 			feed_failed(err, at, o->drv_status);
 			rc = IL_FAIL;
 		}
-		/* Anything reparented to us (the conductor, if the driver died first). */
-		while ((r = waitpid(-1, NULL, 0)) > 0 || (r < 0 && errno == EINTR))
-			;
+		(void)il_reap_all(); /* anything reparented to us (the conductor, if the driver died first) */
 	}
 	(void)close(ep[0]);
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);

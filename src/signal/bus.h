@@ -73,7 +73,7 @@ struct bus {
 	uint64_t t_conductor_exit;    /* conductor, just before it exits */
 	uint64_t t_conductor_reaped;  /* driver, when waitpid() returned the conductor */
 	uint64_t t_driver_exit;       /* driver, just before it exits (or returns) */
-	int conductor_reaped, conductor_exited, conductor_status, conductor_signal;
+	int conductor_reaped, conductor_wstatus; /* the raw wait status, once reaped */
 	int driver_rc;
 };
 

@@ -3,6 +3,7 @@
 #include "bus.h"
 #include "../core/hist.h"
 #include "../core/log.h"
+#include "../core/sys.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -18,14 +19,6 @@ static int expected_line(int key)
 	return key == SIGINT ? LINE_START : key == SIGQUIT ? LINE_FAST : LINE_ARRIVE;
 }
 
-static void status_text(bool exited, int status, int sig, char *buf, size_t len)
-{
-	if (exited)
-		(void)snprintf(buf, len, "exited with status %d", status);
-	else
-		(void)snprintf(buf, len, "killed by signal %d (%s)", sig, strsignal(sig));
-}
-
 /* The driver's end in words, and whether it was clean. */
 static bool driver_end(const struct bus *b, const struct bus_outcome *o, char *how, size_t len)
 {
@@ -37,7 +30,7 @@ static bool driver_end(const struct bus *b, const struct bus_outcome *o, char *h
 	if (st < 0)
 		(void)snprintf(how, len, "not reaped");
 	else
-		status_text(WIFEXITED(st), WIFEXITED(st) ? WEXITSTATUS(st) : -1, WIFSIGNALED(st) ? WTERMSIG(st) : 0, how, len);
+		(void)il_wait_status_text(st, how, len);
 	return st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
@@ -132,11 +125,12 @@ static void keys_results(struct il_ctx *x, const struct bus *b, const struct bus
 static void ends_results(struct il_ctx *x, const struct bus *b, const struct bus_outcome *o, const char *dhow)
 {
 	char how[96];
-	status_text(b->conductor_exited, b->conductor_status, b->conductor_signal, how, sizeof(how));
+	const int cs = b->conductor_wstatus;
+	(void)il_wait_status_text(cs, how, sizeof(how));
 	json_t *c = json_pack("{sI sb ss ss}", "pid", (json_int_t)b->conductor, "reaped", b->conductor_reaped,
 			      "how", b->conductor_reaped ? how : "not reaped", "reaped_by", "driver");
-	il_jset(c, "exit_status", b->conductor_reaped && b->conductor_exited ? json_integer(b->conductor_status) : json_null());
-	il_jset(c, "signal", b->conductor_signal ? json_integer(b->conductor_signal) : json_null());
+	il_jset(c, "exit_status", b->conductor_reaped && WIFEXITED(cs) ? json_integer(WEXITSTATUS(cs)) : json_null());
+	il_jset(c, "signal", b->conductor_reaped && WIFSIGNALED(cs) ? json_integer(WTERMSIG(cs)) : json_null());
 	il_jset(c, "t_exit_ns", ns_or_null(b->t_conductor_exit));
 	il_jset(c, "t_reaped_ns", ns_or_null(b->t_conductor_reaped));
 	il_jset(x->results, "conductor_end", c);

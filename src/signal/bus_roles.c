@@ -20,6 +20,7 @@
 #include "../core/log.h"
 #include "../core/opts.h"
 #include "../core/spawn.h"
+#include "../core/sys.h"
 #include "../core/tp.h"
 
 #include <errno.h>
@@ -70,19 +71,11 @@ static struct bus_key *rec_at(uint32_t seq)
 	return seq < IL_BUS_MAX_KEYS ? &B->rec[seq] : NULL;
 }
 
-/* write(2) until done: async-signal-safe, one call for a whole line on a tty or pipe. */
+/* Writes a line or a byte (async-signal-safe: one write(2) for a whole line on a tty or
+ * pipe); a failure to tell is not the bus's to report. */
 static void write_all(int fd, const char *s, size_t n)
 {
-	while (n) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		s += w;
-		n -= (size_t)w;
-	}
+	(void)il_write_full(fd, s, n);
 }
 
 /* Records and traces a state change of this process's role (signal-safe). */
@@ -322,11 +315,9 @@ static int driver_start_conductor(struct bus *b, struct il_peer *peer)
 	}
 	b->conductor = peer->pid;
 	char c;
-	ssize_t n;
-	while ((n = read(rp[0], &c, 1)) < 0 && errno == EINTR)
-		;
+	const bool ready = il_read_full(rp[0], &c, 1) == 0;
 	(void)close(rp[0]);
-	if (n == 1) {
+	if (ready) {
 		b->t_ready = il_now_ns();
 		if (effect_wr >= 0)
 			write_all(effect_wr, "R", 1);
@@ -347,17 +338,16 @@ static int driver_wait_conductor(struct bus *b, struct il_peer *peer, const sigs
 			(void)sigsuspend(wait);
 		got_chld = 0;
 		int st;
-		pid_t r = waitpid(b->conductor, &st, WNOHANG);
+		pid_t r = il_waitpid(b->conductor, &st, WNOHANG);
 		if (r == b->conductor) {
 			b->t_conductor_reaped = il_now_ns();
 			il_peer_untrack(r);
 			peer->running = false;
 			lttng_ust_tracepoint(ipclab_sig, child_reap, r, st, 0);
 			b->conductor_reaped = 1;
-			b->conductor_exited = WIFEXITED(st);
-			b->conductor_status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-			b->conductor_signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
-		} else if (r < 0 && errno != EINTR) {
+			b->conductor_wstatus = st;
+		} else if (r < 0) {
+			errno = -r;
 			il_errno("driver: waitpid(%d) failed", (int)b->conductor);
 			il_peer_abort(peer);
 			return IL_FAIL;
@@ -366,25 +356,17 @@ static int driver_wait_conductor(struct bus *b, struct il_peer *peer, const sigs
 	return IL_OK;
 }
 
-/* The conductor's end in words: "exited with status 0", "killed by signal 9 (Killed)". */
-static void conductor_how(const struct bus *b, char *buf, size_t len)
-{
-	if (b->conductor_exited)
-		(void)snprintf(buf, len, "exited with status %d", b->conductor_status);
-	else
-		(void)snprintf(buf, len, "killed by signal %d (%s)", b->conductor_signal, strsignal(b->conductor_signal));
-}
-
 /* The driver's verdict on the reaped conductor (one FAIL line), then its last line. */
 static int driver_leave(struct bus *b)
 {
 	char how[96], line[256];
 	int rc = IL_OK;
-	conductor_how(b, how, sizeof(how));
+	const int st = b->conductor_wstatus;
+	(void)il_wait_status_text(st, how, sizeof(how));
 	if (cur_state != ST_AT_STATION) {
 		il_fail("the conductor (pid %d) got off before the station: %s", (int)b->conductor, how);
 		rc = IL_FAIL;
-	} else if (!b->conductor_exited || b->conductor_status != 0) {
+	} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		il_fail("the conductor (pid %d) %s", (int)b->conductor, how);
 		rc = IL_FAIL;
 	}

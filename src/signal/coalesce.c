@@ -86,7 +86,7 @@ static void take_pending(const struct crun *r, const sigset_t *set, struct coal_
 		/* Every pending signal is delivered on the way out of this call. */
 		(void)pthread_sigmask(SIG_UNBLOCK, set, NULL);
 		(void)pthread_sigmask(SIG_BLOCK, set, NULL);
-		sh->late += sigu_drain(set);
+		sh->late += sig_drain(set);
 		return;
 	}
 	static const struct timespec zero = { 0, 0 };
@@ -126,7 +126,7 @@ static int lower_limit(struct coal_shared *sh, struct rlimit *old, bool *lowered
 		*lowered = true;
 	}
 	long lim = 0;
-	if (sigu_sigq(&sh->pending_before, &lim) < 0)
+	if (sig_queue_count(&sh->pending_before, &lim) < 0)
 		sh->pending_before = -1;
 	struct rlimit cur;
 	sh->rlim_cur = getrlimit(RLIMIT_SIGPENDING, &cur) == 0 ?
@@ -144,7 +144,7 @@ static int receiver(void *arg)
 
 	il_set_task_name("ipclab-sigrecv");
 	il_trace_init_thread();
-	sigu_target_self(&sh->to_recv, r->mode); /* our signals are blocked (inherited) */
+	sig_target_self(&sh->to_recv, r->mode); /* our signals are blocked (inherited) */
 	int rc = lower_limit(sh, &old, &lowered);
 	sh->recv_status = rc;
 	(void)il_barrier_wait(&sh->bar); /* 1: ready, everything blocked */
@@ -163,10 +163,10 @@ static int receiver(void *arg)
 	return rc;
 }
 
-static void send_one(const struct sigu_target *to, int sig, uint64_t v, struct coal_sent *s, uint8_t *accepted)
+static void send_one(const struct sig_target *to, int sig, uint64_t v, struct coal_sent *s, uint8_t *accepted)
 {
-	lttng_ust_tracepoint(ipclab_sig, sig_send, sig, v, sigu_target_id(to));
-	if (sigu_send(to, sig, true, v) == 0) {
+	lttng_ust_tracepoint(ipclab_sig, sig_send, sig, v, sig_target_id(to));
+	if (sig_send(to, sig, true, v) == 0) {
 		s->ok++;
 		if (accepted)
 			accepted[v] = 1;
@@ -192,7 +192,7 @@ static int send_phases(struct coal_shared *sh, uint64_t count, uint8_t *accepted
 	if (il_barrier_wait(&sh->bar) < 0) /* 1 */
 		return IL_FAIL;
 	const bool ready = sh->recv_status == IL_OK;
-	const struct sigu_target to = sh->to_recv;
+	const struct sig_target to = sh->to_recv;
 	for (uint64_t i = 0; ready && i < count; i++)
 		send_one(&to, SIGUSR1, i, &n->std, NULL);
 	for (uint64_t i = 0; ready && i < count; i++)
@@ -265,7 +265,7 @@ static void uninstall(const struct crun *r, const sigset_t *oldmask, const struc
 	coal_order_init(&ord);
 	for (int i = 0; i < COAL_N_ORD; i++)
 		(void)sigaction(ord.sent[i], &old[i], NULL);
-	(void)sigu_drain(&r->ord_set);
+	(void)sig_drain(&r->ord_set);
 	(void)pthread_sigmask(SIG_SETMASK, oldmask, NULL);
 }
 

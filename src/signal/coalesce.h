@@ -4,7 +4,7 @@
 #ifndef IPCLAB_SIGNAL_COALESCE_H
 #define IPCLAB_SIGNAL_COALESCE_H
 
-#include "sigutil.h"
+#include "sigsend.h"
 #include "../core/result.h"
 #include "../core/spawn.h"
 
@@ -30,7 +30,7 @@ struct coal_rec {
 /* Shared between sender and receiver (MAP_SHARED in process mode). */
 struct coal_shared {
 	struct il_barrier bar;
-	struct sigu_target to_recv;
+	struct sig_target to_recv;
 	int recv_status;
 	uint64_t limit;           /* --limit, 0: unchanged */
 	long rlim_cur;            /* receiver's RLIMIT_SIGPENDING during the main phase */

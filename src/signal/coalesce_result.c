@@ -3,6 +3,7 @@
  * the table rendered from them. */
 #include "coalesce.h"
 #include "../core/log.h"
+#include "../core/sys.h"
 
 #include <inttypes.h>
 #include <signal.h>
@@ -84,27 +85,27 @@ static int walk(const struct coal_run *r, struct rt_walk *w)
  * (SI_USER, no payload): "info lost", not a failure. */
 static json_t *judge_std(const struct coal_run *r, const struct rt_walk *w, int *failed)
 {
-	char nbuf[32], cbuf[32];
+	char nbuf[IL_SIGNAME_MAX], cbuf[32];
 	const struct coal_sent *st = r->std;
 	const struct coal_rec *s = w->survivor;
 	const bool info_lost = s && s->code != SI_QUEUE;
-	json_t *o = json_pack("{ss si ss sI sI sI sI sI si}", "signal", sigu_name(SIGUSR1, nbuf, sizeof(nbuf)),
-			      "signo", SIGUSR1, "send_call", sigu_send_call(r->mode, true), "sent", (json_int_t)r->count,
+	json_t *o = json_pack("{ss si ss sI sI sI sI sI si}", "signal", il_signal_name(SIGUSR1, nbuf, sizeof(nbuf)),
+			      "signo", SIGUSR1, "send_call", sig_send_call(r->mode, true), "sent", (json_int_t)r->count,
 			      "accepted", (json_int_t)st->ok, "eagain", (json_int_t)st->eagain,
 			      "delivered", (json_int_t)w->std_n, "lost", (json_int_t)(st->ok - w->std_n),
 			      "expected_delivered", st->ok ? 1 : 0);
 	il_jset(o, "survivor_payload", s ? json_integer((json_int_t)s->value) : json_null());
-	il_jset(o, "survivor_code", s ? json_string(sigu_code_name(s->code, cbuf, sizeof(cbuf))) : json_null());
+	il_jset(o, "survivor_code", s ? json_string(sig_code_name(s->code, cbuf, sizeof(cbuf))) : json_null());
 	il_jset(o, "survivor_info_lost", json_boolean(info_lost));
 	return verdict(o, w->std_n == (st->ok ? 1u : 0u) && (!s || info_lost || s->value == 0), failed);
 }
 
 static json_t *judge_rt(const struct coal_run *r, const struct rt_walk *w, int *failed)
 {
-	char nbuf[32];
+	char nbuf[IL_SIGNAME_MAX];
 	const struct coal_sent *rt = r->rt;
-	json_t *o = json_pack("{ss si ss sI sI sI sI sI sb sb sb}", "signal", sigu_name(SIGRTMIN, nbuf, sizeof(nbuf)),
-			      "signo", SIGRTMIN, "send_call", sigu_send_call(r->mode, true), "sent", (json_int_t)r->count,
+	json_t *o = json_pack("{ss si ss sI sI sI sI sI sb sb sb}", "signal", il_signal_name(SIGRTMIN, nbuf, sizeof(nbuf)),
+			      "signo", SIGRTMIN, "send_call", sig_send_call(r->mode, true), "sent", (json_int_t)r->count,
 			      "accepted", (json_int_t)rt->ok, "eagain", (json_int_t)rt->eagain,
 			      "delivered", (json_int_t)w->rt_n, "lost", (json_int_t)(rt->ok - w->rt_n),
 			      "in_order", w->in_order, "payloads_ok", w->payloads_ok, "siginfo_ok", w->info_ok);
@@ -140,29 +141,29 @@ static json_t *judge_limit(struct il_ctx *x, const struct coal_run *r, int *fail
 
 static json_t *judge_std_first(const struct coal_run *r, int *failed)
 {
-	char nbuf[32], cbuf[32];
+	char nbuf[IL_SIGNAME_MAX], cbuf[32];
 	const struct coal_shared *sh = r->sh;
-	json_t *o = json_pack("{ss ss}", "expected", sigu_name(SIGUSR1, nbuf, sizeof(nbuf)), "actual",
-			      sh->n_main ? sigu_name(sh->main[0].signo, cbuf, sizeof(cbuf)) : "none");
+	json_t *o = json_pack("{ss ss}", "expected", il_signal_name(SIGUSR1, nbuf, sizeof(nbuf)), "actual",
+			      sh->n_main ? il_signal_name(sh->main[0].signo, cbuf, sizeof(cbuf)) : "none");
 	il_jset(o, "rule", json_string("standard signals are delivered before real-time ones"));
 	return verdict(o, (sh->n_main > 0 && sh->main[0].signo == SIGUSR1) || !r->std->ok, failed);
 }
 
 static json_t *judge_order(const struct coal_run *r, int *failed)
 {
-	char nbuf[32];
+	char nbuf[IL_SIGNAME_MAX];
 	const struct coal_shared *sh = r->sh;
 	struct coal_order ord;
 	coal_order_init(&ord);
 	json_t *q = json_array(), *want = json_array(), *got = json_array();
 	bool pass = sh->n_ord == COAL_N_ORD, payloads = true;
 	for (int i = 0; i < COAL_N_ORD; i++) {
-		(void)json_array_append_new(q, json_string(sigu_name(ord.sent[i], nbuf, sizeof(nbuf))));
-		(void)json_array_append_new(want, json_string(sigu_name(ord.want[i], nbuf, sizeof(nbuf))));
+		(void)json_array_append_new(q, json_string(il_signal_name(ord.sent[i], nbuf, sizeof(nbuf))));
+		(void)json_array_append_new(want, json_string(il_signal_name(ord.want[i], nbuf, sizeof(nbuf))));
 	}
 	for (uint64_t i = 0; i < sh->n_ord; i++) {
 		const struct coal_rec *e = &sh->ord[i];
-		(void)json_array_append_new(got, json_string(sigu_name(e->signo, nbuf, sizeof(nbuf))));
+		(void)json_array_append_new(got, json_string(il_signal_name(e->signo, nbuf, sizeof(nbuf))));
 		if (i >= COAL_N_ORD || e->signo != ord.want[i])
 			pass = false;
 		for (int k = 0; k < COAL_N_ORD; k++)
@@ -245,7 +246,7 @@ void coal_print(const struct il_ctx *x, const void *cfg)
 	if (!std)
 		return; /* measure ended before the verdict (the failure is on stderr) */
 	printf("signal coalesce: %s mode, %" PRIu64 " of each, sent by %s, taken by %s%s\n",
-	       x->c.mode == IL_MODE_THREAD ? "thread" : "process", k->count, sigu_send_call(x->c.mode, true),
+	       x->c.mode == IL_MODE_THREAD ? "thread" : "process", k->count, sig_send_call(x->c.mode, true),
 	       cmethod_names[k->method], json_is_true(json_object_get(r, "traced")) ? ", traced" : "");
 	printf("%-10s %-10s %9s %9s %9s %9s %9s  %s\n", "", "signal", "sent", "accepted", "eagain", "delivered", "lost",
 	       "check");

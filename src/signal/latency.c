@@ -14,6 +14,7 @@
 #include "../core/experiment.h"
 #include "../core/log.h"
 #include "../core/result.h"
+#include "../core/sys.h"
 #include "../core/tp.h"
 
 #include <errno.h>
@@ -84,12 +85,12 @@ static int lat_params(struct il_ctx *x, void *cfg)
 		return IL_USAGE;
 	}
 	int sig[2];
-	char n1[32], n2[32];
+	char n1[IL_SIGNAME_MAX], n2[IL_SIGNAME_MAX];
 	lat_signals(l, sig);
-	il_jset(x->params, "ping_signal", json_string(sigu_name(sig[PING], n1, sizeof(n1))));
-	il_jset(x->params, "pong_signal", json_string(sigu_name(sig[PONG], n2, sizeof(n2))));
+	il_jset(x->params, "ping_signal", json_string(il_signal_name(sig[PING], n1, sizeof(n1))));
+	il_jset(x->params, "pong_signal", json_string(il_signal_name(sig[PONG], n2, sizeof(n2))));
 	const bool pk = l->loop == LOOP_SIGWAITTEST && x->c.mode == IL_MODE_THREAD;
-	il_jset(x->params, "send_call", json_string(pk ? "pthread_kill" : sigu_send_call(x->c.mode, l->kind == SIG_RT)));
+	il_jset(x->params, "send_call", json_string(pk ? "pthread_kill" : sig_send_call(x->c.mode, l->kind == SIG_RT)));
 	return IL_OK;
 }
 

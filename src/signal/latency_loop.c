@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 /* Sends direction dir's signal of iteration i; an exit code, logged. */
-static int send_logged(const struct sigu_target *to, int dir, uint64_t i, const char *who)
+static int send_logged(const struct sig_target *to, int dir, uint64_t i, const char *who)
 {
 	if (spp_send(to, dir, i) == 0)
 		return IL_OK;
@@ -47,7 +47,7 @@ static int respond_start(const struct lat_run *r, struct spp_side *s)
 	il_trace_init_thread();
 	if (r->loop == LOOP_SIGWAITTEST && r->mode == IL_MODE_PROCESS)
 		(void)mlockall(MCL_CURRENT | MCL_FUTURE); /* as the tool's forked receiver; the initiator says if it failed */
-	sigu_target_self(&sh->to_resp, r->mode);
+	sig_target_self(&sh->to_resp, r->mode);
 	int e = spp_open(s, PING, 0);
 	if (e < 0) {
 		errno = -e;
@@ -195,7 +195,7 @@ int lat_repeat_run(const struct lat_run *r, struct lat_repeat *res)
 	il_hist_init(&sh->oneway_ab, LAT_HIST_MAX_NS);
 	il_hist_init(&res->rtt, LAT_HIST_MAX_NS);
 	il_hist_init(&res->oneway_ba, LAT_HIST_MAX_NS);
-	sigu_target_self(&sh->to_init, r->mode);
+	sig_target_self(&sh->to_init, r->mode);
 	spp_reset();
 	lttng_ust_tracepoint(ipclab_run, run_begin, r->experiment, r->variant, r->mode, r->rep,
 			     r->total - r->warmup, r->warmup);

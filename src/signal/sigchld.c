@@ -21,6 +21,7 @@
 #include "../core/log.h"
 #include "../core/result.h"
 #include "../core/spawn.h"
+#include "../core/sys.h"
 #include "../core/tp.h"
 
 #include <errno.h>
@@ -85,9 +86,9 @@ static void on_chld(int sig, siginfo_t *si, void *uc)
 	int got = 0;
 	for (;;) {
 		int st;
-		pid_t p = waitpid(-1, &st, WNOHANG);
+		pid_t p = il_waitpid(-1, &st, WNOHANG);
 		if (p <= 0)
-			break; /* 0: the rest still run; -1/ECHILD: none left */
+			break; /* 0: the rest still run; -ECHILD: none left */
 		record_reap(p, st, il_now_ns());
 		got++;
 	}
@@ -150,17 +151,13 @@ static int fork_children(struct sigchld_run *r, uint32_t n)
 static void wait_exited(struct sigchld_run *r, int rfd, int policy)
 {
 	char ch;
-	ssize_t n;
-	while ((n = read(rfd, &ch, 1)) != 0 && (n > 0 || errno == EINTR))
+	while (il_read_full(rfd, &ch, 1) == 0)
 		;
 	r->z_all_exited = sigchld_sample(&r->ss);
 	if (policy == POL_IGNORE)
 		return;
-	for (uint32_t i = 0; i < r->spawned; i++) {
-		siginfo_t si;
-		while (waitid(P_PID, (id_t)r->pids[i], &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
-			;
-	}
+	for (uint32_t i = 0; i < r->spawned; i++)
+		(void)il_child_ended(r->pids[i], true);
 	r->z_zombified = sigchld_sample(&r->ss);
 }
 
@@ -170,25 +167,19 @@ static void collect(struct sigchld_run *r, int policy, const sigset_t *oldmask)
 	if (policy == POL_DEFAULT) {
 		for (uint32_t i = 0; i < r->spawned; i++) {
 			int st;
-			pid_t p;
-			while ((p = waitpid(r->pids[i], &st, 0)) < 0 && errno == EINTR)
-				;
-			if (p == r->pids[i])
-				record_reap(p, st, il_now_ns());
+			if (il_waitpid(r->pids[i], &st, 0) == r->pids[i])
+				record_reap(r->pids[i], st, il_now_ns());
 		}
 	} else if (policy == POL_IGNORE) {
 		/* With SIGCHLD ignored, wait blocks until all children are gone, then ECHILD. */
 		int st;
-		pid_t p;
-		while ((p = waitpid(-1, &st, 0)) < 0 && errno == EINTR)
-			;
+		pid_t p = il_waitpid(-1, &st, 0);
 		r->t_echild = il_now_ns();
-		r->echild = p < 0 && errno == ECHILD;
+		r->echild = p == -ECHILD;
 		r->echild_got_child = p > 0;
 		if (p > 0) {
 			record_reap(p, st, r->t_echild);
-			while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
-				;
+			(void)il_reap_all();
 		}
 	} else {
 		/* Every exit has raised SIGCHLD while it was blocked: one is pending. */

@@ -2,12 +2,10 @@
  * and result of one run. */
 #include "sigchld.h"
 #include "../core/log.h"
+#include "../core/sys.h"
 
-#include <ctype.h>
 #include <dirent.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <string.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 int sigchld_count(unsigned *zombies, unsigned *total)
@@ -19,26 +17,13 @@ int sigchld_count(unsigned *zombies, unsigned *total)
 		return -1;
 	struct dirent *e;
 	while ((e = readdir(d))) {
-		if (!isdigit((unsigned char)e->d_name[0]))
-			continue;
-		char path[300], buf[512];
-		(void)snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue; /* gone meanwhile */
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-		(void)close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = 0;
-		/* "pid (comm) S ppid ...": comm may hold ')' and spaces, so parse after the last ')'. */
-		char *rp = strrchr(buf, ')');
-		char state;
-		int ppid;
-		if (!rp || sscanf(rp + 1, " %c %d", &state, &ppid) != 2 || ppid != self)
-			continue;
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		struct il_proc_stat st;
+		if (*end || pid <= 0 || il_proc_stat((pid_t)pid, &st) < 0 || st.ppid != self)
+			continue; /* not a process, gone meanwhile, or not ours */
 		(*total)++;
-		if (state == 'Z')
+		if (st.state == 'Z')
 			(*zombies)++;
 	}
 	(void)closedir(d);

@@ -3,6 +3,7 @@
 #include "../core/clock.h"
 #include "../core/log.h"
 #include "../core/opts.h"
+#include "../core/sys.h"
 #include "../core/tp.h"
 
 #include <errno.h>
@@ -96,7 +97,7 @@ int spp_install(const struct spp_config *cfg)
 void spp_reset(void)
 {
 	(void)pthread_sigmask(SIG_BLOCK, &ours, NULL); /* the handler method unblocked some */
-	(void)sigu_drain(&ours);                       /* e.g. the responder's exit SIGCHLD */
+	(void)sig_drain(&ours);                       /* e.g. the responder's exit SIGCHLD */
 	slots[PING].got = slots[PONG].got = 0;
 	chld_seen = 0;
 }
@@ -115,14 +116,9 @@ void spp_uninstall(void)
  * and SIGCHLD, a lower number, is dequeued first: the pong must still be taken. */
 static bool child_gone(pid_t pid, int sig)
 {
-	siginfo_t si;
-	memset(&si, 0, sizeof(si));
-	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0) {
-		if (errno != ECHILD)
-			return false;
-	} else if (si.si_pid != pid) {
+	pid_t e = il_child_ended(pid, false);
+	if (e == 0 || (e < 0 && e != -ECHILD))
 		return false;
-	}
 	sigset_t pend;
 	return sigpending(&pend) < 0 || !sigismember(&pend, sig);
 }
@@ -264,10 +260,10 @@ enum spp_wres spp_wait(struct spp_side *s, struct spp_obs *o)
 	}
 }
 
-int spp_send(const struct sigu_target *to, int dir, uint64_t seq)
+int spp_send(const struct sig_target *to, int dir, uint64_t seq)
 {
 	struct spp_shared *sh = g.sh;
-	lttng_ust_tracepoint(ipclab_sig, sig_send, g.sig[dir], seq, sigu_target_id(to));
+	lttng_ust_tracepoint(ipclab_sig, sig_send, g.sig[dir], seq, sig_target_id(to));
 	sh->seq[dir] = seq;
 	sh->t_send[dir] = il_now_ns();
 	if (g.pthread_kill && to->mode == IL_MODE_THREAD) {
@@ -275,14 +271,14 @@ int spp_send(const struct sigu_target *to, int dir, uint64_t seq)
 		errno = e;
 		return e ? -1 : 0;
 	}
-	return sigu_send(to, g.sig[dir], g.rt, seq);
+	return sig_send(to, g.sig[dir], g.rt, seq);
 }
 
-void spp_stop_peer(const struct sigu_target *to, int dir)
+void spp_stop_peer(const struct sig_target *to, int dir)
 {
 	g.sh->stop = 1;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	(void)sigu_send(to, g.sig[dir], g.rt, UINT64_MAX);
+	(void)sig_send(to, g.sig[dir], g.rt, UINT64_MAX);
 }
 
 /* The si_code a receiver sees: glibc's sigwaitinfo/sigtimedwait rewrite the kernel's
@@ -290,7 +286,7 @@ void spp_stop_peer(const struct sigu_target *to, int dir)
  * show the kernel's value. */
 static int seen_code(int mode)
 {
-	int code = sigu_expected_code(mode, g.rt);
+	int code = sig_expected_code(mode, g.rt);
 	if (code == SI_TKILL && (g.method == SPP_SIGWAITINFO || g.method == SPP_SIGTIMEDWAIT))
 		code = SI_USER;
 	return code;
@@ -305,8 +301,8 @@ int spp_check(const struct spp_obs *o, const char *what, uint64_t seq, int want_
 	else if (g.method == SPP_SIGWAIT)
 		return IL_OK; /* no siginfo */
 	else if (o->code != want_code)
-		il_fail("%s %" PRIu64 ": si_code %s, expected %s", what, seq, sigu_code_name(o->code, a, sizeof(a)),
-			sigu_code_name(want_code, b, sizeof(b)));
+		il_fail("%s %" PRIu64 ": si_code %s, expected %s", what, seq, sig_code_name(o->code, a, sizeof(a)),
+			sig_code_name(want_code, b, sizeof(b)));
 	else if (o->pid != want_pid)
 		il_fail("%s %" PRIu64 ": si_pid %d, expected %d", what, seq, o->pid, want_pid);
 	else

@@ -9,7 +9,7 @@
 #ifndef IPCLAB_SIGNAL_SIGPINGPONG_H
 #define IPCLAB_SIGNAL_SIGPINGPONG_H
 
-#include "sigutil.h"
+#include "sigsend.h"
 #include "../core/hist.h"
 #include "../core/spawn.h"
 
@@ -34,7 +34,7 @@ struct spp_shared {
 	volatile uint64_t t_send[2];    /* per direction: sender's clock just before sending */
 	volatile uint64_t seq[2];       /* per direction: the iteration (std signals carry none) */
 	volatile int stop;              /* a side failed: the other stops at its next wake-up */
-	struct sigu_target to_init, to_resp;
+	struct sig_target to_init, to_resp;
 	int resp_status;                /* the responder's set-up, before the start barrier */
 	int cpu_start, cpu_end;         /* the responder's observed CPU */
 };
@@ -84,9 +84,9 @@ void spp_close(struct spp_side *s);
 enum spp_wres spp_wait(struct spp_side *s, struct spp_obs *o);
 
 /* Sends direction dir's signal for iteration seq: trace, stamp, send. 0 or -1/errno. */
-int spp_send(const struct sigu_target *to, int dir, uint64_t seq);
+int spp_send(const struct sig_target *to, int dir, uint64_t seq);
 /* A side failed: tell the other one to stop and wake it (one untraced extra signal). */
-void spp_stop_peer(const struct sigu_target *to, int dir);
+void spp_stop_peer(const struct sig_target *to, int dir);
 /* Checks the iteration, si_code and sender of a delivery (what the method can see);
  * IL_OK, or IL_FAIL after one line naming what (e.g. "ping") and seq. */
 int spp_check(const struct spp_obs *o, const char *what, uint64_t seq, int want_pid, int mode);

@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 
 #include "signal/alarm.h"
-#include "signal/sigutil.h"
+#include "core/sys.h"
 
 static int child_exit7(void *arg)
 {
@@ -39,10 +39,10 @@ static void signal_alarm_child(void **state)
 	char b[96];
 	assert_int_equal(alarm_run_child(-1, child_exit7, NULL, &st), 0);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 7);
-	assert_string_equal(sigu_wstatus(st, b, sizeof(b)), "exited with 7");
+	assert_string_equal(il_wait_status_text(st, b, sizeof(b)), "exited with status 7");
 	assert_int_equal(alarm_run_child(-1, child_raise, NULL, &st), 0);
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGUSR2);
-	assert_non_null(strstr(sigu_wstatus(st, b, sizeof(b)), "killed by signal"));
+	assert_non_null(strstr(il_wait_status_text(st, b, sizeof(b)), "killed by signal"));
 }
 
 /* signal_alarm_tsched_counted: lateness against start + k*period; counted overruns
