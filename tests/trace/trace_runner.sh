@@ -202,19 +202,23 @@ case_identity() {
 # tmpfs) does not block a traced run
 case_foreign_lock() {
 	local h
+	# held_by_attacker: the attacker's tail holds the lock (it has exec'd tail)
+	held_by_attacker() { [ "$(readlink "/proc/$h/exe")" = "$(readlink -f "$(command -v tail)")" ]; }
 	unshare_lock() {
 		mount -t tmpfs -o mode=1777 lock /run/lock || return 1
 		# shellcheck disable=SC2016
-		"${AS_ATTACKER[@]}" sh -c ': >>/run/lock/ipclab-trace.lock; exec flock -s /run/lock/ipclab-trace.lock -c "exec tail -f /dev/null"' &
+		# the lock is held by the open file that tail inherits: killing h releases it
+		# (flock -c would leave its command running)
+		"${AS_ATTACKER[@]}" sh -c 'exec 9>>/run/lock/ipclab-trace.lock && flock -s 9 && exec tail -f /dev/null' &
 		h=$!
-		poll_until 10 test -e /run/lock/ipclab-trace.lock || return 1
+		poll_until 10 held_by_attacker || return 1
 		timeout -k 5 60 "$TRACE" --out "$T/lk" --provider "$PROVIDER" --quiet -- "${LAT[@]}" 10 >/dev/null
 		local rc=$?
 		kill -KILL "$h"
 		wait "$h" 2>/dev/null
 		return "$rc"
 	}
-	run unshare --mount --propagation private -- bash -c "$(declare -f poll_until unshare_lock; declare -p LAT AS_ATTACKER); T=$T TRACE=$TRACE PROVIDER=$PROVIDER unshare_lock"
+	run unshare --mount --propagation private -- bash -c "$(declare -f poll_until held_by_attacker unshare_lock; declare -p LAT AS_ATTACKER); T=$T TRACE=$TRACE PROVIDER=$PROVIDER unshare_lock"
 	expect_rc 0 "a traced run while another user holds /run/lock/ipclab-trace.lock" || return
 	msg_count "$T/lk" 10
 }
