@@ -176,6 +176,11 @@ void il_print_summary_json(const char *label, const json_t *summary)
 	putchar('\n');
 }
 
+double il_jnum(const json_t *obj, const char *key)
+{
+	return json_number_value(json_object_get(obj, key));
+}
+
 int il_repeats_init(struct il_repeats *r, uint64_t repeats)
 {
 	r->n = 0;

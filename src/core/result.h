@@ -71,6 +71,8 @@ void il_print_summary_row(const char *label, const struct il_hist *h);
 /* The same row from a summary object il_json_summary() made (for print(), which renders
  * x->results only); a missing field prints as 0. */
 void il_print_summary_json(const char *label, const json_t *summary);
+/* A number of a results object (integer or real; 0 when missing), for print(). */
+double il_jnum(const json_t *obj, const char *key);
 
 /* One latency across --repeat runs: each repeat's p50 and mean (of its own histogram)
  * and their spread, reported as results.repeat_rel_stddev_p50 / _mean by every
