@@ -4,24 +4,26 @@
  * releases lock 0: each side unlocks the other's lock, so every round trip is two
  * wake-ups through the lock. Round trip timed by the initiator; one way (initiator's
  * release -> responder's acquire) by the responder from a stamp in shared memory.
+ * Waits are one plain blocking call each (sl_wait: no timer armed and cancelled inside
+ * the timed interval, as in the rt-tests tools).
  * mutex = PTHREAD_MUTEX_NORMAL used as a binary semaphore (unlocked by the peer, as
  * ptsematest does: undefined for POSIX, not checked by glibc for this type), spin =
  * pthread_spin, sem = unnamed POSIX semaphores, sysvsem = one System V set per lock
  * (semget IPC_PRIVATE 0600, registered for cleanup).
  * A dead responder is noticed (process mode: a watcher thread blocked in waitid raises
- * the abort flag; the initiator's lock wait gives up); --kill-holder tests that.
- * --repeat N runs N rounds of spawn/barrier/round trips/join, the locks reused: totals,
- * per-repeat p50s and their spread, as ipc latency reports them.
+ * the abort flag and releases lock 0, so the initiator's wait ends); --kill-holder tests
+ * that. --repeat N runs N rounds of spawn/barrier/round trips/join, the locks reused:
+ * totals, per-repeat p50s and their spread, as ipc latency reports them.
  * Events (ipclab_lock.h): 6 per round trip, warm-up included (run_begin/run_end per
  * repeat). */
-#include "sync.h"
-#include "../core/cleanup.h"
+#include "lock.h"
 #include "../core/clock.h"
 #include "../core/experiment.h"
 #include "../core/hist.h"
 #include "../core/log.h"
-#include "../core/sys.h"
 #include "../core/result.h"
+#include "../core/spawn.h"
+#include "../core/sys.h"
 #include "../core/tp.h"
 
 #include <errno.h>
@@ -30,14 +32,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#define COMMON (IL_C_ITER | IL_C_WARMUP | IL_C_REPEAT | IL_C_MODE | IL_C_CPU | IL_C_HIST)
 #define HIST_MAX_NS (10ull * 1000 * 1000 * 1000)
 
 static const char *const handoff_kinds[] = { "mutex", "spin", "sem", "sysvsem", NULL };
 static const int handoff_sl[] = { SL_MUTEX, SL_SPIN, SL_SEM, SL_SYSVSEM };
+
+struct handoff_cfg {
+	int kind;            /* index in handoff_kinds */
+	bool kill_holder;
+};
 
 struct shared {
 	struct il_barrier start;
@@ -47,8 +52,7 @@ struct shared {
 	struct il_hist oneway;       /* responder */
 	uint64_t peer_rounds;
 	volatile int peer_done;      /* responder finished all rounds (a normal exit) */
-	int peer_status, cpu_start, cpu_end;
-	char why[160];
+	int cpu_start, cpu_end;      /* the responder's */
 };
 
 struct run {
@@ -58,6 +62,14 @@ struct run {
 	bool kill_holder;
 };
 
+/* Gives up the run from one side: raises the abort flag and releases the lock the other
+ * side may be blocked on (sl_wait ends only with a release). */
+static void give_up(struct shared *sh, struct sl_handle *other)
+{
+	sl_raise_abort(&sh->abort);
+	(void)sl_unlock(other);
+}
+
 static int responder(void *arg)
 {
 	const struct run *r = arg;
@@ -66,23 +78,24 @@ static int responder(void *arg)
 	int rc = IL_OK;
 	il_set_task_name("ipclab-handoff");
 	if (sl_attach(&h[0], &sh->l[0]) < 0 || sl_attach(&h[1], &sh->l[1]) < 0) {
-		(void)snprintf(sh->why, sizeof(sh->why), "responder cannot attach: %s", strerror(errno));
+		il_errno("responder cannot attach to the locks");
 		rc = IL_NORES;
 		sl_raise_abort(&sh->abort);
 	}
 	sh->cpu_start = il_cpu_now();
-	il_barrier_wait(&sh->start);
+	if (il_barrier_wait(&sh->start) < 0)
+		rc = IL_FAIL;
 	for (uint64_t i = 0; rc == IL_OK && i < r->total; i++) {
 		lttng_ust_tracepoint(ipclab_lock, lock_request, 1, r->kname);
-		int lr = sl_lock(&h[1]);
-		if (lr != SL_OK) {
+		int lr = sl_wait(&h[1]);
+		uint64_t t = il_now_ns();
+		if (lr != SL_OK || sl_aborted(&sh->abort)) {
 			if (lr == SL_ERROR)
-				(void)snprintf(sh->why, sizeof(sh->why), "responder: lock 1 failed: %s", strerror(errno));
+				il_errno("responder: lock 1 failed");
 			rc = IL_FAIL;
-			sl_raise_abort(&sh->abort);
+			give_up(sh, &h[0]);
 			break;
 		}
-		uint64_t t = il_now_ns();
 		const bool timed = i >= r->warmup; /* the event carries what the histogram gets */
 		lttng_ust_tracepoint(ipclab_lock, lock_acquire, 1, r->kname, timed ? sh->t_release : 0, timed ? t : 0);
 		if (timed)
@@ -94,7 +107,7 @@ static int responder(void *arg)
 		if (i + 1 == r->total)
 			sh->peer_done = 1; /* before the last release: the initiator may end at once */
 		if (sl_unlock(&h[0]) < 0) {
-			(void)snprintf(sh->why, sizeof(sh->why), "responder: unlock 0 failed: %s", strerror(errno));
+			il_errno("responder: unlock 0 failed");
 			rc = IL_FAIL;
 			sl_raise_abort(&sh->abort);
 		}
@@ -102,14 +115,14 @@ static int responder(void *arg)
 	sh->cpu_end = il_cpu_now();
 	sl_detach(&h[0]);
 	sl_detach(&h[1]);
-	sh->peer_status = rc;
 	return rc;
 }
 
-/* Process mode: blocks until the responder ends; if it did not finish its rounds, raises
- * the abort flag so the initiator stops waiting for a lock it will never release. */
+/* Process mode: blocks until the responder ends; if it did not finish its rounds, gives
+ * up for it, so the initiator stops waiting for a lock it will never release. */
 struct watch {
 	struct shared *sh;
+	struct sl_handle *h0;
 	pid_t pid;
 };
 
@@ -118,7 +131,7 @@ static void *watcher(void *arg)
 	struct watch *w = arg;
 	(void)il_child_ended(w->pid, true);
 	if (!w->sh->peer_done)
-		sl_raise_abort(&w->sh->abort);
+		give_up(w->sh, w->h0);
 	return NULL;
 }
 
@@ -128,6 +141,37 @@ struct rep_out {
 	int cpu_start, cpu_end;
 	char killed[512];
 };
+
+/* The initiator's rounds into rtt; the exit code. */
+static int initiate(const struct run *r, struct sl_handle h[2], struct il_hist *rtt, struct rep_out *o)
+{
+	struct shared *sh = r->sh;
+	for (uint64_t i = 0; i < r->total && !sl_aborted(&sh->abort); i++) {
+		lttng_ust_tracepoint(ipclab_lock, lock_release, 1, r->kname);
+		uint64_t t0 = il_now_ns();
+		sh->t_release = t0;
+		if (sl_unlock(&h[1]) < 0) {
+			il_errno("unlock of lock 1 failed in round %" PRIu64, i);
+			give_up(sh, &h[1]);
+			return IL_FAIL;
+		}
+		lttng_ust_tracepoint(ipclab_lock, lock_request, 0, r->kname);
+		int lr = sl_wait(&h[0]);
+		uint64_t t1 = il_now_ns();
+		if (lr != SL_OK) {
+			il_errno("lock 0 failed in round %" PRIu64, i);
+			give_up(sh, &h[1]);
+			return IL_FAIL;
+		}
+		if (sl_aborted(&sh->abort)) /* released by the watcher, not by the responder */
+			return IL_FAIL;
+		lttng_ust_tracepoint(ipclab_lock, lock_acquire, 0, r->kname, 0, 0);
+		if (i >= r->warmup)
+			il_hist_add(rtt, t1 - t0);
+		o->rounds = i + 1;
+	}
+	return sl_aborted(&sh->abort) ? IL_FAIL : IL_OK;
+}
 
 /* One repeat: spawn the responder (and, in process mode, its watcher), meet it at the
  * start barrier, run the rounds into rtt (the responder fills sh->oneway), join. After
@@ -139,21 +183,17 @@ static int one_repeat(struct il_ctx *x, struct run *r, uint32_t rep, struct sl_h
 	const struct il_common *c = &x->c;
 	struct shared *sh = r->sh;
 	struct il_peer peer;
-	struct watch w = { sh, 0 };
+	struct watch w = { sh, &h[0], 0 };
 	pthread_t wt;
 	bool watching = false;
-	int rc;
 	sh->peer_rounds = 0;
 	sh->peer_done = 0;
-	sh->peer_status = IL_OK;
-	sh->why[0] = 0;
 	sh->cpu_start = sh->cpu_end = -1;
 	il_hist_init(&sh->oneway, HIST_MAX_NS);
-	o->rounds = 0;
-	o->cpu_start = o->cpu_end = -1;
-	o->killed[0] = 0;
+	*o = (struct rep_out){ .cpu_start = -1, .cpu_end = -1 };
 	lttng_ust_tracepoint(ipclab_run, run_begin, x->experiment, r->kname, c->mode, rep, c->iterations, c->warmup);
-	if ((rc = il_spawn(&peer, c->mode, c->cpu[1], responder, r)) != 0) {
+	int rc = il_spawn(&peer, c->mode, c->cpu[1], responder, r);
+	if (rc != IL_OK) {
 		lttng_ust_tracepoint(ipclab_run, run_end, x->experiment, r->kname, rep, rc);
 		return rc;
 	}
@@ -164,35 +204,7 @@ static int one_repeat(struct il_ctx *x, struct run *r, uint32_t rep, struct sl_h
 			il_warn("cannot start the watcher thread: a dead responder is caught by the watchdog only");
 	}
 	o->cpu_start = il_cpu_now();
-	if (il_barrier_wait(&sh->start) < 0) {
-		rc = IL_FAIL;
-		sl_raise_abort(&sh->abort);
-	}
-	for (uint64_t i = 0; i < r->total && !sl_aborted(&sh->abort); i++) {
-		lttng_ust_tracepoint(ipclab_lock, lock_release, 1, r->kname);
-		uint64_t t0 = il_now_ns();
-		sh->t_release = t0;
-		if (sl_unlock(&h[1]) < 0) {
-			il_errno("unlock of lock 1 failed in round %" PRIu64, i);
-			rc = IL_FAIL;
-			sl_raise_abort(&sh->abort);
-			break;
-		}
-		lttng_ust_tracepoint(ipclab_lock, lock_request, 0, r->kname);
-		int lr = sl_lock(&h[0]);
-		if (lr != SL_OK) {
-			if (lr == SL_ERROR)
-				il_errno("lock 0 failed in round %" PRIu64, i);
-			rc = IL_FAIL;
-			sl_raise_abort(&sh->abort);
-			break;
-		}
-		uint64_t t1 = il_now_ns();
-		lttng_ust_tracepoint(ipclab_lock, lock_acquire, 0, r->kname, 0, 0);
-		if (i >= r->warmup)
-			il_hist_add(rtt, t1 - t0);
-		o->rounds = i + 1;
-	}
+	rc = il_barrier_wait(&sh->start) < 0 ? IL_FAIL : initiate(r, h, rtt, o);
 	o->cpu_end = il_cpu_now();
 	char how[128];
 	if (watching)
@@ -200,13 +212,11 @@ static int one_repeat(struct il_ctx *x, struct run *r, uint32_t rep, struct sl_h
 	int jrc = il_join(&peer, how, sizeof(how));
 	if (*how) {
 		(void)snprintf(o->killed, sizeof(o->killed), "the responder (pid %d) was %s in round %" PRIu64
-			       " holding lock 1; the watcher saw it exit and raised the abort flag, the initiator "
-			       "stopped waiting for lock 0", (int)peer.pid, how, sh->peer_rounds - 1);
+			       " holding lock 1; the watcher saw it exit, raised the abort flag and released lock 0, "
+			       "the initiator stopped waiting", (int)peer.pid, how, sh->peer_rounds - 1);
 		il_fail("%s", o->killed);
 		il_jset(checks, "responder_alive", json_false());
 		rc = IL_FAIL;
-	} else if (jrc && sh->why[0]) {
-		il_err("%s", sh->why);
 	}
 	if (rc == IL_OK)
 		rc = jrc;
@@ -223,71 +233,32 @@ static int one_repeat(struct il_ctx *x, struct run *r, uint32_t rep, struct sl_h
 	return rc;
 }
 
-static int handoff_run(int argc, char **argv)
+/* The repeats, with the locks attached and the initiator pinned; the totals into
+ * x->results. */
+static int run_repeats(struct il_ctx *x, struct run *r, struct il_hist *rtt, struct il_hist *rep_rtt,
+		       struct il_hist *oneway)
 {
-	int kidx = 0;
-	bool kill_holder = false;
-	const struct il_opt opts[] = {
-		{ "lock", IL_OPT_CHOICE, "KIND", "the two locks: mutex, spin, sem (POSIX unnamed) or sysvsem", 0, 0,
-		  handoff_kinds, &kidx },
-		{ "kill-holder", IL_OPT_FLAG, NULL, "fault injection (process mode): the responder SIGKILLs itself "
-		  "holding its lock halfway through; the run must detect it and exit 1", 0, 0, NULL, &kill_holder },
-		{ 0 },
-	};
-	struct il_ctx x;
-	il_ctx_begin(&x, argv[0], argc, argv);
-	int prc = il_ctx_parse(&x, "Lock ping-pong between two peers (ptsematest/svsematest style: two locks,\n"
-			       "each side unlocks the other's): round-trip and one-way latency histograms.",
-			       COMMON, opts);
-	if (prc != IL_RUN)
-		return prc;
-	const struct il_common *c = &x.c;
-	const char *kname = handoff_kinds[kidx];
-	il_jset(x.params, "lock", json_string(kname));
-	il_jset(x.params, "kill_holder", json_boolean(kill_holder));
-	if (kill_holder && c->mode != IL_MODE_PROCESS) {
-		return il_ctx_usage(&x, "--kill-holder needs --mode process (a thread cannot be killed alone)");
-	}
-	struct shared *sh = il_shared_alloc(sizeof(*sh));
-	struct il_hist *rtt = malloc(sizeof(*rtt)), *rep_rtt = malloc(sizeof(*rep_rtt)), *oneway = malloc(sizeof(*oneway));
+	const struct il_common *c = &x->c;
+	struct shared *sh = r->sh;
 	struct il_repeats spread = { 0 };
-	int rc = IL_OK, nlocks = 0;
-	bool barrier = false;
-	if (!sh || !rtt || !rep_rtt || !oneway || il_repeats_init(&spread, c->repeat) < 0) {
-		il_err("out of memory");
-		rc = IL_NORES;
-		goto out;
-	}
-	il_hist_init(rtt, HIST_MAX_NS);
-	il_hist_init(oneway, HIST_MAX_NS);
-	il_guard_install((unsigned)c->timeout_s);
-	for (; nlocks < 2; nlocks++)
-		if ((rc = sl_init(&sh->l[nlocks], handoff_sl[kidx], c->mode, SL_F_HELD, &sh->abort)) != 0)
-			goto out_locks;
-	if (il_barrier_init(&sh->start, 2) < 0) {
-		il_err("cannot create the start barrier");
-		rc = IL_NORES;
-		goto out_locks;
-	}
-	barrier = true;
-	if ((rc = il_pin_main(c->cpu[0], "the initiator")) != IL_OK)
-		goto out_locks;
 	struct sl_handle h[2];
-	if (sl_attach(&h[0], &sh->l[0]) < 0 || sl_attach(&h[1], &sh->l[1]) < 0) {
+	if (il_repeats_init(&spread, c->repeat) < 0) {
+		il_err("out of memory");
+		return IL_NORES;
+	}
+	int rc = il_pin_main(c->cpu[0], "the initiator");
+	if (rc == IL_OK && (sl_attach(&h[0], &sh->l[0]) < 0 || sl_attach(&h[1], &sh->l[1]) < 0)) {
 		il_errno("cannot attach to the locks");
 		rc = IL_NORES;
-		goto out_locks;
 	}
-	struct run r = { .sh = sh, .kname = kname, .total = c->warmup + c->iterations, .warmup = c->warmup,
-			 .kill_holder = kill_holder };
 	json_t *checks = json_object(), *reps = json_array();
-	struct rep_out o = { 0 };
+	struct rep_out o = { .cpu_start = -1 };
 	uint64_t rounds = 0, peer_rounds = 0;
 	for (uint32_t rep = 0; rep < c->repeat && rc == IL_OK; rep++) {
-		il_info("%s %s: repeat %u/%" PRIu64, kname, c->mode == IL_MODE_THREAD ? "thread" : "process", rep + 1,
+		il_info("%s %s: repeat %u/%" PRIu64, r->kname, c->mode == IL_MODE_THREAD ? "thread" : "process", rep + 1,
 			c->repeat);
 		il_hist_init(rep_rtt, HIST_MAX_NS);
-		rc = one_repeat(&x, &r, rep, h, rep_rtt, checks, &o);
+		rc = one_repeat(x, r, rep, h, rep_rtt, checks, &o);
 		rounds += o.rounds;
 		peer_rounds += sh->peer_rounds;
 		if (rc != IL_OK)
@@ -301,57 +272,103 @@ static int handoff_run(int argc, char **argv)
 			"responder", sh->cpu_start, sh->cpu_end));
 	}
 	double rsd_p50, rsd_mean;
-	il_repeats_results(&x, &spread, &rsd_p50, &rsd_mean);
+	il_repeats_results(x, &spread, &rsd_p50, &rsd_mean);
+	il_repeats_free(&spread);
+	il_jset(x->results, "lock", json_pack("{ss ss}", "kind", r->kname, "impl", sh->l[0].desc));
+	il_jset(x->results, "round_trips", json_integer((json_int_t)rounds));
+	il_jset(x->results, "peer_rounds", json_integer((json_int_t)peer_rounds));
+	il_jset(x->results, "rtt", il_json_summary(rtt));
+	il_jset(x->results, "oneway", il_json_summary(oneway));
+	il_jset(x->results, "repeats", reps);
+	il_jset(x->results, "checks", checks);
+	il_jset(x->results, "killed", *o.killed ? json_string(o.killed) : json_null());
+	il_jset(x->results, "events_per_round_trip", json_integer(6));
+	il_ctx_hist(x, "rtt", rtt);
+	il_ctx_hist(x, "oneway", oneway);
+	return rc;
+}
 
-	il_jset(x.results, "lock", json_pack("{ss ss}", "kind", kname, "impl", sh->l[0].desc));
-	il_jset(x.results, "round_trips", json_integer((json_int_t)rounds));
-	il_jset(x.results, "peer_rounds", json_integer((json_int_t)peer_rounds));
-	il_jset(x.results, "rtt", il_json_summary(rtt));
-	il_jset(x.results, "oneway", il_json_summary(oneway));
-	il_jset(x.results, "repeats", reps);
-	il_jset(x.results, "checks", checks);
-	il_jset(x.results, "killed", *o.killed ? json_string(o.killed) : json_null());
-	il_jset(x.results, "events_per_round_trip", json_integer(6));
-	il_jset(x.results, "traced", json_boolean(il_trace_loaded()));
-	if (!c->json || c->json_file) {
-		printf("sync handoff: %s (%s), %s mode, %s", kname, sh->l[0].desc,
-		       c->mode == IL_MODE_THREAD ? "thread" : "process", il_placement_text(c));
-		if (c->cpu[0] >= 0)
-			printf(" (%d,%d)", c->cpu[0], c->cpu[1]);
-		printf(", %" PRIu64 " round trips x %" PRIu64 " repeats (+%" PRIu64 " warm-up)%s\n", c->iterations,
-		       c->repeat, c->warmup, il_trace_loaded() ? ", traced" : "");
-		il_print_summary_header();
-		il_print_summary_row("round trip", rtt);
-		il_print_summary_row("one way", oneway);
-		if (spread.n > 1)
-			printf("repeat-to-repeat rel. stddev: p50 %.1f %%, mean %.1f %%\n", 100 * rsd_p50, 100 * rsd_mean);
+static int handoff_params(struct il_ctx *x, void *cfg)
+{
+	const struct handoff_cfg *hc = cfg;
+	return sl_kill_holder_check(hc->kill_holder, x->c.mode);
+}
+
+static int handoff_measure(struct il_ctx *x, void *cfg)
+{
+	const struct handoff_cfg *hc = cfg;
+	const struct il_common *c = &x->c;
+	struct shared *sh = il_shared_alloc(sizeof(*sh));
+	struct il_hist *rtt = malloc(sizeof(*rtt)), *rep_rtt = malloc(sizeof(*rep_rtt)), *oneway = malloc(sizeof(*oneway));
+	int rc = IL_OK, nlocks = 0;
+	if (!sh || !rtt || !rep_rtt || !oneway) {
+		il_err("out of memory");
+		rc = IL_NORES;
+		goto out;
 	}
-	if (c->hist && rc == IL_OK) {
-		const struct il_hist *hs[] = { rtt, oneway };
-		static const char *const names[] = { "rtt", "oneway" };
-		if (il_write_hists(c->hist_file, 2, hs, names) != IL_OK)
-			rc = IL_FAIL;
-	}
-	sl_detach(&h[0]);
-	sl_detach(&h[1]);
-out_locks:
-	if (barrier)
-		il_barrier_destroy(&sh->start);
+	il_hist_init(rtt, HIST_MAX_NS);
+	il_hist_init(oneway, HIST_MAX_NS);
+	for (; nlocks < 2 && rc == IL_OK; nlocks++)
+		rc = sl_init(&sh->l[nlocks], handoff_sl[hc->kind], c->mode, SL_F_HELD, &sh->abort);
+	if (rc == IL_OK)
+		(void)il_barrier_init(&sh->start, 2);
+	struct run r = { .sh = sh, .kname = handoff_kinds[hc->kind], .total = c->warmup + c->iterations,
+			 .warmup = c->warmup, .kill_holder = hc->kill_holder };
+	if (rc == IL_OK)
+		rc = run_repeats(x, &r, rtt, rep_rtt, oneway);
 	while (nlocks > 0)
 		sl_destroy(&sh->l[--nlocks]);
-	il_guard_disarm();
 out:
 	il_shared_free(sh, sizeof(*sh));
 	free(rtt);
 	free(rep_rtt);
 	free(oneway);
-	il_repeats_free(&spread);
-	return il_ctx_finish(&x, rc);
+	return rc;
 }
+
+static void handoff_print(const struct il_ctx *x, const void *cfg)
+{
+	const struct handoff_cfg *hc = cfg;
+	const struct il_common *c = &x->c;
+	const json_t *r = x->results;
+	printf("sync handoff: %s (%s), %s mode, %s", handoff_kinds[hc->kind],
+	       json_string_value(json_object_get(json_object_get(r, "lock"), "impl")),
+	       c->mode == IL_MODE_THREAD ? "thread" : "process", il_placement_text(c));
+	if (c->cpu[0] >= 0)
+		printf(" (%d,%d)", c->cpu[0], c->cpu[1]);
+	printf(", %" PRIu64 " round trips x %" PRIu64 " repeats (+%" PRIu64 " warm-up)%s\n", c->iterations, c->repeat,
+	       c->warmup, json_is_true(json_object_get(r, "traced")) ? ", traced" : "");
+	il_print_summary_header();
+	il_print_summary_json("round trip", json_object_get(r, "rtt"));
+	il_print_summary_json("one way", json_object_get(r, "oneway"));
+	if (c->repeat > 1)
+		printf("repeat-to-repeat rel. stddev: p50 %.1f %%, mean %.1f %%\n",
+		       100 * json_number_value(json_object_get(r, "repeat_rel_stddev_p50")),
+		       100 * json_number_value(json_object_get(r, "repeat_rel_stddev_mean")));
+}
+
+static const struct il_opt handoff_opts[] = {
+	{ .name = "lock", .type = IL_OPT_CHOICE, .metavar = "KIND", .choices = handoff_kinds, .param = "lock",
+	  .help = "the two locks: mutex, spin, sem (POSIX unnamed) or sysvsem",
+	  .off = IL_CFG(struct handoff_cfg, kind, int) },
+	{ .name = "kill-holder", .type = IL_OPT_FLAG, .param = "kill_holder",
+	  .help = "fault injection (process mode): the responder SIGKILLs itself holding its lock halfway "
+		  "through; the run must detect it and exit 1",
+	  .off = IL_CFG(struct handoff_cfg, kill_holder, bool) },
+	{ 0 },
+};
 
 const struct il_experiment il_exp_sync_handoff = {
 	.group = "sync",
 	.name = "handoff",
 	.summary = "lock ping-pong latency between two peers (mutex, spin, sem, sysvsem), ptsematest style",
-	.run = handoff_run,
+	.help = "Lock ping-pong between two peers (ptsematest/svsematest style: two locks,\n"
+		"each side unlocks the other's): round-trip and one-way latency histograms.",
+	.common = IL_C_ITER | IL_C_WARMUP | IL_C_REPEAT | IL_C_MODE | IL_C_CPU | IL_C_HIST,
+	.opts = handoff_opts,
+	.cfg_size = sizeof(struct handoff_cfg),
+	.params = handoff_params,
+	.measure = handoff_measure,
+	.print = handoff_print,
+	.flags = IL_EXP_GUARD | IL_EXP_TRACED | IL_EXP_PRINT_ON_FAIL,
 };

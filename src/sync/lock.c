@@ -1,13 +1,16 @@
 /* lock.c - the lock kinds of the sync experiments, one small ops struct each, all in
- * shared memory so threads and forked processes run the same code. Every blocking wait
- * is cut into SL_SLICE_NS slices (pthread_mutex_clocklock, sem_clockwait, semtimedop)
- * so a locker gives up when the abort flag is raised (a peer died holding the lock);
- * a fast non-blocking attempt comes first, so the uncontended path is the usual one. */
-#include "sync.h"
+ * shared memory so threads and forked processes run the same code. Two ways to wait:
+ * sl_lock cuts the wait into SL_SLICE_NS slices (pthread_mutex_clocklock, sem_clockwait,
+ * semtimedop) so a locker gives up when the abort flag is raised (a peer died holding
+ * the lock), after a fast non-blocking attempt; sl_wait is the one plain blocking call
+ * (pthread_mutex_lock, sem_wait, semop), for a hand-off timed through the lock, where a
+ * timer armed and cancelled on every wait would be part of what is measured. */
+#include "lock.h"
 #include "../core/cleanup.h"
 #include "../core/clock.h"
 #include "../core/log.h"
 #include "../core/opts.h"
+#include "../core/sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,9 +30,18 @@ const char *const sl_kind_names[SL_NKINDS + 1] = {
 struct sl_ops {
 	int (*init)(struct sl_lock *l);
 	void (*destroy)(struct sl_lock *l);
-	int (*lock)(struct sl_handle *h);
+	int (*lock)(struct sl_handle *h);   /* sliced: gives up when the abort flag is raised */
+	int (*wait)(struct sl_handle *h);   /* one blocking call: woken only by a release */
 	int (*unlock)(struct sl_handle *h);
 };
+
+int sl_kill_holder_check(bool kill_holder, int mode)
+{
+	if (!kill_holder || mode == IL_MODE_PROCESS)
+		return IL_OK;
+	il_err("--kill-holder needs --mode process (a thread cannot be killed alone)");
+	return IL_USAGE;
+}
 
 bool sl_is_lock(int kind)
 {
@@ -71,6 +83,17 @@ static void mutex_destroy(struct sl_lock *l)
 	(void)pthread_mutex_destroy(&l->u.mutex);
 }
 
+/* A pthread_mutex_*lock result as an sl_lock() result. */
+static int mutex_result(int e)
+{
+	if (e == 0)
+		return SL_OK;
+	if (e == EOWNERDEAD)
+		return SL_OWNERDEAD;
+	errno = e;
+	return SL_ERROR;
+}
+
 static int mutex_lock(struct sl_handle *h)
 {
 	pthread_mutex_t *m = &h->l->u.mutex;
@@ -81,12 +104,12 @@ static int mutex_lock(struct sl_handle *h)
 		struct timespec ts = slice_deadline();
 		e = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &ts);
 	}
-	if (e == 0)
-		return SL_OK;
-	if (e == EOWNERDEAD)
-		return SL_OWNERDEAD;
-	errno = e;
-	return SL_ERROR;
+	return mutex_result(e);
+}
+
+static int mutex_wait(struct sl_handle *h)
+{
+	return mutex_result(pthread_mutex_lock(&h->l->u.mutex));
 }
 
 static int mutex_unlock(struct sl_handle *h)
@@ -155,20 +178,32 @@ static void sem_destroy_(struct sl_lock *l)
 	(void)sem_destroy(&l->u.sem);
 }
 
-static int sem_lock(struct sl_handle *h)
+int sl_sem_wait(sem_t *s, volatile int *abort)
 {
-	sem_t *s = &h->l->u.sem;
 	if (sem_trywait(s) == 0)
 		return SL_OK;
 	for (;;) {
 		if (errno != EAGAIN && errno != ETIMEDOUT && errno != EINTR)
 			return SL_ERROR;
-		if (errno == ETIMEDOUT && sl_aborted(h->l->abort))
+		if (errno == ETIMEDOUT && sl_aborted(abort))
 			return SL_ABORTED;
 		struct timespec ts = slice_deadline();
 		if (sem_clockwait(s, CLOCK_MONOTONIC, &ts) == 0)
 			return SL_OK;
 	}
+}
+
+static int sem_lock(struct sl_handle *h)
+{
+	return sl_sem_wait(&h->l->u.sem, h->l->abort);
+}
+
+static int sem_wait_(struct sl_handle *h)
+{
+	while (sem_wait(&h->l->u.sem) < 0)
+		if (errno != EINTR)
+			return SL_ERROR;
+	return SL_OK;
 }
 
 static int sem_unlock(struct sl_handle *h)
@@ -263,17 +298,26 @@ static int sysv_lock(struct sl_handle *h)
 	}
 }
 
+static int sysv_wait(struct sl_handle *h)
+{
+	while (sysv_op(h->l, -1, 0, NULL) < 0)
+		if (errno != EINTR)
+			return SL_ERROR;
+	return SL_OK;
+}
+
 static int sysv_unlock(struct sl_handle *h)
 {
 	return sysv_op(h->l, 1, 0, NULL);
 }
 
 static const struct sl_ops ops[SL_NKINDS] = {
-	[SL_MUTEX] = { mutex_init, mutex_destroy, mutex_lock, mutex_unlock },
-	[SL_SPIN] = { spin_init, spin_destroy, spin_lock, spin_unlock },
-	[SL_SEM] = { sem_init_, sem_destroy_, sem_lock, sem_unlock },
-	[SL_FLOCK] = { flock_init, flock_destroy, flock_lock, flock_unlock },
-	[SL_SYSVSEM] = { sysv_init, sysv_destroy, sysv_lock, sysv_unlock },
+	/* spin polls the abort flag in both; flock(2) is released by the kernel for a dead holder */
+	[SL_MUTEX] = { mutex_init, mutex_destroy, mutex_lock, mutex_wait, mutex_unlock },
+	[SL_SPIN] = { spin_init, spin_destroy, spin_lock, spin_lock, spin_unlock },
+	[SL_SEM] = { sem_init_, sem_destroy_, sem_lock, sem_wait_, sem_unlock },
+	[SL_FLOCK] = { flock_init, flock_destroy, flock_lock, flock_lock, flock_unlock },
+	[SL_SYSVSEM] = { sysv_init, sysv_destroy, sysv_lock, sysv_wait, sysv_unlock },
 };
 
 int sl_init(struct sl_lock *l, int kind, int mode, unsigned flags, volatile int *abort)
@@ -326,6 +370,11 @@ void sl_detach(struct sl_handle *h)
 int sl_lock(struct sl_handle *h)
 {
 	return ops[h->l->kind].lock(h);
+}
+
+int sl_wait(struct sl_handle *h)
+{
+	return ops[h->l->kind].wait(h);
 }
 
 int sl_unlock(struct sl_handle *h)

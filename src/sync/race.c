@@ -1,22 +1,27 @@
 /* race.c - "ipclab sync race": W workers (threads or processes) increment one shared
  * counter N times each; the critical section is a read, --delay iterations of busy work,
  * a write. Without a lock, updates are lost (two workers read the same value, both write
- * value + 1): reported, never a failure. With a lock (or atomic), counter == increments
- * completed == W*N is checked. Fairness is each worker's progress at the moment the
- * first one finished (with a fixed N per worker, the final counts are equal by
- * construction). A start gate releases all workers at once.
+ * value + 1); with a lock (or atomic), counter == increments completed == W*N is checked.
+ * The race needs the workers to run at the same time: they go on distinct CPUs when
+ * there are enough (or where --cpu says), wait for each other at a start barrier they
+ * spin on, then once more (a handshake: every one of them ran after the release), and
+ * stamp their loop's start and end. How long at least two loops overlapped is reported;
+ * a run without a lock that lost nothing is inconclusive (exit 4, the overlap says why),
+ * never "0 lost updates". Fairness is each worker's progress at the moment the first
+ * one finished (with a fixed N per worker, the final counts are equal by construction).
  * Fault injection: --kill-holder (process mode) SIGKILLs worker 0 inside its critical
  * section halfway through; the run must detect it (robust mutex: EOWNERDEAD; spin, sem:
  * the abort flag raised when the parent reaps the dead worker; flock: the kernel drops
  * the dead holder's lock), report it, exit 1 and leave nothing behind.
  * Events (ipclab_lock.h): 2 or 5 per increment when W*N <= --trace-limit. */
-#include "sync.h"
+#include "race.h"
 #include "syncstat.h"
-#include "../core/cleanup.h"
+#include "workers.h"
 #include "../core/clock.h"
 #include "../core/experiment.h"
 #include "../core/log.h"
 #include "../core/result.h"
+#include "../core/sys.h"
 #include "../core/tp.h"
 
 #include <errno.h>
@@ -27,189 +32,37 @@
 #include <string.h>
 #include <unistd.h>
 
-#define COMMON (IL_C_MODE)
-#define MAX_WORKERS 64
+#define MAX_WORKERS RACE_MAX_WORKERS
+#define LOCKSTEP_CHUNK 64   /* increments between two lockstep waits (divided by 1 + delay) */
 
 static const char *const race_kinds[] = { "none", "atomic", "mutex", "spin", "sem", "flock", NULL };
 
-/* One worker's slot, alone on its cache line(s). */
-struct slot {
-	uint64_t done;       /* increments completed (stored after each one) */
-	uint64_t snap;       /* done, as read by the first worker to finish */
-	uint64_t t_end;      /* when it finished (0: it did not) */
-	int status;          /* IL_OK, or why it stopped */
-	int lock_result;     /* the sl_lock() result that stopped it (0 none) */
-	int err;             /* errno of a failed lock call */
-	pid_t pid;
-} __attribute__((aligned(64)));
-
-struct shared {
-	struct il_barrier gate;
-	volatile int abort;
-	int first_done;           /* index of the first worker to finish, -1 */
-	int ownerdead_by;         /* worker that got EOWNERDEAD, -1 */
-	uint64_t t_first_done;
-	struct sl_lock lock;
-	uint64_t counter __attribute__((aligned(64)));
-	char pad[56];
-	struct slot slot[];
+struct race_cfg {
+	int kind; /* enum sl_kind: race_kinds[] is its prefix */
+	uint64_t workers, increments, delay, trace_limit;
+	bool kill_holder;
 };
-
-struct params {
-	struct shared *sh;
-	unsigned workers;
-	uint64_t n, delay;
-	int kind;
-	bool trace, kill_holder;
-};
-
-struct warg {
-	const struct params *p;
-	unsigned idx;
-};
-
-/* The first worker to finish takes a snapshot of everyone's progress. */
-static void first_finish(struct shared *sh, const struct params *p, unsigned idx)
-{
-	int none = -1;
-	if (!__atomic_compare_exchange_n(&sh->first_done, &none, (int)idx, false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_ACQUIRE))
-		return;
-	for (unsigned i = 0; i < p->workers; i++)
-		sh->slot[i].snap = __atomic_load_n(&sh->slot[i].done, __ATOMIC_RELAXED);
-	sh->t_first_done = il_now_ns();
-}
-
-/* Stops this worker because the lock said so; returns its exit code. */
-static int lock_failed(struct shared *sh, struct slot *s, struct sl_handle *h, unsigned idx, int lr)
-{
-	s->lock_result = lr;
-	if (lr == SL_OWNERDEAD) {
-		/* pthread_mutex_consistent(3): we own it now; mark it usable and let go. */
-		int none = -1;
-		(void)__atomic_compare_exchange_n(&sh->ownerdead_by, &none, (int)idx, false, __ATOMIC_ACQ_REL,
-						  __ATOMIC_ACQUIRE);
-		sl_raise_abort(&sh->abort);
-		(void)pthread_mutex_consistent(&sh->lock.u.mutex);
-		(void)sl_unlock(h);
-		return IL_FAIL;
-	}
-	if (lr == SL_ERROR) {
-		s->err = errno;
-		sl_raise_abort(&sh->abort);
-	}
-	return IL_FAIL;
-}
-
-static int race_worker(void *arg)
-{
-	const struct warg *w = arg;
-	const struct params *p = w->p;
-	struct shared *sh = p->sh;
-	struct slot *s = &sh->slot[w->idx];
-	const bool lock = sl_is_lock(p->kind), tr = p->trace;
-	const char *kname = sl_kind_names[p->kind];
-	const uint32_t idx = w->idx;
-	const uint64_t kill_at = p->kill_holder && idx == 0 ? p->n / 2 : UINT64_MAX;
-	struct sl_handle h;
-
-	il_set_task_name("ipclab-race");
-	s->pid = getpid();
-	s->status = IL_OK;
-	if (sl_attach(&h, &sh->lock) < 0) {
-		s->err = errno;
-		s->status = IL_NORES;
-		sl_raise_abort(&sh->abort);
-	}
-	if (il_barrier_wait(&sh->gate) < 0 || s->status != IL_OK) {
-		sl_detach(&h);
-		return s->status != IL_OK ? s->status : IL_FAIL;
-	}
-	uint64_t i;
-	for (i = 0; i < p->n; i++) {
-		/* With a lock, look at the abort flag only once it is ours: the first locker
-		 * after a holder died must meet the lock's own verdict (EOWNERDEAD). */
-		if (!lock && sl_aborted(&sh->abort)) {
-			s->status = IL_FAIL;
-			break;
-		}
-		if (lock) {
-			if (tr)
-				lttng_ust_tracepoint(ipclab_lock, lock_request, 0, kname);
-			int lr = sl_lock(&h);
-			if (lr != SL_OK) {
-				s->status = lock_failed(sh, s, &h, idx, lr);
-				break;
-			}
-			if (tr)
-				lttng_ust_tracepoint(ipclab_lock, lock_acquire, 0, kname, 0, 0);
-			if (sl_aborted(&sh->abort)) {
-				(void)sl_unlock(&h);
-				s->status = IL_FAIL;
-				break;
-			}
-		}
-		uint64_t v;
-		if (p->kind == SL_ATOMIC) {
-			/* one read-modify-write instruction: there is no "inside" for the delay */
-			sl_busy(p->delay);
-			if (i == kill_at)
-				(void)raise(SIGKILL); /* fault injection */
-			v = __atomic_fetch_add(&sh->counter, 1, __ATOMIC_RELAXED);
-			if (tr) {
-				lttng_ust_tracepoint(ipclab_lock, race_read, idx, v);
-				lttng_ust_tracepoint(ipclab_lock, race_write, idx, v + 1);
-			}
-		} else {
-			/* separate load and store (relaxed atomics: the race is on purpose, not UB) */
-			v = __atomic_load_n(&sh->counter, __ATOMIC_RELAXED);
-			if (tr)
-				lttng_ust_tracepoint(ipclab_lock, race_read, idx, v);
-			if (i == kill_at)
-				(void)raise(SIGKILL); /* fault injection: die holding the lock */
-			sl_busy(p->delay);
-			__atomic_store_n(&sh->counter, v + 1, __ATOMIC_RELAXED);
-			if (tr)
-				lttng_ust_tracepoint(ipclab_lock, race_write, idx, v + 1);
-		}
-		if (lock) {
-			if (tr)
-				lttng_ust_tracepoint(ipclab_lock, lock_release, 0, kname);
-			if (sl_unlock(&h) < 0) {
-				s->status = lock_failed(sh, s, &h, idx, SL_ERROR);
-				__atomic_store_n(&s->done, i + 1, __ATOMIC_RELAXED);
-				i++;
-				break;
-			}
-		}
-		__atomic_store_n(&s->done, i + 1, __ATOMIC_RELAXED);
-	}
-	if (i == p->n && s->status == IL_OK) {
-		s->t_end = il_now_ns();
-		first_finish(sh, p, idx);
-	}
-	sl_detach(&h);
-	return s->status;
-}
 
 /* Why the run was stopped, as one sentence, for the message and the JSON. */
-static void describe_kill(const struct params *p, const struct sp_pool *pool, char *buf, size_t len)
+static void describe_kill(const struct job *p, const struct sw_team *team, char *buf, size_t len)
 {
 	const struct shared *sh = p->sh;
-	int n = snprintf(buf, len, "worker %d (pid %d) was killed by SIG%s", pool->victim, (int)pool->victim_pid,
-			 sp_signame(pool->victim_sig));
+	char sig[IL_SIGNAME_MAX];
+	int n = snprintf(buf, len, "worker %d (pid %d) was killed by %s", team->victim, (int)team->victim_pid,
+			 il_signal_name(team->victim_sig, sig, sizeof(sig)));
 	if (n < 0 || (size_t)n >= len)
 		return;
-	const char *how;
 	char tmp[160];
+	const char *how = "; there was no lock to hold, the others were stopped";
 	switch (p->kind) {
 	case SL_MUTEX:
+		how = "; no locker saw EOWNERDEAD (it did not hold the mutex); the others were stopped";
+		if (sh->ownerdead_by == RACE_PARENT)
+			how = "; the parent's lock after the run returned EOWNERDEAD (robust mutex): it died holding it";
 		if (sh->ownerdead_by >= 0) {
 			(void)snprintf(tmp, sizeof(tmp), "; worker %d's next lock returned EOWNERDEAD (robust mutex), "
 				       "the others stopped", sh->ownerdead_by);
 			how = tmp;
-		} else {
-			how = "; no locker saw EOWNERDEAD (it did not hold the mutex); the others were stopped";
 		}
 		break;
 	case SL_SPIN:
@@ -220,178 +73,305 @@ static void describe_kill(const struct params *p, const struct sp_pool *pool, ch
 	case SL_FLOCK:
 		how = "; the kernel released its flock when its file closed, the others were stopped";
 		break;
-	default:
-		how = "; there was no lock to hold, the others were stopped";
 	}
 	(void)snprintf(buf + n, len - (size_t)n, "%s", how);
 }
 
-static int race_run(int argc, char **argv)
+/* True if all n workers are pinned to one CPU. */
+static bool same_cpu(const int *cpu, unsigned n)
 {
-	int kind = SL_NONE;
-	uint64_t workers = 2, n = 1000000, delay = 0, limit = 10000;
-	bool kill_holder = false;
-	const struct il_opt opts[] = {
-		{ "sync", IL_OPT_CHOICE, "KIND", "how the increment is protected: none (lost updates expected), "
-		  "atomic (fetch-and-add), mutex (process mode: process-shared robust), spin (pthread_spin), "
-		  "sem (unnamed POSIX semaphore), flock (flock(2) on a private temporary file)", 0, 0, race_kinds, &kind },
-		{ "workers", IL_OPT_U64, "W", "workers incrementing the counter (default 2)", 1, MAX_WORKERS, NULL, &workers },
-		{ "increments", IL_OPT_U64, "N", "increments per worker (default 1000000)", 1, 100000000, NULL, &n },
-		{ "delay", IL_OPT_U64, "D", "busy-loop iterations between the read and the write (default 0)", 0, 1000000, NULL, &delay },
-		{ "trace-limit", IL_OPT_U64, "L", "emit the per-increment events only when W*N <= L (default 10000)",
-		  0, 100000000, NULL, &limit },
-		{ "kill-holder", IL_OPT_FLAG, NULL, "fault injection (process mode): worker 0 SIGKILLs itself inside "
-		  "its critical section halfway through; the run must detect it and exit 1", 0, 0, NULL, &kill_holder },
-		{ 0 },
-	};
-	struct il_ctx x;
-	il_ctx_begin(&x, argv[0], argc, argv);
-	int prc = il_ctx_parse(&x, "W workers increment one shared counter N times each (read, delay, write):\n"
-			       "lost updates without a lock, none with one; throughput and fairness per lock kind.",
-			       COMMON, opts);
-	if (prc != IL_RUN)
-		return prc;
-	const struct il_common *c = &x.c;
-	if (kill_holder && c->mode != IL_MODE_PROCESS) {
-		return il_ctx_usage(&x, "--kill-holder needs --mode process (a thread cannot be killed alone)");
-	}
-	const unsigned W = (unsigned)workers;
-	const bool tr = W * n <= limit;
-	const int per_op = sl_is_lock(kind) ? 5 : 2;
-	il_jset(x.params, "sync", json_string(race_kinds[kind]));
-	il_jset(x.params, "workers", json_integer((json_int_t)W));
-	il_jset(x.params, "increments", json_integer((json_int_t)n));
-	il_jset(x.params, "delay", json_integer((json_int_t)delay));
-	il_jset(x.params, "trace_limit", json_integer((json_int_t)limit));
-	il_jset(x.params, "kill_holder", json_boolean(kill_holder));
+	for (unsigned i = 0; i < n; i++)
+		if (cpu[i] < 0 || cpu[i] != cpu[0])
+			return false;
+	return true;
+}
 
-	size_t shsize = sizeof(struct shared) + W * sizeof(struct slot);
-	struct shared *sh = il_shared_alloc(shsize);
-	struct warg *args = calloc(W, sizeof(*args));
-	struct sp_pool pool = { .victim = -1 };
-	int rc = IL_OK;
-	if (!sh || !args) {
-		il_err("out of memory");
-		rc = IL_NORES;
-		goto out;
-	}
-	sh->first_done = -1;
-	sh->ownerdead_by = -1;
-	struct params p = { .sh = sh, .workers = W, .n = n, .delay = delay, .kind = kind, .trace = tr,
-			    .kill_holder = kill_holder };
-	for (unsigned i = 0; i < W; i++)
-		args[i] = (struct warg){ &p, i };
-	il_guard_install((unsigned)c->timeout_s);
-	if ((rc = sl_init(&sh->lock, kind, c->mode, c->mode == IL_MODE_PROCESS ? SL_F_ROBUST : 0, &sh->abort)) != 0)
-		goto out_guard;
+/* Without a lock the point is lost updates: none lost is inconclusive, with the reason
+ * (NULL when updates were lost). */
+static const char *inconclusive(const struct job *p, uint64_t lost, uint64_t overlap, double frac,
+				unsigned allowed, bool one_cpu, char *buf, size_t len)
+{
+	if (p->kind != SL_NONE || lost)
+		return NULL;
+	if (p->workers == 1)
+		(void)snprintf(buf, len, "one worker has nobody to race with: no update could be lost "
+			       "(use --workers 2 or more)");
+	else if (one_cpu)
+		(void)snprintf(buf, len, "the %u workers shared one CPU: they ran in turns, and no switch fell "
+			       "between a read and its write (give them distinct CPUs: --cpu A,B)", p->workers);
+	else if (!overlap)
+		(void)snprintf(buf, len, "the workers' loops never overlapped in time (%u workers, %u CPU%s "
+			       "available): no update could be lost", p->workers, allowed, allowed == 1 ? "" : "s");
+	else
+		(void)snprintf(buf, len, "the workers' loops overlapped only %" PRIu64 " ns (%.2f %% of the run) "
+			       "and no update was lost (more --increments or --delay make the race likelier)",
+			       overlap, 100 * frac);
+	return buf;
+}
 
-	lttng_ust_tracepoint(ipclab_run, run_begin, x.experiment, race_kinds[kind], c->mode, 0, n, 0);
-	rc = sp_start(&pool, W, c->mode, race_worker, args, sizeof(*args), &sh->abort, &sh->gate);
-	if (rc == IL_OK)
-		rc = sp_join(&pool);
-	lttng_ust_tracepoint(ipclab_run, run_end, x.experiment, race_kinds[kind], 0, rc);
-	sl_destroy(&sh->lock);
-out_guard:
-	il_guard_disarm();
-	if (!pool.peer) /* sl_init failed: nothing ran */
-		goto out;
-
-	uint64_t completed = 0, t_last = 0, t_first = UINT64_MAX;
-	uint64_t *snap = calloc(W, sizeof(*snap));
+/* Per-worker results, and the loops' overlap (at least two running at once). */
+static json_t *per_worker(const struct job *p, const int *cpu, uint64_t *completed, uint64_t *overlap, double *frac)
+{
+	const struct shared *sh = p->sh;
+	const uint64_t t0 = sh->gate.t_release;
+	uint64_t start[MAX_WORKERS], stop[MAX_WORKERS], lo = UINT64_MAX, hi = 0;
 	json_t *per = json_array();
-	for (unsigned i = 0; i < W; i++) {
+	*completed = 0;
+	for (unsigned i = 0; i < p->workers; i++) {
 		const struct slot *s = &sh->slot[i];
-		completed += s->done;
-		if (s->t_end > t_last)
-			t_last = s->t_end;
-		if (s->t_end && s->t_end < t_first)
-			t_first = s->t_end;
-		if (snap)
-			snap[i] = s->snap;
-		(void)json_array_append_new(per, json_pack("{sI sI sI so}", "worker", (json_int_t)i,
+		bool ran = s->t_start && s->t_stop, fin = ran && s->done == p->n;
+		start[i] = ran ? s->t_start : 0;
+		stop[i] = ran ? s->t_stop : 0;
+		if (ran && s->t_start < lo)
+			lo = s->t_start;
+		if (ran && s->t_stop > hi)
+			hi = s->t_stop;
+		*completed += s->done;
+		(void)json_array_append_new(per, json_pack("{sI sI sI so so so s[ii]}", "worker", (json_int_t)i,
 			"increments", (json_int_t)s->done, "at_first_finish", (json_int_t)s->snap,
-			"finish_ns", s->t_end ? json_integer((json_int_t)(s->t_end - sh->gate.t_release)) : json_null()));
+			"start_ns", ran ? json_integer((json_int_t)(s->t_start - t0)) : json_null(),
+			"finish_ns", fin ? json_integer((json_int_t)(s->t_stop - t0)) : json_null(),
+			"pinned_cpu", cpu[i] >= 0 ? json_integer(cpu[i]) : json_null(),
+			"cpu", ran ? s->cpu_start : -1, ran ? s->cpu_end : -1));
 		if (s->lock_result == SL_ERROR && s->err) {
 			errno = s->err;
-			il_errno("worker %u: %s failed", i, sl_kind_names[kind]);
+			il_errno("worker %u: %s failed", i, sl_kind_names[p->kind]);
 		}
 	}
-	const uint64_t expected = W * n, actual = sh->counter;
+	*overlap = ss_overlap(start, stop, p->workers, 2);
+	*frac = hi > lo ? (double)*overlap / (double)(hi - lo) : 0;
+	return per;
+}
+
+/* The results (x->results) and the verdict: rc as the workers ended, then the checks. */
+static int race_results(struct il_ctx *x, const struct job *p, const struct sw_team *team, const int *cpu,
+			enum sw_policy pol, unsigned allowed, int rc)
+{
+	const struct shared *sh = p->sh;
+	const unsigned W = p->workers;
+	uint64_t completed, overlap;
+	double frac;
+	json_t *per = per_worker(p, cpu, &completed, &overlap, &frac);
+	uint64_t snap[MAX_WORKERS], t_last = 0, t_first = UINT64_MAX, waits = 0;
+	for (unsigned i = 0; i < W; i++) {
+		snap[i] = sh->slot[i].snap;
+		waits += sh->slot[i].waits;
+		uint64_t e = sh->slot[i].done == p->n ? sh->slot[i].t_stop : 0;
+		t_last = e > t_last ? e : t_last;
+		t_first = e && e < t_first ? e : t_first;
+	}
+	const uint64_t expected = W * p->n, actual = sh->counter;
 	const uint64_t lost = completed > actual ? completed - actual : 0;
 	struct ss_fair f;
-	ss_fairness(snap ? snap : &completed, snap ? W : 1, &f);
-	free(snap);
+	ss_fairness(snap, W, &f);
 	const bool finished = t_last && rc == IL_OK;
 	const double wall = finished ? (double)(t_last - sh->gate.t_release) : 0;
-	const double ops = wall > 0 ? (double)completed * 1e9 / wall : 0;
-
-	json_t *checks = json_object();
-	char killed[512] = "";
-	if (pool.victim >= 0) {
-		describe_kill(&p, &pool, killed, sizeof(killed));
+	json_t *r = x->results, *checks = json_object();
+	char killed[512] = "", reason[256];
+	if (team->victim >= 0) {
+		describe_kill(p, team, killed, sizeof(killed));
 		il_fail("%s; counter %" PRIu64 " after %" PRIu64 " completed increments", killed, actual, completed);
 		il_jset(checks, "no_worker_killed", json_false());
 		rc = IL_FAIL;
 	}
-	if (kind != SL_NONE) {
+	if (p->kind != SL_NONE) {
 		bool ok = actual == completed && completed == expected;
 		il_jset(checks, "no_lost_updates", json_boolean(actual == completed));
 		il_jset(checks, "all_increments_done", json_boolean(completed == expected));
-		if (!ok && pool.victim < 0)
+		if (!ok && rc == IL_OK) /* a worker that stopped early said why */
 			il_fail("with a %s: counter %" PRIu64 ", %" PRIu64 " increments completed of %" PRIu64,
-				race_kinds[kind], actual, completed, expected);
+				race_kinds[p->kind], actual, completed, expected);
 		if (!ok && !rc)
 			rc = IL_FAIL;
 	}
-	il_jset(x.results, "expected", json_integer((json_int_t)expected));
-	il_jset(x.results, "completed", json_integer((json_int_t)completed));
-	il_jset(x.results, "actual", json_integer((json_int_t)actual));
-	il_jset(x.results, "lost_updates", json_integer((json_int_t)lost));
-	il_jset(x.results, "lost_fraction", json_real(completed ? (double)lost / (double)completed : 0));
-	il_jset(x.results, "wall_ns", finished ? json_integer((json_int_t)wall) : json_null());
-	il_jset(x.results, "ops_per_s", finished ? json_real(ops) : json_null());
-	il_jset(x.results, "ns_per_increment", finished ? json_real(wall / (double)completed) : json_null());
-	il_jset(x.results, "finish_spread_ns", finished ? json_integer((json_int_t)(t_last - t_first)) : json_null());
-	il_jset(x.results, "per_worker", per);
-	il_jset(x.results, "fairness", json_pack("{ss sI sf sf sf sf}",
+	const char *inc = rc == IL_OK ? inconclusive(p, lost, overlap, frac, allowed,
+									   allowed == 1 || same_cpu(cpu, W), reason, sizeof(reason)) : NULL;
+	if (inc) {
+		il_err("inconclusive: %s", inc);
+		rc = IL_UNSUP;
+	}
+	il_jset(r, "expected", json_integer((json_int_t)expected));
+	il_jset(r, "completed", json_integer((json_int_t)completed));
+	il_jset(r, "actual", json_integer((json_int_t)actual));
+	il_jset(r, "lost_updates", json_integer((json_int_t)lost));
+	il_jset(r, "lost_fraction", json_real(completed ? (double)lost / (double)completed : 0));
+	il_jset(r, "overlap_ns", json_integer((json_int_t)overlap));
+	il_jset(r, "overlap_fraction", json_real(frac));
+	il_jset(r, "inconclusive", inc ? json_string(inc) : json_null());
+	il_jset(r, "wall_ns", finished ? json_integer((json_int_t)wall) : json_null());
+	il_jset(r, "ops_per_s", finished ? json_real((double)completed * 1e9 / wall) : json_null());
+	il_jset(r, "ns_per_increment", finished ? json_real(wall / (double)completed) : json_null());
+	il_jset(r, "finish_spread_ns", finished ? json_integer((json_int_t)(t_last - t_first)) : json_null());
+	il_jset(r, "per_worker", per);
+	il_jset(r, "placement", json_pack("{ss sI}", "policy", sw_policy_names[pol], "allowed_cpus", (json_int_t)allowed));
+	il_jset(r, "lockstep", json_pack("{sI sI}", "chunk", (json_int_t)p->chunk, "waits", (json_int_t)waits));
+	il_jset(r, "fairness", json_pack("{ss sI sf sf sf sf}",
 		"basis", "increments each worker had done when the first one finished its N",
 		"first_finisher", (json_int_t)sh->first_done, "min_share", f.min_share, "max_share", f.max_share,
 		"min_over_max", f.min_over_max, "jain", f.jain));
-	il_jset(x.results, "lock", json_pack("{ss ss}", "kind", race_kinds[kind], "impl", sh->lock.desc));
-	il_jset(x.results, "killed", pool.victim >= 0 ? json_pack("{sI sI ss ss}", "worker", (json_int_t)pool.victim,
-		"pid", (json_int_t)pool.victim_pid, "signal", sp_signame(pool.victim_sig), "detected", killed) : json_null());
-	il_jset(x.results, "checks", checks);
-	il_jset(x.results, "trace", json_pack("{sb si}", "per_increment_events", tr,
-		"events_per_increment", tr ? per_op : 0));
-	il_jset(x.results, "traced", json_boolean(il_trace_loaded()));
-
-	if (!c->json || c->json_file) {
-		printf("sync race: %s (%s), %s mode, %u workers x %" PRIu64 " increments, delay %" PRIu64 "%s\n",
-		       race_kinds[kind], sh->lock.desc, c->mode == IL_MODE_THREAD ? "thread" : "process", W, n, delay,
-		       il_trace_loaded() ? ", traced" : "");
-		printf("  expected %" PRIu64 ", completed %" PRIu64 ", counter %" PRIu64 ": lost updates %" PRIu64
-		       " (%.2f %%)\n", expected, completed, actual, lost, completed ? 100.0 * (double)lost / (double)completed : 0);
-		if (finished)
-			printf("  wall %.3f ms, %.2f M increments/s (%.1f ns each)\n", wall / 1e6, ops / 1e6,
-			       wall / (double)completed);
-		printf("  fairness when worker %d finished first: min/max %.3f, Jain %.4f; shares", sh->first_done,
-		       f.min_over_max, f.jain);
-		for (unsigned i = 0; i < W && i < 16; i++)
-			printf(" %.1f%%", f.total ? 100.0 * (double)sh->slot[i].snap / (double)f.total : 0);
-		printf("%s\n", W > 16 ? " ..." : "");
-		if (*killed)
-			printf("  killed: %s\n", killed);
-	}
-out:
-	sp_free(&pool);
-	free(args);
-	il_shared_free(sh, shsize);
-	return il_ctx_finish(&x, rc);
+	il_jset(r, "lock", json_pack("{ss ss}", "kind", race_kinds[p->kind], "impl", sh->lock.desc));
+	il_jset(r, "killed", team->victim >= 0 ? json_pack("{sI sI ss ss}", "worker", (json_int_t)team->victim,
+		"pid", (json_int_t)team->victim_pid, "signal", sigabbrev_np(team->victim_sig) ?: "?",
+		"detected", killed) : json_null());
+	il_jset(r, "checks", checks);
+	il_jset(r, "trace", json_pack("{sb si}", "per_increment_events", p->trace,
+		"events_per_increment", p->trace ? (sl_is_lock(p->kind) ? 5 : 2) : 0));
+	return rc;
 }
+
+static int race_params(struct il_ctx *x, void *cfg)
+{
+	const struct race_cfg *rc = cfg;
+	return sl_kill_holder_check(rc->kill_holder, x->c.mode);
+}
+
+/* A worker died and no other one locked the robust mutex after (they had finished):
+ * the parent does, to see the lock's own verdict (EOWNERDEAD if it died holding it). */
+static void owner_died_check(struct shared *sh)
+{
+	if (pthread_mutex_trylock(&sh->lock.u.mutex) != EOWNERDEAD)
+		return;
+	sh->ownerdead_by = RACE_PARENT;
+	(void)pthread_mutex_consistent(&sh->lock.u.mutex);
+	(void)pthread_mutex_unlock(&sh->lock.u.mutex);
+}
+
+/* True if the n workers (n >= 2) are pinned to n different CPUs. */
+static bool distinct(const int *cpu, unsigned n)
+{
+	if (n < 2)
+		return false;
+	for (unsigned i = 0; i < n; i++) {
+		if (cpu[i] < 0)
+			return false;
+		for (unsigned j = 0; j < i; j++)
+			if (cpu[i] == cpu[j])
+				return false;
+	}
+	return true;
+}
+
+static int race_measure(struct il_ctx *x, void *cfg)
+{
+	const struct race_cfg *rc = cfg;
+	const unsigned W = (unsigned)rc->workers;
+	const size_t shsize = sizeof(struct shared) + W * sizeof(struct slot);
+	struct shared *sh = il_shared_alloc(shsize);
+	struct warg args[MAX_WORKERS];
+	int cpu[MAX_WORKERS];
+	struct sw_team team = { .victim = -1 };
+	if (!sh) {
+		il_err("out of memory");
+		return IL_NORES;
+	}
+	sh->first_done = -1;
+	sh->ownerdead_by = -1;
+	unsigned allowed;
+	enum sw_policy pol = sw_place(&x->c, W, cpu, &allowed);
+	const struct job p = { .sh = sh, .workers = W, .n = rc->increments, .delay = rc->delay, .kind = rc->kind,
+			       .chunk = rc->kind == SL_NONE && distinct(cpu, W) ? LOCKSTEP_CHUNK / (1 + rc->delay) + 1 : 0,
+			       .trace = W * rc->increments <= rc->trace_limit, .kill_holder = rc->kill_holder };
+	for (unsigned i = 0; i < W; i++)
+		args[i] = (struct warg){ &p, i };
+	int r = sl_init(&sh->lock, rc->kind, x->c.mode, x->c.mode == IL_MODE_PROCESS ? SL_F_ROBUST : 0, &sh->abort);
+	if (r == IL_OK) {
+		lttng_ust_tracepoint(ipclab_run, run_begin, x->experiment, race_kinds[rc->kind], x->c.mode, 0,
+				     rc->increments, 0);
+		r = sw_start(&team, W, x->c.mode, cpu, race_worker, args, sizeof(args[0]), &sh->abort, &sh->gate);
+		if (r == IL_OK)
+			r = sw_join(&team);
+		if (team.victim >= 0 && rc->kind == SL_MUTEX && sh->ownerdead_by < 0)
+			owner_died_check(sh);
+		lttng_ust_tracepoint(ipclab_run, run_end, x->experiment, race_kinds[rc->kind], 0, r);
+		sl_destroy(&sh->lock);
+		if (team.peer)
+			r = race_results(x, &p, &team, cpu, pol, allowed, r);
+	}
+	sw_free(&team);
+	il_shared_free(sh, shsize);
+	return r;
+}
+
+static void race_print(const struct il_ctx *x, const void *cfg)
+{
+	const struct race_cfg *rc = cfg;
+	const json_t *r = x->results, *fair = json_object_get(r, "fairness"), *per = json_object_get(r, "per_worker");
+	const unsigned W = (unsigned)rc->workers;
+	const double completed = il_jnum(r, "completed"), lost = il_jnum(r, "lost_updates"), wall = il_jnum(r, "wall_ns");
+	printf("sync race: %s (%s), %s mode, %u workers x %" PRIu64 " increments, delay %" PRIu64 "%s\n",
+	       race_kinds[rc->kind], json_string_value(json_object_get(json_object_get(r, "lock"), "impl")),
+	       x->c.mode == IL_MODE_THREAD ? "thread" : "process", W, rc->increments, rc->delay,
+	       json_is_true(json_object_get(r, "traced")) ? ", traced" : "");
+	printf("  expected %.0f, completed %.0f, counter %.0f: lost updates %.0f (%.2f %%)\n", il_jnum(r, "expected"),
+	       completed, il_jnum(r, "actual"), lost, completed ? 100 * lost / completed : 0);
+	printf("  loops overlapped %.3f ms (%.1f %% of the run); workers on CPUs", il_jnum(r, "overlap_ns") / 1e6,
+	       100 * il_jnum(r, "overlap_fraction"));
+	for (unsigned i = 0; i < W && i < 16; i++)
+		printf("%s%" JSON_INTEGER_FORMAT, i ? "," : " ",
+		       json_integer_value(json_array_get(json_object_get(json_array_get(per, i), "cpu"), 0)));
+	const json_t *ls = json_object_get(r, "lockstep");
+	printf("%s (%s)", W > 16 ? ",..." : "", json_string_value(json_object_get(json_object_get(r, "placement"), "policy")));
+	if (il_jnum(ls, "chunk") > 0)
+		printf("; lockstep every %.0f increments, %.0f waits", il_jnum(ls, "chunk"), il_jnum(ls, "waits"));
+	printf("\n");
+	if (wall > 0)
+		printf("  wall %.3f ms, %.2f M increments/s (%.1f ns each)\n", wall / 1e6, il_jnum(r, "ops_per_s") / 1e6,
+		       wall / completed);
+	double sum = 0; /* every worker's progress when the first one finished */
+	for (unsigned i = 0; i < W; i++)
+		sum += il_jnum(json_array_get(per, i), "at_first_finish");
+	printf("  fairness when worker %.0f finished first: min/max %.3f, Jain %.4f; shares", il_jnum(fair, "first_finisher"),
+	       il_jnum(fair, "min_over_max"), il_jnum(fair, "jain"));
+	for (unsigned i = 0; i < W && i < 16; i++)
+		printf(" %.1f%%", sum ? 100 * il_jnum(json_array_get(per, i), "at_first_finish") / sum : 0);
+	printf("%s\n", W > 16 ? " ..." : "");
+	const json_t *k = json_object_get(r, "killed");
+	if (json_is_object(k))
+		printf("  killed: %s\n", json_string_value(json_object_get(k, "detected")));
+}
+
+static const struct race_cfg race_defaults = {
+	.kind = SL_NONE, .workers = 2, .increments = 1000000, .delay = 0, .trace_limit = 10000,
+};
+
+static const struct il_opt race_opts[] = {
+	{ .name = "sync", .type = IL_OPT_CHOICE, .metavar = "KIND", .choices = race_kinds, .param = "sync",
+	  .help = "how the increment is protected: none (lost updates expected), atomic (fetch-and-add), "
+		  "mutex (process mode: process-shared robust), spin (pthread_spin), sem (unnamed POSIX "
+		  "semaphore), flock (flock(2) on a private temporary file)",
+	  .off = IL_CFG(struct race_cfg, kind, int) },
+	{ .name = "workers", .type = IL_OPT_U64, .metavar = "W", .min = 1, .max = MAX_WORKERS, .param = "workers",
+	  .help = "workers incrementing the counter (default 2)", .off = IL_CFG(struct race_cfg, workers, uint64_t) },
+	{ .name = "increments", .type = IL_OPT_U64, .metavar = "N", .min = 1, .max = 100000000, .param = "increments",
+	  .help = "increments per worker (default 1000000)", .off = IL_CFG(struct race_cfg, increments, uint64_t) },
+	{ .name = "delay", .type = IL_OPT_U64, .metavar = "D", .min = 0, .max = 1000000, .param = "delay",
+	  .help = "busy-loop iterations between the read and the write (default 0)",
+	  .off = IL_CFG(struct race_cfg, delay, uint64_t) },
+	{ .name = "trace-limit", .type = IL_OPT_U64, .metavar = "L", .min = 0, .max = 100000000, .param = "trace_limit",
+	  .help = "emit the per-increment events only when W*N <= L (default 10000)",
+	  .off = IL_CFG(struct race_cfg, trace_limit, uint64_t) },
+	{ .name = "kill-holder", .type = IL_OPT_FLAG, .param = "kill_holder",
+	  .help = "fault injection (process mode): worker 0 SIGKILLs itself inside its critical section "
+		  "halfway through; the run must detect it and exit 1",
+	  .off = IL_CFG(struct race_cfg, kill_holder, bool) },
+	{ 0 },
+};
 
 const struct il_experiment il_exp_sync_race = {
 	.group = "sync",
 	.name = "race",
 	.summary = "lost updates on a shared counter without a lock; none with atomic/mutex/spin/sem/flock",
-	.run = race_run,
+	.help = "W workers increment one shared counter N times each (read, delay, write):\n"
+		"lost updates without a lock, none with one; throughput and fairness per lock kind.\n"
+		"Workers go on distinct CPUs when there are enough (--cpu A[,B]: worker i on the\n"
+		"i-th of them, alternately) and start together; how long their loops overlapped is\n"
+		"reported. Without a lock, a run that lost nothing is inconclusive (exit 4).",
+	.common = IL_C_MODE | IL_C_CPU,
+	.opts = race_opts,
+	.cfg_size = sizeof(struct race_cfg),
+	.cfg_defaults = &race_defaults,
+	.params = race_params,
+	.measure = race_measure,
+	.print = race_print,
+	.flags = IL_EXP_GUARD | IL_EXP_TRACED | IL_EXP_PRINT_ON_FAIL,
 };

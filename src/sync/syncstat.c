@@ -54,3 +54,34 @@ uint64_t ss_split(uint64_t total, unsigned n, unsigned i)
 		return 0;
 	return total / n + (i < total % n ? 1 : 0);
 }
+
+/* A sweep over the 2n interval ends in time order (an insertion sort: n is small). */
+uint64_t ss_overlap(const uint64_t *start, const uint64_t *stop, unsigned n, unsigned k)
+{
+	struct edge {
+		uint64_t t;
+		int d; /* +1 opens, -1 closes */
+	} e[2 * SS_MAX_INTERVALS];
+	unsigned m = 0;
+	for (unsigned i = 0; i < n && i < SS_MAX_INTERVALS; i++) {
+		if (!start[i] || stop[i] <= start[i])
+			continue;
+		e[m++] = (struct edge){ start[i], +1 };
+		e[m++] = (struct edge){ stop[i], -1 };
+	}
+	for (unsigned i = 1; i < m; i++) { /* closes before opens at the same instant */
+		struct edge x = e[i];
+		unsigned j = i;
+		for (; j > 0 && (e[j - 1].t > x.t || (e[j - 1].t == x.t && e[j - 1].d > x.d)); j--)
+			e[j] = e[j - 1];
+		e[j] = x;
+	}
+	uint64_t total = 0;
+	int open = 0;
+	for (unsigned i = 0; i < m; i++) {
+		if (open >= (int)k)
+			total += e[i].t - e[i - 1].t;
+		open += e[i].d;
+	}
+	return total;
+}

@@ -1,6 +1,6 @@
 /* syncstat.h - the pure arithmetic of the sync experiments (no I/O, no clocks), kept apart
  * so it is unit-tested: fairness of per-worker counts, a time series of bounded size,
- * splitting a fixed amount of work among workers. */
+ * the overlap of workers' running intervals, splitting a fixed amount of work. */
 #ifndef IPCLAB_SYNCSTAT_H
 #define IPCLAB_SYNCSTAT_H
 
@@ -32,6 +32,12 @@ struct ss_series {
 };
 void ss_series_init(struct ss_series *s, struct ss_point *buf, unsigned cap);
 void ss_series_add(struct ss_series *s, uint64_t t_ns, int64_t a, int64_t b);
+
+/* How long at least k of n intervals [start[i], stop[i]) overlapped: the total time
+ * during which k (>= 1) or more were open (k = 2: any two at once). An interval with start 0
+ * (it never began) or stop <= start counts for nothing. n <= SS_MAX_INTERVALS. */
+#define SS_MAX_INTERVALS 128
+uint64_t ss_overlap(const uint64_t *start, const uint64_t *stop, unsigned n, unsigned k);
 
 /* Worker i's part of total units split among n workers (the first total % n get one more). */
 uint64_t ss_split(uint64_t total, unsigned n, unsigned i);

@@ -14,6 +14,11 @@ W=$((2 * NCPU < 3 ? 2 * NCPU : 3))
 case_model() {
 	local wl=$1 model=$2
 	run "$IPCLAB" sync gil --workload "$wl" --model "$model" --workers "$W" --work-ms 30 --timeout 60 --json
+	if [ "$wl" = cpu ] && [ "$NCPU" -lt 2 ]; then # nothing can compute in parallel: said so
+		expect_rc 4 "sync gil --workload cpu on one CPU" || return
+		jcheck "$T/out" '"one CPU" in d["results"]["inconclusive"]'
+		return
+	fi
 	expect_rc 0 "sync gil --workload $wl --model $model" || return
 	jcheck "$T/out" "${ENVELOPE[@]}" \
 		'd["experiment"] == "sync gil" and d["exit_code"] == 0' \
@@ -25,7 +30,9 @@ case_model() {
 		'all(abs(p["efficiency"] - p["speedup"] / p["workers"]) < 1e-9 for p in d["results"]["points"])' \
 		'sorted(d["results"]["shape"]) == ["expected", "fraction_of_ideal", "ideal_at_max", "speedup_at_max"]' \
 		'd["results"]["shape"]["speedup_at_max"] == d["results"]["points"][-1]["speedup"]' \
-		'd["results"]["calibration"]["chunk_iterations"] > 0'
+		'd["results"]["calibration"]["chunk_iterations"] > 0' \
+		'd["results"]["inconclusive"] is None and d["results"]["points"][0]["overlap_ns"] == 0' \
+		'any(p["overlap_ns"] > 0 for p in d["results"]["points"][1:])'
 	case $wl/$model in
 	io/*) jcheck "$T/out" "[p['ideal_speedup'] for p in d['results']['points']] == list(range(1, $W + 1))" ;;
 	cpu/gil) jcheck "$T/out" 'all(p["ideal_speedup"] == 1 for p in d["results"]["points"])' ;;
@@ -47,6 +54,21 @@ case_human() {
 	[ "$(grep -c -E '^ +[12] ' "$T/out")" -eq 2 ] || fail "want 2 point rows: $(paste -sd'|' "$T/out")"
 }
 
+# what cannot show a speed-up says so (exit 4, one line): one worker; one CPU (cpu work)
+case_inconclusive() {
+	run "$IPCLAB" sync gil --workload io --model threads --workers 1 --work-ms 5 --json
+	expect_rc 4 "sync gil --workers 1" || return
+	jcheck "$T/out" 'd["exit_code"] == 4' '"one worker" in d["results"]["inconclusive"]' \
+		'len(d["results"]["points"]) == 1'
+	[ "$(wc -l <"$T/err")" -eq 1 ] && grep -q '^ipclab: sync gil: inconclusive: ' "$T/err" ||
+		fail "exit 4 without one line saying why: $(paste -sd'|' "$T/err")"
+	command -v taskset >/dev/null || { skip "no taskset to confine the run to one CPU"; return; }
+	run taskset -c "$(awk '/^Cpus_allowed_list/ { split($2, a, /[-,]/); print a[1] }' /proc/self/status)" \
+		"$IPCLAB" sync gil --workload cpu --model threads --workers 2 --work-ms 5 --json
+	expect_rc 4 "sync gil on one CPU" || return
+	jcheck "$T/out" '"one CPU" in d["results"]["inconclusive"] and d["results"]["allowed_cpus"] == 1'
+}
+
 case_usage() {
 	expect_usage "$IPCLAB" sync gil --workers 0
 	expect_usage "$IPCLAB" sync gil --workers $((2 * NCPU + 1))
@@ -65,5 +87,6 @@ for wl in cpu io; do
 	done
 done
 run_case sync_gil_human case_human
+run_case sync_gil_inconclusive case_inconclusive
 run_case sync_gil_usage case_usage
 finish

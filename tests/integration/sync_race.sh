@@ -1,7 +1,8 @@
 #!/bin/bash
 # sync_race.sh - "ipclab sync race": with every lock kind, in both modes, the counter is
 # exactly W*N (no lost update) and every worker did N; without a lock the lost updates are
-# reported (expected - actual), never a failure; a worker killed inside its critical
+# reported (expected - actual), or the run is inconclusive (exit 4, one line why); the
+# placement (--cpu, spread) is recorded; a worker killed inside its critical
 # section (--kill-holder) or from outside (SIGKILL of a child found in /proc) is detected,
 # reported, exit 1, nothing left behind (no flock file, no process); bad options exit 2.
 # Usage: tests/integration/sync_race.sh BUILD_DIR
@@ -48,18 +49,60 @@ case_lock() {
 	[ "$(flock_files)" = "$before" ] || fail "flock file left: $(flock_files)"
 }
 
-# case_none MODE W N: lost updates are reported, the run succeeds
+# case_none MODE W N: without a lock, either updates were lost (exit 0) or the run says
+# why it could not show it (exit 4, one line, the JSON's "inconclusive"), never "0 lost"
 case_none() {
 	local mode=$1 w=$2 n=$3
 	run "$IPCLAB" sync race --sync none --mode "$mode" --workers "$w" --increments "$n" --timeout 60 --json
-	expect_rc 0 "sync race --sync none --mode $mode" || return
+	[ "$RC" -eq 0 ] || [ "$RC" -eq 4 ] || { fail "sync race --sync none --mode $mode: exit $RC"; return; }
 	jcheck "$T/out" "${ENVELOPE[@]}" \
 		"d['results']['expected'] == $w * $n and d['results']['completed'] == $w * $n" \
 		"0 < d['results']['actual'] <= $w * $n" \
 		"d['results']['lost_updates'] == $w * $n - d['results']['actual']" \
 		'"no_lost_updates" not in d["results"]["checks"]' \
-		'd["exit_code"] == 0'
-	[ "$w" -gt 1 ] || jcheck "$T/out" 'd["results"]["lost_updates"] == 0'
+		"d['exit_code'] == $RC" \
+		'(d["exit_code"] == 0) == (d["results"]["lost_updates"] > 0)' \
+		'(d["exit_code"] == 4) == (d["results"]["inconclusive"] is not None)' \
+		'd["results"]["lost_updates"] > 0 or d["results"]["inconclusive"]' \
+		'0 <= d["results"]["overlap_fraction"] <= 1 and d["results"]["overlap_ns"] >= 0' \
+		"len([w for w in d['results']['per_worker'] if w['start_ns'] is not None]) == $w"
+	if [ "$RC" -eq 4 ]; then
+		[ "$(wc -l <"$T/err")" -eq 1 ] && grep -q '^ipclab: sync race: inconclusive: ' "$T/err" ||
+			fail "exit 4 without one line saying why: $(paste -sd'|' "$T/err")"
+	fi
+	[ "$w" -gt 1 ] || jcheck "$T/out" 'd["exit_code"] == 4' '"one worker" in d["results"]["inconclusive"]' \
+		'd["results"]["overlap_ns"] == 0'
+	# on distinct CPUs, in lockstep, the race always shows
+	if [ "$w" -gt 1 ] && [ "$(nproc)" -ge "$w" ]; then
+		jcheck "$T/out" 'd["exit_code"] == 0 and d["results"]["lost_updates"] > 0' \
+			'd["results"]["overlap_ns"] > 0 and d["results"]["lockstep"]["chunk"] > 0'
+	fi
+}
+
+# workers on distinct CPUs: spread by default when they fit, where --cpu says otherwise
+# (recorded per worker and in the params), lockstep only without a lock on distinct CPUs
+case_placement() {
+	local ncpu
+	ncpu=$(nproc)
+	run "$IPCLAB" sync race --sync mutex --mode thread --workers 2 --increments 1000 --cpu 0 --json
+	expect_rc 0 "sync race --cpu 0" || return
+	jcheck "$T/out" 'd["params"]["cpu"] == [0, 0] and d["params"]["placement"] == "same-cpu"' \
+		'd["results"]["placement"]["policy"] == "option"' \
+		'[w["pinned_cpu"] for w in d["results"]["per_worker"]] == [0, 0]' \
+		'[w["cpu"] for w in d["results"]["per_worker"]] == [[0, 0], [0, 0]]' \
+		'd["results"]["lockstep"]["chunk"] == 0'
+	[ "$ncpu" -ge 2 ] || { skip "one CPU: no spread to check"; return; }
+	run "$IPCLAB" sync race --sync none --mode process --workers 2 --increments 1000 --json
+	[ "$RC" -eq 0 ] || [ "$RC" -eq 4 ] || { fail "sync race --sync none: exit $RC"; return; }
+	jcheck "$T/out" 'd["params"]["cpu"] is None and d["results"]["placement"]["policy"] == "spread"' \
+		'len({w["pinned_cpu"] for w in d["results"]["per_worker"]}) == 2' \
+		'all(w["cpu"] == [w["pinned_cpu"]] * 2 for w in d["results"]["per_worker"])' \
+		'd["results"]["lockstep"]["chunk"] > 0'
+	run "$IPCLAB" sync race --sync none --mode thread --workers $((ncpu + 1)) --increments 1000 --json
+	[ "$RC" -eq 0 ] || [ "$RC" -eq 4 ] || { fail "sync race --workers $((ncpu + 1)): exit $RC"; return; }
+	jcheck "$T/out" 'd["results"]["placement"]["policy"] == "unpinned"' \
+		'all(w["pinned_cpu"] is None for w in d["results"]["per_worker"])' \
+		'd["results"]["lockstep"]["chunk"] == 0'
 }
 
 # case_kill_holder KIND: worker 0 dies holding the lock: detected, exit 1, nothing left
@@ -104,6 +147,17 @@ case_external_kill() {
 	grep -q "was killed by SIGKILL" "$T/ext.err" || fail "no message: $(head -n 2 "$T/ext.err")"
 }
 
+# a worker process that ends before the start barrier (the testing aid makes every one
+# do so): one line, exit 1, the JSON written, nothing left (no worker waits forever)
+case_barrier_abort() {
+	IPCLAB_TEST_PEER_EXIT_BEFORE_BARRIER=1 run "$IPCLAB" sync race --sync flock --mode process --workers 2 \
+		--increments 1000 --timeout 120 --json="$T/r.json"
+	expect_rc 1 "sync race with workers ending before the barrier" || return
+	grep -q 'ended before the start barrier' "$T/err" || fail "no line says why: $(head -c 300 "$T/err")"
+	grep -qi 'watchdog' "$T/err" && fail "the watchdog ended the run: $(grep -i -m1 watchdog "$T/err")"
+	jcheck "$T/r.json" 'd["exit_code"] == 1' 'd["results"]["completed"] == 0'
+}
+
 case_usage() {
 	expect_usage "$IPCLAB" sync race --sync bogus
 	grep -q 'none|atomic|mutex|spin|sem|flock' "$T/err" || fail "--sync bogus: choices not listed: $(cat "$T/err")"
@@ -118,6 +172,7 @@ case_usage() {
 	expect_usage "$IPCLAB" sync race --mode fiber
 	expect_usage "$IPCLAB" sync race --kill-holder --mode thread --json
 	expect_usage "$IPCLAB" sync race --iterations 5
+	expect_usage "$IPCLAB" sync race --cpu 0,1,0
 	run "$IPCLAB" sync race --help
 	expect_rc 0 "--help"
 	{ grep -q -- '--increments' "$T/out" && grep -q -- '--kill-holder' "$T/out"; } || fail "--help lacks options"
@@ -129,7 +184,7 @@ case_trace_limit() {
 	expect_rc 0 "sync race --trace-limit 199" || return
 	jcheck "$T/out" 'd["results"]["trace"] == {"per_increment_events": False, "events_per_increment": 0}' \
 		'd["params"]["trace_limit"] == 199'
-	run "$IPCLAB" sync race --sync none --mode thread --workers 2 --increments 100 --trace-limit 200 --json
+	run "$IPCLAB" sync race --sync atomic --mode thread --workers 2 --increments 100 --trace-limit 200 --json
 	expect_rc 0 "sync race --trace-limit 200" || return
 	jcheck "$T/out" 'd["results"]["trace"] == {"per_increment_events": True, "events_per_increment": 2}'
 }
@@ -146,12 +201,15 @@ for mode in thread process; do
 		run_case "sync_race_${kind}_${mode}" case_lock "$kind" "$mode"
 	done
 	run_case "sync_race_none_${mode}_w1" case_none "$mode" 1 5000
+	run_case "sync_race_none_${mode}_w2" case_none "$mode" 2 200000
 	run_case "sync_race_none_${mode}_w4" case_none "$mode" 4 200000
 done
 for kind in none mutex spin sem flock; do
 	run_case "sync_race_kill_holder_$kind" case_kill_holder "$kind"
 done
 run_case sync_race_external_kill case_external_kill
+run_case sync_race_placement case_placement
+run_case sync_race_barrier_abort case_barrier_abort
 run_case sync_race_usage case_usage
 run_case sync_race_trace_limit case_trace_limit
 run_case sync_race_human case_human

@@ -57,7 +57,18 @@ case_none() {
 		'"max_inside_le_permits" not in d["results"]["checks"]' \
 		'd["results"]["sem_value_final"] is None and d["results"]["sem_value_min"] is None' \
 		'all(p[1] is None for p in d["results"]["series"]["points"])' \
-		'd["results"]["acquires"] == 12'
+		'd["results"]["acquires"] == 12' \
+		'd["results"]["inconclusive"] is None and d["results"]["over_permits_running_ns"] > 0'
+}
+
+# no more workers than permits: the bound cannot be broken, the run says so (exit 4)
+case_none_inconclusive() {
+	run "$IPCLAB" sync semaphore --mode thread --sync none --workers 2 --permits 2 --rounds 2 --hold-us 100 --json
+	expect_rc 4 "sync semaphore --sync none --workers 2 --permits 2" || return
+	jcheck "$T/out" 'd["exit_code"] == 4 and d["results"]["max_inside"] <= 2' \
+		'"can never be more than 2 permits" in d["results"]["inconclusive"]'
+	[ "$(wc -l <"$T/err")" -eq 1 ] && grep -q '^ipclab: sync semaphore: inconclusive: ' "$T/err" ||
+		fail "exit 4 without one line saying why: $(paste -sd'|' "$T/err")"
 }
 
 case_kill_holder() {
@@ -100,6 +111,7 @@ for mode in thread process; do
 	run_case "sync_semaphore_sem_${mode}_k1" case_sem "$mode" 3 1 10 100
 	run_case "sync_semaphore_none_${mode}" case_none "$mode"
 done
+run_case sync_semaphore_none_inconclusive case_none_inconclusive
 run_case sync_semaphore_series_bounded case_series_bounded
 run_case sync_semaphore_kill_holder case_kill_holder
 run_case sync_semaphore_usage case_usage

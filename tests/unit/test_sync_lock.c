@@ -24,7 +24,7 @@
 #include "core/opts.h"
 #include "core/spawn.h"
 #include "sync/event.h"
-#include "sync/sync.h"
+#include "sync/lock.h"
 
 static const int kinds[] = { SL_MUTEX, SL_SPIN, SL_SEM, SL_FLOCK, SL_SYSVSEM };
 

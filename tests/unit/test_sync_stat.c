@@ -1,6 +1,7 @@
 /* test_sync_stat.c - unit tests for src/sync/syncstat.c: fairness of per-worker counts
  * (min/max, shares, Jain's index), the bounded time series (decimation keeps the points
- * evenly spread and never exceeds its capacity), and the work split. */
+ * evenly spread and never exceeds its capacity), the overlap of running intervals, and
+ * the work split. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -146,6 +147,26 @@ static void split_sums_to_total(void **state)
 	assert_int_equal(ss_split(10, 3, 3), 0);
 }
 
+/* Overlap: disjoint or touching intervals 0; nested and partial ones the shared part;
+ * three at once counted once; never-started ones ignored. */
+static void overlap_counts_time_with_two_running(void **state)
+{
+	(void)state;
+	const uint64_t a0[] = { 10, 30 }, a1[] = { 20, 40 };
+	assert_int_equal(ss_overlap(a0, a1, 2, 2), 0);          /* [10,20) then [30,40) */
+	const uint64_t b0[] = { 10, 20 }, b1[] = { 20, 30 };
+	assert_int_equal(ss_overlap(b0, b1, 2, 2), 0);          /* touching */
+	const uint64_t c0[] = { 10, 15 }, c1[] = { 30, 20 };
+	assert_int_equal(ss_overlap(c0, c1, 2, 2), 5);          /* [15,20) nested in [10,30) */
+	const uint64_t d0[] = { 10, 20, 25 }, d1[] = { 40, 50, 30 };
+	assert_int_equal(ss_overlap(d0, d1, 3, 2), 20);         /* [20,40) */
+	const uint64_t e0[] = { 0, 10 }, e1[] = { 100, 50 };
+	assert_int_equal(ss_overlap(e0, e1, 2, 2), 0);          /* worker 0 never started */
+	const uint64_t f0[] = { 10 }, f1[] = { 50 };
+	assert_int_equal(ss_overlap(f0, f1, 1, 2), 0);
+	assert_int_equal(ss_overlap(f0, f1, 0, 2), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +178,7 @@ int main(void)
 		cmocka_unit_test(series_decimates_evenly),
 		cmocka_unit_test(series_cap_rounded),
 		cmocka_unit_test(split_sums_to_total),
+		cmocka_unit_test(overlap_counts_time_with_two_running),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

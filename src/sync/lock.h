@@ -1,10 +1,9 @@
-/* sync.h - what the "sync" experiments share: the lock kinds behind one small ops table
- * (so race and handoff time every kind with the same code), a pool of W workers run as
- * threads or forked processes with an abortable start gate and a join that notices a
- * worker killed mid-run, and the abort flag every blocking wait polls in short slices,
- * so a dead lock holder is reported instead of hanging the run. */
-#ifndef IPCLAB_SYNC_H
-#define IPCLAB_SYNC_H
+/* lock.h - the lock kinds of the sync experiments behind one small ops table (so race
+ * and handoff time every kind with the same code), and the abort flag every blocking
+ * wait polls in short slices, so a dead lock holder is reported instead of hanging the
+ * run. */
+#ifndef IPCLAB_SYNC_LOCK_H
+#define IPCLAB_SYNC_LOCK_H
 
 #include <pthread.h>
 #include <semaphore.h>
@@ -13,8 +12,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../core/spawn.h"
-#include "../core/sys.h"
 
 /* Lock kinds (race offers none..flock, handoff mutex, spin, sem, sysvsem). */
 enum sl_kind { SL_NONE, SL_ATOMIC, SL_MUTEX, SL_SPIN, SL_SEM, SL_FLOCK, SL_SYSVSEM, SL_NKINDS };
@@ -71,8 +68,19 @@ int sl_attach(struct sl_handle *h, struct sl_lock *l);
 void sl_detach(struct sl_handle *h);
 /* Takes the lock: SL_OK, SL_OWNERDEAD, SL_ABORTED or SL_ERROR. */
 int sl_lock(struct sl_handle *h);
+/* Takes the lock with one plain blocking call (no slices, no timer): SL_OK, SL_OWNERDEAD
+ * or SL_ERROR. Only a release wakes it: whoever gives up on the run releases the lock
+ * such a waiter waits for (a NORMAL mutex, a semaphore and a spinlock can be released by
+ * anyone). Spin still polls the abort flag. */
+int sl_wait(struct sl_handle *h);
 /* 0 or -1 with errno. */
 int sl_unlock(struct sl_handle *h);
+/* sem_wait(3) in SL_SLICE_NS slices (sem_clockwait), giving up when *abort is raised:
+ * SL_OK, SL_ABORTED or SL_ERROR (errno set). */
+int sl_sem_wait(sem_t *s, volatile int *abort);
+/* The --kill-holder fault injection (a worker SIGKILLs itself holding the lock) needs
+ * process mode: IL_OK, or IL_USAGE after one message. For an experiment's params(). */
+int sl_kill_holder_check(bool kill_holder, int mode);
 /* True for kinds that are a real lock (not none/atomic). */
 bool sl_is_lock(int kind);
 
@@ -92,36 +100,5 @@ static inline void sl_raise_abort(volatile int *abort)
 {
 	__atomic_store_n(abort, 1, __ATOMIC_RELEASE);
 }
-
-/* W workers, threads or processes, running fn(arg_base + i * arg_stride). */
-struct sp_pool {
-	unsigned n, started;
-	int mode;
-	struct il_peer *peer;
-	int *rc;                 /* each worker's exit code */
-	volatile int *abort;     /* shared */
-	struct il_barrier *gate; /* shared: the workers and the main process */
-	/* the first worker killed by a signal, if any */
-	int victim;              /* index, -1 none */
-	pid_t victim_pid;
-	int victim_sig;
-};
-
-/* Starts n workers (cpu: -1 or one CPU for all, or NULL) then waits with them at the
- * start barrier gate (il_barrier: a worker calls il_barrier_wait(gate) and goes on when
- * it returns 0; gate->t_release is when all had arrived). Returns 0, or an exit code (the started ones are aborted and
- * joined). */
-int sp_start(struct sp_pool *p, unsigned n, int mode, il_worker_fn fn, void *arg_base,
-	     size_t arg_stride, volatile int *abort, struct il_barrier *gate);
-/* Joins every worker in the order they end. A worker killed by a signal raises the abort
- * flag at once (so the others stop waiting for a lock it held) and is recorded as the
- * victim. Returns the first non-zero worker exit code (IL_FAIL for a killed one) or 0. */
-int sp_join(struct sp_pool *p);
-void sp_free(struct sp_pool *p);
-
-/* The signal name of sig ("KILL"), for messages. */
-const char *sp_signame(int sig);
-/* Sleeps ns nanoseconds (CLOCK_MONOTONIC, restarted after EINTR). */
-void sp_sleep_ns(uint64_t ns);
 
 #endif
