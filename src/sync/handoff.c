@@ -42,6 +42,8 @@ static const int handoff_sl[] = { SL_MUTEX, SL_SPIN, SL_SEM, SL_SYSVSEM };
 struct handoff_cfg {
 	int kind;            /* index in handoff_kinds */
 	bool kill_holder;
+	uint64_t interval_us;
+	bool interval;       /* --interval-us given (params) */
 };
 
 struct shared {
@@ -60,6 +62,8 @@ struct run {
 	const char *kname;
 	uint64_t total, warmup;
 	bool kill_holder;
+	bool sleep;          /* rt-tests' -i: the responder sleeps before it releases */
+	struct timespec interval;
 };
 
 /* Gives up the run from one side: raises the abort flag and releases the lock the other
@@ -104,6 +108,8 @@ static int responder(void *arg)
 		if (r->kill_holder && i == r->total / 2)
 			(void)raise(SIGKILL); /* fault injection: die holding lock 1, lock 0 never released */
 		lttng_ust_tracepoint(ipclab_lock, lock_release, 0, r->kname);
+		if (r->sleep) /* as rt-tests -i N: nanosleep(2), called also for 0 */
+			(void)nanosleep(&r->interval, NULL);
 		if (i + 1 == r->total)
 			sh->peer_done = 1; /* before the last release: the initiator may end at once */
 		if (sl_unlock(&h[0]) < 0) {
@@ -290,7 +296,10 @@ static int run_repeats(struct il_ctx *x, struct run *r, struct il_hist *rtt, str
 
 static int handoff_params(struct il_ctx *x, void *cfg)
 {
-	const struct handoff_cfg *hc = cfg;
+	struct handoff_cfg *hc = cfg;
+	hc->interval = il_ctx_given(x, "interval-us");
+	if (!hc->interval)
+		il_jset(x->params, "interval_us", json_null());
 	return sl_kill_holder_check(hc->kill_holder, x->c.mode);
 }
 
@@ -313,7 +322,8 @@ static int handoff_measure(struct il_ctx *x, void *cfg)
 	if (rc == IL_OK)
 		(void)il_barrier_init(&sh->start, 2);
 	struct run r = { .sh = sh, .kname = handoff_kinds[hc->kind], .total = c->warmup + c->iterations,
-			 .warmup = c->warmup, .kill_holder = hc->kill_holder };
+			 .warmup = c->warmup, .kill_holder = hc->kill_holder, .sleep = hc->interval,
+			 .interval = { (time_t)(hc->interval_us / 1000000), (long)(hc->interval_us % 1000000) * 1000 } };
 	if (rc == IL_OK)
 		rc = run_repeats(x, &r, rtt, rep_rtt, oneway);
 	while (nlocks > 0)
@@ -351,6 +361,10 @@ static const struct il_opt handoff_opts[] = {
 	{ .name = "lock", .type = IL_OPT_CHOICE, .metavar = "KIND", .choices = handoff_kinds, .param = "lock",
 	  .help = "the two locks: mutex, spin, sem (POSIX unnamed) or sysvsem",
 	  .off = IL_CFG(struct handoff_cfg, kind, int) },
+	{ .name = "interval-us", .type = IL_OPT_U64, .metavar = "N", .min = 0, .max = 1000000, .param = "interval_us",
+	  .help = "the responder sleeps N us (nanosleep, also for 0) after each acquisition, before it releases, "
+		  "as rt-tests ptsematest/svsematest -i N do: a scheduling point outside the timed one-way "
+		  "[default: no sleep]", .off = IL_CFG(struct handoff_cfg, interval_us, uint64_t) },
 	{ .name = "kill-holder", .type = IL_OPT_FLAG, .param = "kill_holder",
 	  .help = "fault injection (process mode): the responder SIGKILLs itself holding its lock halfway "
 		  "through; the run must detect it and exit 1",
