@@ -62,6 +62,18 @@ case_kill() {
 		'd["results"]["peer_rounds"] == 201 and d["results"]["round_trips"] == 200'
 }
 
+# --interval-us N: the responder sleeps before each release (rt-tests' -i): recorded,
+# every round still counted; without it no sleep (interval_us null)
+case_interval() {
+	run "$IPCLAB" sync handoff --lock sysvsem --mode process --iterations 50 --warmup 5 --interval-us 0 --json
+	expect_rc 0 "sync handoff --interval-us 0" || return
+	jcheck "$T/out" 'd["params"]["interval_us"] == 0' 'd["results"]["checks"] == {"counts_match": True}' \
+		'd["results"]["oneway"]["count"] == 50'
+	run "$IPCLAB" sync handoff --lock mutex --mode thread --iterations 50 --warmup 5 --json
+	expect_rc 0 "sync handoff" || return
+	jcheck "$T/out" 'd["params"]["interval_us"] is None'
+}
+
 case_usage() {
 	expect_usage "$IPCLAB" sync handoff --lock flock
 	grep -q 'mutex|spin|sem|sysvsem' "$T/err" || fail "--lock flock: choices not listed: $(cat "$T/err")"
@@ -69,6 +81,7 @@ case_usage() {
 	expect_usage "$IPCLAB" sync handoff --kill-holder --mode thread
 	expect_usage "$IPCLAB" sync handoff --cpu 99999
 	expect_usage "$IPCLAB" sync handoff --repeat 0
+	expect_usage "$IPCLAB" sync handoff --interval-us 1000001
 }
 
 NCPU=$(getconf _NPROCESSORS_ONLN)
@@ -87,5 +100,6 @@ run_case sync_handoff_spin_same_cpu case_lock spin thread 0,0
 run_case sync_handoff_repeat_mutex_process case_repeat mutex process
 run_case sync_handoff_repeat_sysvsem_process case_repeat sysvsem process
 run_case sync_handoff_repeat_spin_thread case_repeat spin thread
+run_case sync_handoff_interval case_interval
 run_case sync_handoff_usage case_usage
 finish
