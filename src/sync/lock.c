@@ -211,30 +211,39 @@ static int sem_unlock(struct sl_handle *h)
 	return sem_post(&h->l->u.sem);
 }
 
-/* ---- flock: flock(2) LOCK_EX on a private temporary file. The kernel drops the lock when
- * the last descriptor of its open file description closes, so a holder that dies releases
- * it: flock is "robust" by construction (the update it was making is simply lost). */
+/* ---- flock: flock(2) LOCK_EX on a private temporary file that has no name: O_TMPFILE
+ * (open(2)), or where the file system lacks it a name unlinked right after its O_EXCL
+ * creation, so nothing is left behind whatever kills the run. Each worker reopens it
+ * through /proc/self/fd/<fd> (inherited by forked workers), which makes its own open
+ * file description: locks taken through one description are not exclusive (flock(2)).
+ * The kernel drops the lock when the last descriptor of its description closes, so a
+ * holder that dies releases it: flock is "robust" by construction (the update it was
+ * making is simply lost). */
 static int flock_init(struct sl_lock *l)
 {
-	char name[64];
-	il_object_name(name, sizeof(name), "flock");
-	(void)snprintf(l->path, sizeof(l->path), "/tmp%s", name);
-	int fd = open(l->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		char name[64], path[96];
+		il_object_name(name, sizeof(name), "flock");
+		(void)snprintf(path, sizeof(path), "/tmp%s", name);
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			(void)unlink(path);
+	}
 	if (fd < 0)
 		return -errno;
-	(void)close(fd);
-	l->cleanup = il_cleanup_add(IL_OBJ_FILE, l->path, -1);
-	(void)snprintf(l->desc, sizeof(l->desc), "flock(2) on %s, one open file per worker", l->path);
+	l->fd = fd;
+	(void)snprintf(l->path, sizeof(l->path), "/proc/self/fd/%d", fd);
+	(void)snprintf(l->desc, sizeof(l->desc), "flock(2) on an unnamed temporary file in /tmp, one open file "
+		       "per worker");
 	return 0;
 }
 
 static void flock_destroy(struct sl_lock *l)
 {
-	if (l->cleanup >= 0)
-		il_cleanup_remove(l->cleanup);
-	else
-		(void)unlink(l->path);
-	l->cleanup = -1;
+	if (l->fd >= 0)
+		(void)close(l->fd);
+	l->fd = -1;
 }
 
 static int flock_lock(struct sl_handle *h)
@@ -328,6 +337,7 @@ int sl_init(struct sl_lock *l, int kind, int mode, unsigned flags, volatile int 
 	l->flags = flags;
 	l->abort = abort;
 	l->cleanup = -1;
+	l->fd = -1;
 	l->semid = -1;
 	if (!sl_is_lock(kind)) {
 		(void)snprintf(l->desc, sizeof(l->desc), "%s", kind == SL_ATOMIC ? "atomic fetch-and-add" : "no lock");

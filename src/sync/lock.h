@@ -47,8 +47,9 @@ struct sl_lock {
 	} u;
 	int spin_free;           /* spin: the lock word's value when free (1 on x86-64 glibc) */
 	int semid;               /* sysvsem */
-	int cleanup;             /* registry handle (flock file, SysV set), -1 */
-	char path[96];           /* flock: the private temporary file */
+	int cleanup;             /* registry handle (SysV set), -1 */
+	int fd;                  /* flock: the unnamed temporary file, -1 */
+	char path[32];           /* flock: /proc/self/fd/<fd>, reopened by each worker */
 	char desc[160];          /* what it is, for the output */
 };
 
