@@ -31,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #define MAX_WORKERS 64
 #define SERIES_CAP 256
@@ -135,17 +134,6 @@ static int sem_worker(void *arg)
 	return s->status;
 }
 
-/* True if a worker process already died of a signal (the sampler must stop). */
-static bool worker_killed(int mode)
-{
-	if (mode != IL_MODE_PROCESS)
-		return false;
-	siginfo_t si;
-	memset(&si, 0, sizeof(si));
-	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid &&
-	       (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED);
-}
-
 /* The sampling period: about twice per hold (at least every 10 ms, at most every 50 us). */
 static uint64_t sample_period(uint64_t hold_us)
 {
@@ -153,17 +141,33 @@ static uint64_t sample_period(uint64_t hold_us)
 	return period < 50000 ? 50000 : period > 10000000 ? 10000000 : period;
 }
 
-/* While the workers run: sem_getvalue and the occupancy into ser; the lowest value seen
- * into *vmin. */
-static void sample(const struct sem_cfg *sc, int mode, struct shared *sh, struct ss_series *ser, int *vmin)
+/* The sampler thread: from the workers' release until all returned or the run was
+ * aborted (at least once), sem_getvalue and the occupancy into the series, the lowest
+ * value into vmin. A thread, so the main one waits in sw_join and notices a killed
+ * worker at once. */
+struct sampler {
+	const struct sem_cfg *sc;
+	struct shared *sh;
+	struct sw_team *team;
+	struct ss_series ser;
+	int vmin;
+};
+
+static void *sampler(void *arg)
 {
-	const uint64_t period = sample_period(sc->hold_us);
-	while (__atomic_load_n(&sh->finished, __ATOMIC_ACQUIRE) < sc->workers && !worker_killed(mode)) {
+	struct sampler *s = arg;
+	struct shared *sh = s->sh;
+	const uint64_t period = sample_period(s->sc->hold_us);
+	if (sw_released(s->team, 2) < 0)
+		return NULL;
+	for (;;) {
 		int v = -1;
-		if (sc->kind == SEM_SEM && sem_getvalue(&sh->sem, &v) == 0 && v < *vmin)
-			*vmin = v;
-		ss_series_add(ser, il_now_ns() - sh->gate.t_release, v,
+		if (s->sc->kind == SEM_SEM && sem_getvalue(&sh->sem, &v) == 0 && v < s->vmin)
+			s->vmin = v;
+		ss_series_add(&s->ser, il_now_ns() - sh->gate.t_release, v,
 			      (int64_t)__atomic_load_n(&sh->inside, __ATOMIC_RELAXED));
+		if (__atomic_load_n(&sh->finished, __ATOMIC_ACQUIRE) >= s->sc->workers || sl_aborted(&sh->abort))
+			return NULL;
 		sw_sleep_ns(period);
 	}
 }
@@ -324,20 +328,23 @@ static int sem_measure(struct il_ctx *x, void *cfg)
 			       .trace = p_traced(sc), .kill_holder = sc->kill_holder };
 	for (unsigned i = 0; i < W; i++)
 		args[i] = (struct warg){ &p, i };
-	struct ss_series ser;
-	ss_series_init(&ser, pts, SERIES_CAP);
-	int vmin = (int)sc->permits;
+	struct sampler smp = { .sc = sc, .sh = sh, .team = &team, .vmin = (int)sc->permits };
+	ss_series_init(&smp.ser, pts, SERIES_CAP);
+	pthread_t st;
 	lttng_ust_tracepoint(ipclab_run, run_begin, x->experiment, sem_kinds[sc->kind], x->c.mode, 0, sc->rounds, 0);
 	rc = sw_start(&team, W, x->c.mode, NULL, sem_worker, args, sizeof(args[0]), &sh->abort, &sh->gate);
 	if (rc == IL_OK) {
-		if (sw_released(&team, 2) == 0)
-			sample(sc, x->c.mode, sh, &ser, &vmin);
+		bool sampling = pthread_create(&st, NULL, sampler, &smp) == 0;
+		if (!sampling)
+			il_warn("cannot start the sampler thread: no sem_getvalue series");
 		rc = sw_join(&team);
+		if (sampling)
+			(void)pthread_join(st, NULL);
 	}
 	uint64_t t_end = il_now_ns();
 	lttng_ust_tracepoint(ipclab_run, run_end, x->experiment, sem_kinds[sc->kind], 0, rc);
 	if (team.peer)
-		rc = sem_results(x, sc, sh, &team, &ser, vmin, t_end, rc);
+		rc = sem_results(x, sc, sh, &team, &smp.ser, smp.vmin, t_end, rc);
 	(void)sem_destroy(&sh->sem);
 out:
 	sw_free(&team);

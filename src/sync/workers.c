@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -79,32 +78,19 @@ static int find_pid(const struct sw_team *t, pid_t pid)
 	return -1;
 }
 
-/* Process mode: the worker that ends next (left unreaped), -1 when waiting failed; a
- * killed one is recorded as the victim and raises the abort flag. */
+/* Process mode: the index of the worker that ends next (left unreaped), -1 when
+ * waiting failed. */
 static int next_process(struct sw_team *t)
 {
-	for (;;) {
-		siginfo_t si;
-		memset(&si, 0, sizeof(si));
-		if (waitid(P_ALL, 0, &si, WEXITED | WNOWAIT) < 0) {
-			if (errno == EINTR)
-				continue;
-			il_errno("waitid failed");
-			return -1;
-		}
-		int i = find_pid(t, si.si_pid);
-		if (i < 0) { /* not one of ours: reap it so it is not returned again */
-			(void)il_waitpid(si.si_pid, NULL, 0);
-			continue;
-		}
-		if ((si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED) && t->victim < 0) {
-			sl_raise_abort(t->abort);
-			t->victim = i;
-			t->victim_pid = si.si_pid;
-			t->victim_sig = si.si_status;
-		}
-		return i;
+	pid_t pid;
+	int i = -1;
+	while ((pid = il_child_ended(-1, true)) > 0 && (i = find_pid(t, pid)) < 0)
+		(void)il_waitpid(pid, NULL, 0); /* not one of ours: reap it so it is not returned again */
+	if (pid < 0) {
+		errno = (int)-pid;
+		il_errno("waitid failed");
 	}
+	return i;
 }
 
 int sw_join(struct sw_team *t)
@@ -123,6 +109,12 @@ int sw_join(struct sw_team *t)
 				i++;
 		}
 		t->rc[i] = il_join(&t->peer[i], NULL, 0);
+		if (t->mode == IL_MODE_PROCESS && WIFSIGNALED(t->peer[i].wstatus) && t->victim < 0) {
+			sl_raise_abort(t->abort); /* the others stop waiting for a lock it held */
+			t->victim = i;
+			t->victim_pid = t->peer[i].pid;
+			t->victim_sig = WTERMSIG(t->peer[i].wstatus);
+		}
 		if (t->rc[i]) {
 			if (!__atomic_load_n(&t->gate->gen, __ATOMIC_ACQUIRE) && t->victim != i)
 				il_err("worker %d (pid %d) ended before the start barrier: giving up the run", i,
