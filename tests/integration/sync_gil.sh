@@ -60,8 +60,9 @@ case_inconclusive() {
 	expect_rc 4 "sync gil --workers 1" || return
 	jcheck "$T/out" 'd["exit_code"] == 4' '"one worker" in d["results"]["inconclusive"]' \
 		'len(d["results"]["points"]) == 1'
-	[ "$(wc -l <"$T/err")" -eq 1 ] && grep -q '^ipclab: sync gil: inconclusive: ' "$T/err" ||
+	if ! { [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q '^ipclab: sync gil: inconclusive: ' "$T/err"; }; then
 		fail "exit 4 without one line saying why: $(paste -sd'|' "$T/err")"
+	fi
 	command -v taskset >/dev/null || { skip "no taskset to confine the run to one CPU"; return; }
 	run taskset -c "$(awk '/^Cpus_allowed_list/ { split($2, a, /[-,]/); print a[1] }' /proc/self/status)" \
 		"$IPCLAB" sync gil --workload cpu --model threads --workers 2 --work-ms 5 --json

@@ -67,8 +67,9 @@ case_none_inconclusive() {
 	expect_rc 4 "sync semaphore --sync none --workers 2 --permits 2" || return
 	jcheck "$T/out" 'd["exit_code"] == 4 and d["results"]["max_inside"] <= 2' \
 		'"can never be more than 2 permits" in d["results"]["inconclusive"]'
-	[ "$(wc -l <"$T/err")" -eq 1 ] && grep -q '^ipclab: sync semaphore: inconclusive: ' "$T/err" ||
+	if ! { [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q '^ipclab: sync semaphore: inconclusive: ' "$T/err"; }; then
 		fail "exit 4 without one line saying why: $(paste -sd'|' "$T/err")"
+	fi
 }
 
 case_kill_holder() {
