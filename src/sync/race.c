@@ -364,8 +364,10 @@ const struct il_experiment il_exp_sync_race = {
 	.help = "W workers increment one shared counter N times each (read, delay, write):\n"
 		"lost updates without a lock, none with one; throughput and fairness per lock kind.\n"
 		"Workers go on distinct CPUs when there are enough (--cpu A[,B]: worker i on the\n"
-		"i-th of them, alternately) and start together; how long their loops overlapped is\n"
-		"reported. Without a lock, a run that lost nothing is inconclusive (exit 4).",
+		"i-th of them, alternately), start together and, without a lock on distinct CPUs,\n"
+		"run in lockstep (each waits every 64/(1+D) increments until the others caught up);\n"
+		"how long their loops overlapped is reported. Without a lock, a run that lost\n"
+		"nothing is inconclusive (exit 4, one line saying why).",
 	.common = IL_C_MODE | IL_C_CPU,
 	.opts = race_opts,
 	.cfg_size = sizeof(struct race_cfg),
