@@ -58,18 +58,6 @@ bool tk_check(json_t *checks, const char *name, json_t *expected, json_t *actual
 	return pass;
 }
 
-const char *tk_wait_str(int st, char *buf, size_t len)
-{
-	if (WIFEXITED(st))
-		(void)snprintf(buf, len, "exited %d", WEXITSTATUS(st));
-	else if (WIFSIGNALED(st))
-		(void)snprintf(buf, len, "killed by SIG%s%s", sigabbrev_np(WTERMSIG(st)) ? sigabbrev_np(WTERMSIG(st)) : "?",
-			       WCOREDUMP(st) ? " (core dumped)" : "");
-	else
-		(void)snprintf(buf, len, "wait status 0x%x", (unsigned)st);
-	return buf;
-}
-
 void tk_log_rc(int rc, const char *fmt, ...)
 {
 	char msg[512];

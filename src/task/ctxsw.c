@@ -79,16 +79,19 @@ static int ws_alloc(uint64_t kb, unsigned char **buf)
 	return 0;
 }
 
-/* Writes/reads exactly one 8-byte token; -1 on error or end of file (errno 0). */
+/* Writes/reads exactly one 8-byte token: 0, or -1 with errno set (0: end of file). */
 static int put_tok(int fd, uint64_t v)
 {
-	return tk_write_full(fd, &v, sizeof(v)) == (ssize_t)sizeof(v) ? 0 : -1;
+	int r = il_write_full(fd, &v, sizeof(v));
+	errno = -r;
+	return r ? -1 : 0;
 }
 
 static int get_tok(int fd, uint64_t *v)
 {
-	errno = 0;
-	return tk_read_full(fd, v, sizeof(*v)) == (ssize_t)sizeof(*v) ? 0 : -1;
+	int r = il_read_full(fd, v, sizeof(*v));
+	errno = r == -EPIPE ? 0 : -r;
+	return r ? -1 : 0;
 }
 
 /* The peer: receive the token, touch, pass it back. A primary failure is reported here;
@@ -133,15 +136,6 @@ static int peer_main(void *arg)
 	sh->status = rc;
 	tk_tp_exit(r->seq, sh->pid, sh->tid, rc, false);
 	return rc;
-}
-
-static void close_pair(int p[2])
-{
-	for (int i = 0; i < 2; i++)
-		if (p[i] >= 0) {
-			(void)close(p[i]);
-			p[i] = -1;
-		}
 }
 
 /* Passes r->total tokens out and back in (in from a pipe whose other end is ours for
@@ -189,7 +183,7 @@ static int overhead_loop(const struct cx_run *r, uint64_t warmup, const unsigned
 	}
 	uint64_t lost;
 	int rc = token_loop(r, self[1], self[0], warmup, ws, over, &lost);
-	close_pair(self);
+	tk_close_pair(self);
 	return rc;
 }
 
@@ -217,7 +211,7 @@ static int ring_with_peer(struct cx_run *r, int mode, int cpu, uint64_t warmup, 
 		rc = token_loop(r, r->a2b[1], r->b2a[0], warmup, ws, pt->r1, &lost);
 	pt->cpu_seen[0] = il_cpu_now();
 	if (rc != IL_OK) /* unblock a peer waiting for a token that will not come */
-		close_pair(r->a2b);
+		tk_close_pair(r->a2b);
 	char how[128];
 	int prc = il_join(&peer, how, sizeof(how));
 	tk_tp_reaped(r->seq, sh->pid, sh->tid, prc, il_now_ns() - t_spawn);
@@ -258,8 +252,8 @@ static int one_repeat(int mode, int cpu, uint64_t ws_kb, const struct il_common 
 		rc = ring_with_peer(&r, mode, cpu, c->warmup, ws, pt);
 		il_barrier_destroy(&sh->start);
 	}
-	close_pair(r.a2b);
-	close_pair(r.b2a);
+	tk_close_pair(r.a2b);
+	tk_close_pair(r.b2a);
 	free(ws);
 	return rc;
 }

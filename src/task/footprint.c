@@ -50,7 +50,7 @@ struct fp_set {
 static void idle_until_released(struct fp_set *c)
 {
 	char ch = 'r';
-	(void)tk_write_full(c->ready[1], &ch, 1);
+	(void)il_write_full(c->ready[1], &ch, 1);
 	ssize_t r;
 	while ((r = read(c->release[0], &ch, 1)) != 0 && (r > 0 || errno == EINTR))
 		;
@@ -90,19 +90,10 @@ static void add_mem(struct tk_mem *a, const struct tk_mem *b)
 	a->anon_huge_kb += b->anon_huge_kb;
 }
 
-static void close_pipe(int p[2])
-{
-	for (int i = 0; i < 2; i++)
-		if (p[i] >= 0) {
-			(void)close(p[i]);
-			p[i] = -1;
-		}
-}
-
 static void set_free(struct fp_set *c)
 {
-	close_pipe(c->ready);
-	close_pipe(c->release);
+	tk_close_pair(c->ready);
+	tk_close_pair(c->release);
 	free(c->pids);
 	free(c->seqs);
 	free(c->t0s);
@@ -153,12 +144,11 @@ static int set_start(struct fp_set *c)
 	char buf[256];
 	for (unsigned got = 0; got < c->n;) {
 		size_t want = c->n - got < sizeof(buf) ? c->n - got : sizeof(buf);
-		ssize_t r = tk_read_full(c->ready[0], buf, want);
-		if (r <= 0) {
+		if (il_read_full(c->ready[0], buf, want) < 0) {
 			il_fail("the idle tasks did not all report ready");
 			return IL_FAIL;
 		}
-		got += (unsigned)r;
+		got += (unsigned)want;
 	}
 	return IL_OK;
 }
@@ -187,14 +177,14 @@ static int set_mem(const struct fp_set *c, struct tk_mem *m)
 static unsigned set_release(struct fp_set *c)
 {
 	unsigned bad = 0;
-	close_pipe(c->release);
+	tk_close_pair(c->release);
 	for (unsigned i = 0; i < c->started; i++) {
 		int st = 0;
 		if (c->thread) {
 			(void)pthread_join(c->ths[i], NULL);
 			tk_tp_reaped(c->seqs[i], getpid(), c->targs[i].tid, 0, il_now_ns() - c->t0s[i]);
 		} else {
-			pid_t r = tk_waitpid(c->pids[i], &st, 0);
+			pid_t r = il_waitpid(c->pids[i], &st, 0);
 			tk_tp_reaped(c->seqs[i], c->pids[i], c->pids[i], st, il_now_ns() - c->t0s[i]);
 			bad += r != c->pids[i] || !WIFEXITED(st) || WEXITSTATUS(st) != 0;
 		}

@@ -80,7 +80,5 @@ bool iso_exited_0(int st);
 /* One "ready" byte: written; read (false on end of file). */
 void iso_write_byte(int fd);
 bool iso_read_byte(int fd);
-void iso_close_fd(int *fd);
-void iso_close_pair(int p[2]);
 
 #endif

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* What the detached thread gets (in the sacrificial child's own memory). */
@@ -50,13 +51,13 @@ static __attribute__((noreturn)) void grandchild_main(const struct iso_gc *gc, p
 			_exit(IL_FAIL);
 	}
 	il_set_task_name(gc->name);
-	iso_close_fd(&hold[1]);
-	iso_close_fd(&ready[0]);
-	iso_close_fd(&life[0]); /* its write end stays open: only this task holds it */
+	tk_close(&hold[1]);
+	tk_close(&ready[0]);
+	tk_close(&life[0]); /* its write end stays open: only this task holds it */
 	iso_write_byte(ready[1]);
-	iso_close_fd(&ready[1]);
+	tk_close(&ready[1]);
 	char ch;
-	while (tk_read_full(hold[0], &ch, 1) > 0)
+	while (il_read_full(hold[0], &ch, 1) == 0)
 		; /* until the experiment closes its end */
 	_exit(0);
 }
@@ -72,9 +73,9 @@ static __attribute__((noreturn)) void parent_main(const struct iso_gc *gc, struc
 	if (g < 0)
 		_exit(IL_NORES);
 	sh->grandchild = g;
-	iso_close_fd(&ready[1]);
-	iso_close_fd(&life[1]);
-	iso_close_fd(&hold[1]);
+	tk_close(&ready[1]);
+	tk_close(&life[1]);
+	tk_close(&hold[1]);
 	_exit(iso_read_byte(ready[0]) ? 0 : IL_FAIL); /* our exit fires its PDEATHSIG, if set */
 }
 
@@ -85,10 +86,11 @@ static void grandchild_after(struct iso_gc *gc, int hold[2], int life[2])
 {
 	pid_t g = gc->g;
 	/* its parent is reaped, so reparenting is done (exit_notify precedes the zombie) */
-	char state = tk_proc_state(g, &gc->ppid_after);
-	gc->alive_after = state && state != 'Z' && state != 'X';
+	struct il_proc_stat ps;
+	gc->alive_after = il_proc_stat(g, &ps) == 0 && ps.state != 'Z' && ps.state != 'X';
+	gc->ppid_after = gc->alive_after ? ps.ppid : 0;
 	gc->died_unreleased = gc->pdeathsig && tk_wait_eof(life[0], DEATH_WAIT_MS);
-	iso_close_fd(&hold[1]); /* release it */
+	tk_close(&hold[1]); /* release it */
 	bool died = gc->died_unreleased || tk_wait_eof(life[0], DEATH_WAIT_MS);
 	if (!died)
 		(void)kill(g, SIGKILL);
@@ -114,18 +116,18 @@ int iso_grandchild(struct iso_shared *sh, struct iso_gc *gc)
 		rc = iso_sys_error("fork");
 		goto out;
 	}
-	iso_close_pair(ready);
-	iso_close_fd(&life[1]);
-	iso_close_fd(&hold[0]);
+	tk_close_pair(ready);
+	tk_close(&life[1]);
+	tk_close(&hold[0]);
 	gc->parent_reaped = iso_wait(a, &gc->parent_st) == a;
 	gc->g = sh->grandchild;
 	if (gc->g > 0)
 		grandchild_after(gc, hold, life);
 	iso_done_sacrificial(a);
 out:
-	iso_close_pair(hold);
-	iso_close_pair(ready);
-	iso_close_pair(life);
+	tk_close_pair(hold);
+	tk_close_pair(ready);
+	tk_close_pair(life);
 	return rc;
 }
 
@@ -141,9 +143,9 @@ int iso_pdeathsig(struct iso *c)
 	int rc = iso_grandchild(c->sh, &gc);
 	if (rc != IL_OK)
 		return rc;
-	iso_check(c, "pdeathsig_parent_exited_0", json_string("exited 0"), iso_status(gc.parent_st),
+	iso_check(c, "pdeathsig_parent_exited_0", iso_status(W_EXITCODE(0, 0)), iso_status(gc.parent_st),
 		  gc.parent_reaped && iso_exited_0(gc.parent_st));
-	iso_check(c, "pdeathsig_child_killed_with_parent", json_string("killed by SIGKILL"), iso_gc_status(&gc),
+	iso_check(c, "pdeathsig_child_killed_with_parent", iso_status(W_EXITCODE(0, SIGKILL)), iso_gc_status(&gc),
 		  gc.died_unreleased && gc.reaped && iso_killed_by(gc.st, SIGKILL));
 	iso_check(c, "pdeathsig_child_reaped_by_subreaper", json_true(), json_boolean(gc.reaped), gc.reaped);
 	il_jset(c->outcomes, "pdeathsig", json_pack("{so so sb}", "parent", iso_status(gc.parent_st), "child",
@@ -170,7 +172,7 @@ int iso_daemon_thread(struct iso_shared *sh, struct iso_dt *dt)
 		/* like a program whose main() returns while a daemon thread still runs */
 		exit(iso_read_byte(dp[0]) ? 0 : IL_FAIL);
 	}
-	iso_close_pair(dp);
+	tk_close_pair(dp);
 	if (pid < 0)
 		return iso_sys_error("fork");
 	dt->reaped = iso_wait(pid, &dt->st) == pid;
@@ -190,7 +192,7 @@ int iso_detached_thread(struct iso *c)
 	int rc = iso_daemon_thread(c->sh, &dt);
 	if (rc != IL_OK)
 		return rc;
-	iso_check(c, "detached_thread_process_exited_0", json_string("exited 0"), iso_status(dt.st),
+	iso_check(c, "detached_thread_process_exited_0", iso_status(W_EXITCODE(0, 0)), iso_status(dt.st),
 		  dt.reaped && iso_exited_0(dt.st));
 	iso_check(c, "detached_thread_was_running", json_true(), json_boolean(dt.started), dt.started);
 	iso_check(c, "detached_thread_never_finished", json_false(), json_boolean(dt.finished), !dt.finished);
@@ -207,12 +209,12 @@ int iso_orphan(struct iso *c)
 	int rc = iso_grandchild(c->sh, &gc);
 	if (rc != IL_OK)
 		return rc;
-	iso_check(c, "orphan_parent_exited_0", json_string("exited 0"), iso_status(gc.parent_st),
+	iso_check(c, "orphan_parent_exited_0", iso_status(W_EXITCODE(0, 0)), iso_status(gc.parent_st),
 		  gc.parent_reaped && iso_exited_0(gc.parent_st));
 	iso_check(c, "orphan_alive_after_parent_exit", json_true(), json_boolean(gc.alive_after), gc.alive_after);
 	iso_check(c, "orphan_reparented_to_subreaper", json_integer(getpid()), json_integer(gc.ppid_after),
 		  gc.ppid_after == getpid());
-	iso_check(c, "orphan_reaped_exit_0", json_string("exited 0"), iso_gc_status(&gc), gc.reaped && iso_exited_0(gc.st));
+	iso_check(c, "orphan_reaped_exit_0", iso_status(W_EXITCODE(0, 0)), iso_gc_status(&gc), gc.reaped && iso_exited_0(gc.st));
 	il_jset(c->outcomes, "orphan", json_pack("{sb sI so}", "survived_parent", gc.alive_after, "reparented_to",
 						 (json_int_t)gc.ppid_after, "reaped", iso_gc_status(&gc)));
 	return IL_OK;

@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define GONE_MAX_NS 5000000000ull
@@ -100,8 +101,8 @@ static int life_start(struct lc *l, struct tk_obj *o)
 	alive = tk_obj_alive(o, &st);
 	(void)snprintf(act, sizeof(act), alive ? "alive (state %c)" : "not alive (state %c)", st ? st : '-');
 	step(l, "is_alive() while it runs", "alive", act, alive,
-	     proc ? "/proc/PID/stat: it blocks on a pipe until released" : "/proc/self/task/TID/stat: it blocks on a "
-	     "pipe until released");
+	     proc ? "/proc/PID/stat: it blocks on a pipe until released" : "/proc/TID/stat, the thread's own: it blocks "
+	     "on a pipe until released");
 	return IL_OK;
 }
 
@@ -121,9 +122,12 @@ static int life_join(struct lc *l, struct tk_obj *o, uint64_t join_ms)
 		il_errno("%s: release and join", l->kind);
 		return IL_FAIL;
 	}
-	(void)snprintf(exp, sizeof(exp), proc ? "exited %d" : "returned %d", TK_OBJ_EXITCODE);
 	if (proc)
-		(void)tk_wait_str(o->wstatus, act, sizeof(act));
+		(void)il_wait_status_text(W_EXITCODE(TK_OBJ_EXITCODE, 0), exp, sizeof(exp));
+	else
+		(void)snprintf(exp, sizeof(exp), "returned %d", TK_OBJ_EXITCODE);
+	if (proc)
+		(void)il_wait_status_text(o->wstatus, act, sizeof(act));
 	else
 		(void)snprintf(act, sizeof(act), "returned %d", o->exitcode);
 	step(l, "released; join(): its exit status", exp, act, !strcmp(exp, act) && o->exitcode == TK_OBJ_EXITCODE,
@@ -150,7 +154,8 @@ static int daemon_process(struct lc *l)
 		return rc;
 	char act[128], exp[128];
 	json_t *ds = iso_gc_status(&d);
-	step(l, "daemon child: its parent exits", "killed by SIGTERM", json_string_value(ds),
+	step(l, "daemon child: its parent exits", il_wait_status_text(W_EXITCODE(0, SIGTERM), exp, sizeof(exp)),
+	     json_string_value(ds),
 	     d.died_unreleased && d.reaped && iso_killed_by(d.st, SIGTERM),
 	     "PR_SET_PDEATHSIG(SIGTERM), asked by the child: sent when the thread that forked it exits");
 	json_decref(ds);
@@ -163,21 +168,18 @@ static int daemon_process(struct lc *l)
 	step(l, "non-daemon child: its parent exits", exp, act, n.alive_after && n.ppid_after == getpid(),
 	     "reparented to the nearest child subreaper (this run: PR_SET_CHILD_SUBREAPER), else PID 1");
 	json_t *ns = iso_gc_status(&n);
-	step(l, "the orphan, released, is reaped by its new parent", "exited 0", json_string_value(ns),
+	step(l, "the orphan, released, is reaped by its new parent", il_wait_status_text(0, exp, sizeof(exp)),
+	     json_string_value(ns),
 	     n.reaped && iso_exited_0(n.st), NULL);
 	json_decref(ns);
 	return IL_OK;
 }
 
-/* The state letter of thread tid of process pid, 0 if gone. */
-static char thread_state(pid_t pid, pid_t tid)
+/* The state letter of a task (a thread id works too: /proc/TID), 0 if gone. */
+static char thread_state(pid_t tid)
 {
-	char path[64], buf[512], st = 0;
-	(void)snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-	if (tk_read_file(path, buf, sizeof(buf)) <= 0)
-		return 0;
-	const char *rp = strrchr(buf, ')');
-	return rp && sscanf(rp + 1, " %c", &st) == 1 ? st : 0;
+	struct il_proc_stat ps;
+	return il_proc_stat(tid, &ps) == 0 ? ps.state : 0;
 }
 
 struct nd_arg {
@@ -193,7 +195,7 @@ static void *nondaemon_worker(void *arg)
 	a->sh->d_started = 1;
 	iso_write_byte(a->ready);
 	char ch;
-	while (tk_read_full(a->hold, &ch, 1) > 0)
+	while (il_read_full(a->hold, &ch, 1) == 0)
 		;
 	a->sh->d_finished = 1;
 	return NULL;
@@ -208,9 +210,9 @@ static __attribute__((noreturn)) void nondaemon_child(struct iso_shared *sh, int
 {
 	static struct nd_arg a;
 	a = (struct nd_arg){ sh, ready[1], hold[0] };
-	iso_close_fd(&ready[0]);
-	iso_close_fd(&done[0]);
-	iso_close_fd(&hold[1]); /* only the experiment holds it: its close is the release */
+	tk_close(&ready[0]);
+	tk_close(&done[0]);
+	tk_close(&hold[1]); /* only the experiment holds it: its close is the release */
 	pthread_t t;
 	if (pthread_create(&t, NULL, nondaemon_worker, &a))
 		_exit(IL_NORES);
@@ -237,31 +239,30 @@ static int nondaemon_thread(struct lc *l)
 		rc = iso_sys_error("fork");
 		goto out;
 	}
-	iso_close_fd(&ready[1]);
-	iso_close_fd(&hold[0]);
-	iso_close_fd(&done[1]);
+	tk_close(&ready[1]);
+	tk_close(&hold[0]);
+	tk_close(&done[1]);
 	bool started = iso_read_byte(ready[0]) && iso_read_byte(done[0]);
-	char pst = 0, wst = started ? thread_state(pid, sh->dtid) : 0;
-	pid_t pp;
-	if (started)
-		pst = tk_proc_state(pid, &pp);
+	char pst = started ? thread_state(pid) : 0, wst = started ? thread_state(sh->dtid) : 0;
 	char act[128];
 	(void)snprintf(act, sizeof(act), "process %s, worker %c", pst && pst != 'Z' ? "alive" : "gone", wst ? wst : '-');
 	step(l, "non-daemon thread: main() is done, it joins the thread", "process alive, worker S", act,
 	     pst && pst != 'Z' && (wst == 'S' || wst == 'R'), "the process lives on until the thread finishes");
-	iso_close_fd(&hold[1]); /* release the worker */
+	tk_close(&hold[1]); /* release the worker */
 	int st;
 	bool reaped = iso_wait(pid, &st) == pid;
 	iso_done_sacrificial(pid);
 	char ws[64];
-	(void)snprintf(act, sizeof(act), "%s, the thread %s", reaped ? tk_wait_str(st, ws, sizeof(ws)) : "not reaped",
+	(void)snprintf(act, sizeof(act), "%s, the thread %s", reaped ? il_wait_status_text(st, ws, sizeof(ws)) : "not reaped",
 		       sh->d_finished ? "finished" : "did not finish");
-	step(l, "released: the thread finishes, then the process exits", "exited 0, the thread finished", act,
+	char exp[96];
+	(void)snprintf(exp, sizeof(exp), "%s, the thread finished", il_wait_status_text(0, ws, sizeof(ws)));
+	step(l, "released: the thread finishes, then the process exits", exp, act,
 	     reaped && iso_exited_0(st) && sh->d_finished, NULL);
 out:
-	iso_close_pair(ready);
-	iso_close_pair(hold);
-	iso_close_pair(done);
+	tk_close_pair(ready);
+	tk_close_pair(hold);
+	tk_close_pair(done);
 	return rc;
 }
 
@@ -273,9 +274,11 @@ static int daemon_thread(struct lc *l)
 	if (rc != IL_OK)
 		return rc;
 	char act[128], ws[64];
-	(void)snprintf(act, sizeof(act), "process %s; thread %s, %s", dt.reaped ? tk_wait_str(dt.st, ws, sizeof(ws)) : "not reaped",
+	(void)snprintf(act, sizeof(act), "process %s; thread %s, %s", dt.reaped ? il_wait_status_text(dt.st, ws, sizeof(ws)) : "not reaped",
 		       dt.gone ? "gone" : "still there", dt.finished ? "finished" : "never finished");
-	step(l, "daemon thread: its process exits while it runs", "process exited 0; thread gone, never finished", act,
+	char exp[128];
+	(void)snprintf(exp, sizeof(exp), "process %s; thread gone, never finished", il_wait_status_text(0, ws, sizeof(ws)));
+	step(l, "daemon thread: its process exits while it runs", exp, act,
 	     dt.reaped && iso_exited_0(dt.st) && dt.started && dt.gone && !dt.finished,
 	     "a detached thread blocked for ever; main() calls exit(): every thread ends");
 	return nondaemon_thread(l);
@@ -336,7 +339,7 @@ static void lifecycle_print(const struct il_ctx *x, const void *cfgv)
 	size_t i;
 	json_array_foreach(json_object_get(r, "steps"), i, s) {
 		const char *note = json_string_value(json_object_get(s, "note"));
-		printf("%3" JSON_INTEGER_FORMAT " %-7s %-58s %-32s %-36s %s", tk_jint(s, "n"), tk_jstr(s, "kind"),
+		printf("%3" JSON_INTEGER_FORMAT " %-7s %-58s %-44s %-44s %s", tk_jint(s, "n"), tk_jstr(s, "kind"),
 		       tk_jstr(s, "op"), tk_jstr(s, "expected"), tk_jstr(s, "actual"),
 		       json_is_true(json_object_get(s, "pass")) ? "ok" : "FAIL");
 		if (note)

@@ -37,9 +37,9 @@ static int task_body(struct tk_obj *o)
 	il_set_task_name(o->name);
 	pid_t pid = getpid(), tid = gettid();
 	tk_tp_start(o->seq, pid, tid, t, false);
-	(void)tk_write_full(o->ready[1], &tid, sizeof(tid));
+	(void)il_write_full(o->ready[1], &tid, sizeof(tid));
 	char ch;
-	(void)tk_read_full(o->release[0], &ch, 1); /* a byte, or end of file if we are abandoned */
+	(void)il_read_full(o->release[0], &ch, 1); /* a byte, or end of file if we are abandoned */
 	tk_tp_exit(o->seq, pid, tid, TK_OBJ_EXITCODE, false);
 	return TK_OBJ_EXITCODE;
 }
@@ -47,13 +47,6 @@ static int task_body(struct tk_obj *o)
 static void *thread_main(void *arg)
 {
 	return (void *)(intptr_t)task_body(arg);
-}
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		(void)close(*fd);
-	*fd = -1;
 }
 
 /* Forks the process task: it dies with us (a process object is not left behind by a
@@ -67,20 +60,20 @@ static int start_process(struct tk_obj *o)
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(127);
-		close_fd(&o->ready[0]);
-		close_fd(&o->release[1]);
+		tk_close(&o->ready[0]);
+		tk_close(&o->release[1]);
 		_exit(task_body(o));
 	}
 	if (pid < 0)
 		return -errno;
-	close_fd(&o->ready[1]); /* the child's now: its death before "ready" is end of file */
-	close_fd(&o->release[0]);
+	tk_close(&o->ready[1]); /* the child's now: its death before "ready" is end of file */
+	tk_close(&o->release[0]);
 	o->pid = pid;
 	o->pidfd = pidfd_open(pid, 0);
 	if (o->pidfd < 0) {
 		int e = errno;
 		(void)kill(pid, SIGKILL);
-		(void)tk_waitpid(pid, &o->wstatus, 0);
+		(void)il_waitpid(pid, &o->wstatus, 0);
 		o->pid = 0;
 		return -e;
 	}
@@ -106,7 +99,7 @@ int tk_obj_start(struct tk_obj *o)
 	}
 	o->started = true;
 	pid_t tid = 0;
-	if (tk_read_full(o->ready[0], &tid, sizeof(tid)) != (ssize_t)sizeof(tid))
+	if (il_read_full(o->ready[0], &tid, sizeof(tid)) < 0)
 		return -EPIPE; /* it ended before it said it runs */
 	o->tid = tid;
 	return 0;
@@ -123,24 +116,21 @@ static void proc_path(const struct tk_obj *o, const char *file, char *buf, size_
 
 bool tk_obj_alive(const struct tk_obj *o, char *state)
 {
-	char path[64], buf[512];
+	struct il_proc_stat ps;
 	*state = 0;
 	if (!o->started || (o->joined && o->kind == TK_OBJ_PROCESS))
 		return false; /* never ran, or reaped: the pid may be someone else's by now */
-	proc_path(o, "stat", path, sizeof(path));
-	if (tk_read_file(path, buf, sizeof(buf)) <= 0)
+	if (il_proc_stat(o->kind == TK_OBJ_PROCESS ? o->pid : o->tid, &ps) < 0)
 		return false;
-	const char *rp = strrchr(buf, ')');
-	if (!rp || sscanf(rp + 1, " %c", state) != 1)
-		return false;
-	return *state != 'Z' && *state != 'X';
+	*state = ps.state;
+	return ps.state != 'Z' && ps.state != 'X';
 }
 
 void tk_obj_comm(const struct tk_obj *o, char *buf, size_t len)
 {
 	char path[64];
 	proc_path(o, "comm", path, sizeof(path));
-	if (tk_read_file(path, buf, len) <= 0)
+	if (il_read_file(path, buf, len) <= 0)
 		buf[0] = 0;
 	buf[strcspn(buf, "\n")] = 0;
 }
@@ -148,7 +138,7 @@ void tk_obj_comm(const struct tk_obj *o, char *buf, size_t len)
 int tk_obj_release(struct tk_obj *o)
 {
 	char ch = 'r';
-	return tk_write_full(o->release[1], &ch, 1) == 1 ? 0 : -errno;
+	return il_write_full(o->release[1], &ch, 1);
 }
 
 /* A process: poll its pidfd (readable once it exited), then reap it. */
@@ -162,8 +152,9 @@ static int join_process(struct tk_obj *o, int ms)
 		return -errno;
 	if (r == 0)
 		return 0;
-	if (tk_waitpid(o->pid, &o->wstatus, 0) != o->pid)
-		return -errno;
+	pid_t w = il_waitpid(o->pid, &o->wstatus, 0);
+	if (w != o->pid)
+		return w < 0 ? w : -ECHILD;
 	o->exitcode = WIFEXITED(o->wstatus) ? WEXITSTATUS(o->wstatus) : -WTERMSIG(o->wstatus);
 	return 1;
 }
@@ -230,9 +221,9 @@ void tk_obj_free(struct tk_obj *o)
 			(void)tk_obj_release(o);
 		(void)tk_obj_join(o, -1);
 	}
-	close_fd(&o->pidfd);
-	close_fd(&o->ready[0]);
-	close_fd(&o->ready[1]);
-	close_fd(&o->release[0]);
-	close_fd(&o->release[1]);
+	tk_close(&o->pidfd);
+	tk_close(&o->ready[0]);
+	tk_close(&o->ready[1]);
+	tk_close(&o->release[0]);
+	tk_close(&o->release[1]);
 }

@@ -112,8 +112,9 @@ static int spawn_task(const struct tk_run_cfg *c, struct tk_result *res, struct 
 static int reap_task(const struct tk_run_cfg *c, const struct tk_result *res, struct live *l, struct tk_run_res *r)
 {
 	int st;
-	pid_t pid = tk_waitpid(-1, &st, 0);
+	pid_t pid = il_waitpid(-1, &st, 0);
 	if (pid < 0) {
+		errno = -pid;
 		il_errno("waitpid with %u children alive", l->n);
 		return IL_FAIL;
 	}

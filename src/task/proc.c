@@ -1,6 +1,6 @@
-/* proc.c - what the task experiments read from /proc (memory, threads, children, state)
- * and the OS idioms they share (full reads and writes, waitpid, a bounded wait for the
- * death of a task through a pipe only it holds). */
+/* proc.c - what the task experiments read from /proc (memory, threads, children) and a
+ * bounded wait for the death of a task through a pipe only it holds. The OS idioms
+ * themselves (full reads and writes, waitpid, /proc/PID/stat) are src/core/sys.h's. */
 #include "task.h"
 
 #include <dirent.h>
@@ -15,55 +15,6 @@
 #include <unistd.h>
 
 #include "../core/clock.h"
-
-ssize_t tk_read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = tk_read_full(fd, buf, len - 1);
-	(void)close(fd);
-	buf[n > 0 ? n : 0] = 0;
-	return n;
-}
-
-ssize_t tk_read_full(int fd, void *buf, size_t len)
-{
-	size_t n = 0;
-	while (n < len) {
-		ssize_t r = read(fd, (char *)buf + n, len - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && !n)
-			return -1;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	return (ssize_t)n;
-}
-
-ssize_t tk_write_full(int fd, const void *buf, size_t len)
-{
-	size_t n = 0;
-	while (n < len) {
-		ssize_t r = write(fd, (const char *)buf + n, len - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return n ? (ssize_t)n : -1;
-		n += (size_t)r;
-	}
-	return (ssize_t)n;
-}
-
-pid_t tk_waitpid(pid_t pid, int *status, int options)
-{
-	pid_t r;
-	while ((r = waitpid(pid, status, options)) < 0 && errno == EINTR)
-		;
-	return r;
-}
 
 /* The value of "Key:  N kB" in text, -1 if absent. */
 static int64_t kb_field(const char *text, const char *key)
@@ -84,7 +35,7 @@ int tk_read_mem(pid_t pid, struct tk_mem *m)
 		(void)snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
 	else
 		(void)snprintf(path, sizeof(path), "/proc/self/smaps_rollup");
-	if (tk_read_file(path, buf, sizeof(buf)) <= 0)
+	if (il_read_file(path, buf, sizeof(buf)) <= 0)
 		return -1;
 	m->rss_kb = kb_field(buf, "Rss");
 	m->pss_kb = kb_field(buf, "Pss");
@@ -97,7 +48,7 @@ int tk_read_mem(pid_t pid, struct tk_mem *m)
 		(void)snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	else
 		(void)snprintf(path, sizeof(path), "/proc/self/status");
-	if (tk_read_file(path, buf, sizeof(buf)) <= 0)
+	if (il_read_file(path, buf, sizeof(buf)) <= 0)
 		return -1;
 	m->pte_kb = kb_field(buf, "VmPTE");
 	return 0;
@@ -106,7 +57,7 @@ int tk_read_mem(pid_t pid, struct tk_mem *m)
 int64_t tk_meminfo_kb(const char *key)
 {
 	char buf[8192];
-	if (tk_read_file("/proc/meminfo", buf, sizeof(buf)) <= 0)
+	if (il_read_file("/proc/meminfo", buf, sizeof(buf)) <= 0)
 		return -1;
 	return kb_field(buf, key);
 }
@@ -114,7 +65,7 @@ int64_t tk_meminfo_kb(const char *key)
 int tk_thread_count(void)
 {
 	char buf[4096];
-	if (tk_read_file("/proc/self/status", buf, sizeof(buf)) <= 0)
+	if (il_read_file("/proc/self/status", buf, sizeof(buf)) <= 0)
 		return -1;
 	const char *p = strstr(buf, "\nThreads:");
 	return p ? atoi(p + 9) : -1;
@@ -142,7 +93,7 @@ int tk_count_children(void)
 			continue;
 		char path[300], buf[4096];
 		(void)snprintf(path, sizeof(path), "/proc/self/task/%s/children", e->d_name);
-		if (tk_read_file(path, buf, sizeof(buf)) < 0)
+		if (il_read_file(path, buf, sizeof(buf)) < 0)
 			continue;
 		for (char *p = buf; *p;) {
 			while (*p == ' ' || *p == '\n')
@@ -158,18 +109,17 @@ int tk_count_children(void)
 	return n;
 }
 
-char tk_proc_state(pid_t pid, pid_t *ppid)
+void tk_close(int *fd)
 {
-	char path[64], buf[512];
-	(void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (tk_read_file(path, buf, sizeof(buf)) <= 0)
-		return 0;
-	char *rp = strrchr(buf, ')'), st = 0;
-	int pp = 0;
-	if (!rp || sscanf(rp + 1, " %c %d", &st, &pp) != 2)
-		return 0;
-	*ppid = pp;
-	return st;
+	if (*fd >= 0)
+		(void)close(*fd);
+	*fd = -1;
+}
+
+void tk_close_pair(int p[2])
+{
+	tk_close(&p[0]);
+	tk_close(&p[1]);
 }
 
 bool tk_wait_eof(int fd, int ms)

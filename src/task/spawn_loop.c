@@ -74,7 +74,7 @@ static int account(const struct tk_loop_cfg *cfg, struct tk_slot *sl, const stru
 	res->started += ts != 0;
 	if (!ok_exit || !ts) {
 		char ws[64];
-		il_fail("%s: task %" PRIu64 " (pid %d) %s%s", name, i + 1, (int)o->pid, tk_wait_str(o->st, ws, sizeof(ws)),
+		il_fail("%s: task %" PRIu64 " (pid %d) %s%s", name, i + 1, (int)o->pid, il_wait_status_text(o->st, ws, sizeof(ws)),
 			ts ? "" : " without stamping its start");
 		return IL_FAIL;
 	}

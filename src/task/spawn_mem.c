@@ -29,7 +29,7 @@ void tk_region_free(struct tk_region *r)
 static bool thp_available(void)
 {
 	char buf[128];
-	if (tk_read_file("/sys/kernel/mm/transparent_hugepage/enabled", buf, sizeof(buf)) <= 0)
+	if (il_read_file("/sys/kernel/mm/transparent_hugepage/enabled", buf, sizeof(buf)) <= 0)
 		return false;
 	return strstr(buf, "[always]") || strstr(buf, "[madvise]");
 }

@@ -245,8 +245,9 @@ static void create_fork(struct tk_loop *l, struct tk_one *o)
 		o->err = errno;
 		return;
 	}
-	o->reaped = tk_waitpid(o->pid, &o->st, 0) == o->pid;
-	o->werr = errno;
+	pid_t w = il_waitpid(o->pid, &o->st, 0);
+	o->reaped = w == o->pid;
+	o->werr = w < 0 ? (int)-w : 0;
 	o->t2 = il_now_ns();
 }
 
@@ -257,8 +258,9 @@ static void wait_borrower(struct tk_one *o)
 	o->t1 = il_now_ns();
 	o->err = o->pid < 0 ? errno : 0;
 	if (o->pid > 0) {
-		o->reaped = tk_waitpid(o->pid, &o->st, 0) == o->pid;
-		o->werr = errno;
+		pid_t w = il_waitpid(o->pid, &o->st, 0);
+		o->reaped = w == o->pid;
+		o->werr = w < 0 ? (int)-w : 0;
 	}
 	o->t2 = il_now_ns();
 	o->proxy = true;
@@ -297,11 +299,12 @@ static void create_posix_spawn(struct tk_loop *l, struct tk_one *o)
 		o->pid = -1;
 		return;
 	}
-	o->reaped = tk_waitpid(o->pid, &o->st, 0) == o->pid;
-	o->werr = errno;
+	pid_t w = il_waitpid(o->pid, &o->st, 0);
+	o->reaped = w == o->pid;
+	o->werr = w < 0 ? (int)-w : 0;
 	o->t2 = il_now_ns();
 	struct nop_msg msg;
-	if (tk_read_full(l->pfd[0], &msg, sizeof(msg)) == (ssize_t)sizeof(msg) && msg.magic == NOP_MAGIC &&
+	if (il_read_full(l->pfd[0], &msg, sizeof(msg)) == 0 && msg.magic == NOP_MAGIC &&
 	    msg.pid == o->pid)
 		l->sl->t_start = msg.t_start;
 }

@@ -11,6 +11,7 @@
 
 #include "../core/experiment.h"
 #include "../core/hist.h"
+#include "../core/sys.h"
 
 /* ---------------------------------------------------------------- tracepoints */
 
@@ -22,18 +23,8 @@ void tk_tp_start(uint64_t seq, pid_t pid, pid_t tid, uint64_t t_start, bool prox
 void tk_tp_exit(uint64_t seq, pid_t pid, pid_t tid, int status, bool proxy);
 void tk_tp_reaped(uint64_t seq, pid_t pid, pid_t tid, int status, uint64_t latency_ns);
 
-/* ---------------------------------------------------------------- /proc and OS idioms */
+/* ---------------------------------------------------------------- /proc (OS idioms: ../core/sys.h) */
 
-/* Reads a small file (/proc, /sys) into buf, NUL-terminated; its length or -1. */
-ssize_t tk_read_file(const char *path, char *buf, size_t len);
-/* read() until len bytes, end of file or an error other than EINTR; bytes read, or -1
- * when nothing was read and an error occurred. */
-ssize_t tk_read_full(int fd, void *buf, size_t len);
-/* write() until len bytes or an error other than EINTR; bytes written, or -1 when
- * nothing was written. */
-ssize_t tk_write_full(int fd, const void *buf, size_t len);
-/* waitpid() again on EINTR; its result. */
-pid_t tk_waitpid(pid_t pid, int *status, int options);
 
 /* Resident memory of a process from /proc/PID/smaps_rollup (pid 0: ourselves), in KiB. */
 struct tk_mem {
@@ -49,8 +40,9 @@ int tk_thread_count(void);
 int tk_first_allowed_cpu(void);
 /* Counts the children of every thread of ours (/proc/self/task/TID/children); -1 on error. */
 int tk_count_children(void);
-/* State letter and parent of pid from /proc/PID/stat; 0 if gone. */
-char tk_proc_state(pid_t pid, pid_t *ppid);
+/* Closes *fd if open and marks it closed (-1); both ends of a pipe. */
+void tk_close(int *fd);
+void tk_close_pair(int p[2]);
 /* Waits at most ms for end of file on fd: the only task holding the write end died. */
 bool tk_wait_eof(int fd, int ms);
 
@@ -59,8 +51,6 @@ bool tk_wait_eof(int fd, int ms);
 /* Appends {name, expected, actual, pass} to the checks array (steals expected/actual);
  * prints a FAIL line when it does not pass. Returns pass. */
 bool tk_check(json_t *checks, const char *name, json_t *expected, json_t *actual, bool pass);
-/* Puts the wait status in words ("exited 0", "killed by SIGSEGV") into buf. */
-const char *tk_wait_str(int st, char *buf, size_t len);
 /* The one message of a failure with exit code rc: il_fail for IL_FAIL (a check), il_err
  * otherwise (could not run). */
 void tk_log_rc(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -216,12 +216,12 @@ static bool worker_died(struct tk_pool *p, bool now)
 		return false;
 	for (unsigned w = 0; w < p->started; w++) {
 		int st;
-		if (p->pids[w] > 0 && tk_waitpid(p->pids[w], &st, WNOHANG) == p->pids[w]) {
+		if (p->pids[w] > 0 && il_waitpid(p->pids[w], &st, WNOHANG) == p->pids[w]) {
 			char ws[64];
 			il_peer_untrack(p->pids[w]);
 			trace_reaped_worker(p, w, p->pids[w], st);
 			il_fail("process pool worker %u (pid %d) %s before the results were in", w + 1, (int)p->pids[w],
-				tk_wait_str(st, ws, sizeof(ws)));
+				il_wait_status_text(st, ws, sizeof(ws)));
 			p->pids[w] = -p->pids[w]; /* reaped */
 			return true;
 		}
@@ -313,7 +313,7 @@ unsigned tk_pool_join(struct tk_pool *p)
 				bad++;
 				continue;
 			}
-			pid_t r = tk_waitpid(p->pids[w], &st, 0);
+			pid_t r = il_waitpid(p->pids[w], &st, 0);
 			il_peer_untrack(p->pids[w]);
 			if (r != p->pids[w] || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
 				bad++;

@@ -33,13 +33,13 @@ case_checks() {
 		'all(set(c) == {"name", "expected", "actual", "pass"} for c in d["results"]["checks"])' \
 		'all(c["pass"] is True and c["expected"] == c["actual"] for c in d["results"]["checks"])' \
 		'd["results"]["checks_passed"] == 17 and d["results"]["checks_failed"] == 0' \
-		'd["results"]["outcomes"]["process_crash"]["worker"] == "killed by SIGSEGV"' \
-		'd["results"]["outcomes"]["thread_crash"]["process"] == "killed by SIGSEGV"' \
+		'd["results"]["outcomes"]["process_crash"]["worker"] == "killed by signal 11 (SIGSEGV)"' \
+		'd["results"]["outcomes"]["thread_crash"]["process"] == "killed by signal 11 (SIGSEGV)"' \
 		'd["results"]["outcomes"]["thread_crash"]["main_thread_continued"] is False' \
-		'd["results"]["outcomes"]["pdeathsig"]["child"] == "killed by SIGKILL"' \
+		'd["results"]["outcomes"]["pdeathsig"]["child"] == "killed by signal 9 (SIGKILL)"' \
 		'd["results"]["outcomes"]["detached_thread"]["thread_gone"] is True' \
 		'd["results"]["outcomes"]["orphan"]["survived_parent"] is True' \
-		'd["results"]["outcomes"]["orphan"]["reaped"] == "exited 0"'
+		'd["results"]["outcomes"]["orphan"]["reaped"] == "exited with status 0"'
 	local left
 	left=$(find "$T/cwd" -mindepth 1 -printf '%f\n' | paste -sd, -)
 	[ -z "$left" ] || fail "files left in the working directory: $left"

@@ -32,8 +32,8 @@ case_both() {
 		'all(s["pass"] is True for s in d["results"]["steps"])' \
 		'd["results"]["passed"] == 20 and d["results"]["failed"] == 0' \
 		'd["results"]["steps"][2]["actual"] == "ipclab-life-p" and d["results"]["steps"][12]["actual"] == "ipclab-life-t"' \
-		'd["results"]["steps"][5]["actual"] == "exited 7" and d["results"]["steps"][15]["actual"] == "returned 7"' \
-		'd["results"]["steps"][7]["actual"] == "killed by SIGTERM"' \
+		'd["results"]["steps"][5]["actual"] == "exited with status 7" and d["results"]["steps"][15]["actual"] == "returned 7"' \
+		'd["results"]["steps"][7]["actual"] == "killed by signal 15 (SIGTERM)"' \
 		'd["results"]["objects"]["process"]["exitcode"] == 7 and d["results"]["objects"]["thread"]["exitcode"] == 7' \
 		'd["results"]["objects"]["process"]["pid"] > 0 and d["results"]["objects"]["thread"]["pid"] != d["results"]["objects"]["process"]["pid"]' \
 		'd["results"]["objects"]["thread"]["tid"] != d["results"]["objects"]["thread"]["pid"]' \

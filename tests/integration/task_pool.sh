@@ -58,7 +58,7 @@ case_worker_killed() {
 	kill -KILL "$kids"
 	wait_exit "$wpid" 30 || { fail "the pool did not end after a worker was killed"; return; }
 	[ "$RC" -eq 1 ] || fail "exit $RC after a worker was killed, want 1"
-	grep -q "pool worker .* killed by SIGKILL" "$T/kerr" || fail "no message naming the dead worker: $(head -n 2 "$T/kerr" | paste -sd'|' -)"
+	grep -q "pool worker .* killed by signal 9 (SIGKILL)" "$T/kerr" || fail "no message naming the dead worker: $(head -n 2 "$T/kerr" | paste -sd'|' -)"
 	jcheck "$T/kout" 'd["exit_code"] == 1'
 }
 

@@ -20,8 +20,8 @@ case_json() {
 		'all(r["process"] > 0 and r["thread"] > 0 and r["process_over_thread"] > 0 for r in d["results"]["rows"] if r["unit"] == "ns" and "context switch" not in r["metric"])' \
 		'all(r["process"] > 0 and isinstance(r["thread"], (int, float)) and (r["process_over_thread"] is None) == (r["thread"] == 0) for r in d["results"]["rows"] if r["unit"] == "KiB")' \
 		'all(isinstance(r["process"], (int, float)) for r in d["results"]["rows"] if r["unit"] != "outcome")' \
-		'd["results"]["rows"][6]["process"] == "worker killed by SIGSEGV, parent survives"' \
-		'd["results"]["rows"][6]["thread"] == "whole process killed by SIGSEGV"' \
+		'd["results"]["rows"][6]["process"] == "worker killed by signal 11 (SIGSEGV), parent survives"' \
+		'd["results"]["rows"][6]["thread"] == "whole process killed by signal 11 (SIGSEGV)"' \
 		'all(c["pass"] for c in d["results"]["checks"]) and len(d["results"]["checks"]) == 3' \
 		'all(c["pass"] for c in d["results"]["details"]["isolation"]["checks"])' \
 		'd["results"]["details"]["spawn"]["fork"]["reaped"] == 1100' \
@@ -36,7 +36,7 @@ case_human_no_ipc() {
 	expect_rc 0 "task summary --no-ipc" || return
 	grep -q '^task summary: process vs thread' "$T/out" || fail "no header: $(head -n 1 "$T/out")"
 	grep -q '^  creation to reaped, p50 ' "$T/out" || fail "no creation row"
-	grep -q 'process: worker killed by SIGSEGV' "$T/out" || fail "no isolation outcome"
+	grep -q 'process: worker killed by signal 11 (SIGSEGV)' "$T/out" || fail "no isolation outcome"
 	grep -q 'pipe round trip' "$T/out" && fail "--no-ipc still shows the pipe row"
 	# the in-process ipc latency must not print its own table into ours
 	grep -q 'ipc latency:' "$T/out" && fail "ipc latency's table leaked into the summary"

@@ -1,5 +1,5 @@
 /* test_task_common.c - unit tests for src/task: the /proc readers, the least-squares
- * slope, wait-status words, the named checks, and the spawn measurement's exact counts. */
+ * slope, the named checks, and the spawn measurement's exact counts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,27 +27,6 @@ static void task_slope_exact_line(void **state)
 	assert_true(tk_slope(x, y, 1) == 0);
 	double cx[] = { 3, 3, 3 }, cy[] = { 1, 2, 3 };
 	assert_true(tk_slope(cx, cy, 3) == 0);
-}
-
-/* task_wait_str_words: exit codes and signals in words, as the JSON checks compare them. */
-static void task_wait_str_words(void **state)
-{
-	(void)state;
-	char buf[64];
-	pid_t p = fork();
-	if (p == 0)
-		_exit(3);
-	int st;
-	assert_int_equal(waitpid(p, &st, 0), p);
-	assert_string_equal(tk_wait_str(st, buf, sizeof(buf)), "exited 3");
-	p = fork();
-	if (p == 0) {
-		for (;;)
-			pause();
-	}
-	assert_int_equal(kill(p, SIGKILL), 0);
-	assert_int_equal(waitpid(p, &st, 0), p);
-	assert_string_equal(tk_wait_str(st, buf, sizeof(buf)), "killed by SIGKILL");
 }
 
 /* task_read_mem_self_and_child: smaps_rollup and VmPTE of us and of a live child. */
@@ -149,7 +128,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(task_slope_exact_line),
-		cmocka_unit_test(task_wait_str_words),
 		cmocka_unit_test(task_read_mem_self_and_child),
 		cmocka_unit_test(task_meminfo_keys),
 		cmocka_unit_test(task_check_records),
