@@ -23,11 +23,12 @@ bool il_trace_loaded(void)
 
 static pid_t (*libc_fork)(void);
 
-/* glibc's own fork: dlsym on libc's handle finds its definition, not an interposed one
- * (LD_PRELOAD'ed liblttng-ust-fork.so comes first for RTLD_DEFAULT and RTLD_NEXT). */
+/* Traced: glibc's own fork, dlsym on libc's handle finds its definition, not an
+ * interposed one (LD_PRELOAD'ed liblttng-ust-fork.so comes first for RTLD_DEFAULT and
+ * RTLD_NEXT). Untraced: fork() as everyone resolves it (a sanitizer's interceptor too). */
 static void find_libc_fork(void)
 {
-	void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+	void *libc = il_trace_loaded() ? dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD) : NULL;
 	if (libc) {
 		libc_fork = (pid_t(*)(void))dlsym(libc, "fork");
 		(void)dlclose(libc);
