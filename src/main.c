@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/clean.h"
 #include "core/experiment.h"
 #include "core/log.h"
 
@@ -20,6 +21,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: ipclab list\n"
 		   "       ipclab help GROUP EXPERIMENT\n"
+		   "       ipclab clean [--dry-run] [--json]   (objects of killed runs)\n"
 		   "       ipclab GROUP EXPERIMENT [options]   (--help for the options)\n\n"
 		   "Instrumented experiments on Linux processes, threads, signals and IPC.\n"
 		   "Run under scripts/ipclab-trace to record LTTng-UST traces.\n");
@@ -76,6 +78,8 @@ int main(int argc, char **argv)
 		list();
 		return IL_OK;
 	}
+	if (!strcmp(cmd, "clean"))
+		return il_clean_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help")) {
 		if (argc != 4) {
 			il_err("usage: ipclab help GROUP EXPERIMENT");

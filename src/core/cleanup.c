@@ -1,10 +1,12 @@
-/* cleanup.c - object registry, peer registry and the signal/watchdog guard.
+/* cleanup.c - the registry of named IPC objects (removed at exit and by the guard), their
+ * unpredictable names, and the record of SysV objects "ipclab clean" reads.
  * Everything reachable from a signal handler uses fixed arrays and syscalls only. */
 #include "cleanup.h"
 #include "log.h"
 #include "sys.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <mqueue.h>
 #include <semaphore.h>
@@ -17,6 +19,7 @@
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/mman.h>
@@ -27,7 +30,6 @@
 #include <unistd.h>
 
 #define MAX_OBJ 64
-#define MAX_PEERS 256
 
 struct obj {
 	volatile sig_atomic_t used;
@@ -38,7 +40,6 @@ struct obj {
 };
 
 static struct obj objs[MAX_OBJ];
-static volatile pid_t peers[MAX_PEERS];
 static unsigned obj_seq;
 static volatile sig_atomic_t registered_atexit;
 
@@ -73,6 +74,8 @@ static void at_exit_cleanup(void)
 	il_cleanup_run();
 }
 
+static void sysv_record(enum il_obj_kind kind, int id);
+
 int il_cleanup_add(enum il_obj_kind kind, const char *name, int id)
 {
 	if (!registered_atexit) {
@@ -87,6 +90,8 @@ int il_cleanup_add(enum il_obj_kind kind, const char *name, int id)
 		objs[i].owner = getpid();
 		(void)snprintf(objs[i].name, sizeof(objs[i].name), "%s", name ? name : "");
 		objs[i].used = 1;
+		if (kind == IL_OBJ_SYSV_MSG || kind == IL_OBJ_SYSV_SEM || kind == IL_OBJ_SYSV_SHM)
+			sysv_record(kind, id);
 		return i;
 	}
 	errno = ENOSPC;
@@ -107,222 +112,64 @@ void il_cleanup_forget(int h)
 
 void il_object_name(char *buf, unsigned len, const char *tag)
 {
-	(void)snprintf(buf, len, "/ipclab-%s-%d-%u", tag, (int)getpid(), obj_seq++);
+	uint64_t r;
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
+		/* no entropy yet (early boot): a clock in ns is still not guessable in advance */
+		struct timespec ts;
+		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+		r = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^ ((uint64_t)obj_seq++ << 48);
+	}
+	(void)snprintf(buf, len, "/ipclab-%s-%d-%016" PRIx64, tag, (int)getpid(), r);
 }
 
-void il_peer_track(pid_t pid)
+int il_object_create(char *buf, unsigned len, const char *tag, int (*create)(const char *name, void *arg),
+		     void *arg)
 {
-	for (int i = 0; i < MAX_PEERS; i++)
-		if (peers[i] == 0) {
-			peers[i] = pid;
+	int r = -EEXIST;
+	for (int i = 0; i < 8 && r == -EEXIST; i++) {
+		il_object_name(buf, len, tag);
+		r = create(buf, arg);
+	}
+	return r;
+}
+
+/* ---- SysV objects have no name: what a run creates is recorded, so that "ipclab clean"
+ * can remove what a run killed with SIGKILL left (clean.c checks the owner and ctime). */
+static int rec_fd = -1;
+static pid_t rec_pid;
+
+/* The creation time the kernel keeps for a SysV object (its ctime), -1 if unknown. */
+static long sysv_ctime(enum il_obj_kind kind, int id)
+{
+	if (kind == IL_OBJ_SYSV_MSG) {
+		struct msqid_ds d;
+		return msgctl(id, IPC_STAT, &d) == 0 ? (long)d.msg_ctime : -1;
+	}
+	if (kind == IL_OBJ_SYSV_SEM) {
+		struct semid_ds d;
+		union { int val; struct semid_ds *buf; } arg = { .buf = &d };
+		return semctl(id, 0, IPC_STAT, arg) == 0 ? (long)d.sem_ctime : -1;
+	}
+	struct shmid_ds d;
+	return shmctl(id, IPC_STAT, &d) == 0 ? (long)d.shm_ctime : -1;
+}
+
+/* Appends "<msg|sem|shm> <id> <ctime>" to this process's record file
+ * /dev/shm/ipclab-sysv-<pid>-<random> (0600, O_EXCL), made at the first SysV object and
+ * removed with the objects. Best effort: without it the object is still removed at exit. */
+static void sysv_record(enum il_obj_kind kind, int id)
+{
+	if (rec_pid != getpid()) { /* a forked child records its own objects in its own file */
+		rec_fd = -1;
+		char name[64], path[80];
+		il_object_name(name, sizeof(name), "sysv");
+		(void)snprintf(path, sizeof(path), "/dev/shm%s", name);
+		rec_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND | O_CLOEXEC, 0600);
+		if (rec_fd < 0)
 			return;
-		}
-}
-
-void il_peer_untrack(pid_t pid)
-{
-	for (int i = 0; i < MAX_PEERS; i++)
-		if (peers[i] == pid)
-			peers[i] = 0;
-}
-
-pid_t il_peer_ended(void)
-{
-	for (int i = 0; i < MAX_PEERS; i++) {
-		pid_t p = peers[i];
-		if (p <= 0)
-			continue;
-		if (il_child_ended(p, false) == p)
-			return p;
+		rec_pid = getpid();
+		(void)il_cleanup_add(IL_OBJ_FILE, path, -1);
 	}
-	return 0;
-}
-
-static volatile pid_t kill_pgid;
-
-void il_guard_set_pgid(pid_t pgid)
-{
-	kill_pgid = pgid;
-}
-
-/* Appends the decimal digits of v to p; returns the end. Async-signal-safe. */
-static char *put_uint(char *p, unsigned long v)
-{
-	char rev[24];
-	int n = 0;
-	do {
-		rev[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = rev[--n];
-	return p;
-}
-
-/* SIGKILLs every pid listed in /proc/self/task/<tid>/children (children forked by
- * that thread). Uses only open/read/close/kill. */
-static void kill_children_of(const char *tid)
-{
-	char path[64] = "/proc/self/task/", buf[4096];
-	char *p = path + strlen(path);
-	for (const char *t = tid; *t && p < path + 40; t++)
-		*p++ = *t;
-	memcpy(p, "/children", 10);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	(void)close(fd);
-	long pid = 0;
-	for (ssize_t i = 0; i < n; i++) {
-		if (buf[i] >= '0' && buf[i] <= '9') {
-			pid = pid * 10 + (buf[i] - '0');
-		} else {
-			if (pid > 0)
-				(void)kill((pid_t)pid, SIGKILL);
-			pid = 0;
-		}
-	}
-	if (pid > 0)
-		(void)kill((pid_t)pid, SIGKILL);
-}
-
-/* Walks /proc/self/task with getdents64 (no opendir: it allocates). */
-static void kill_all_children(void)
-{
-	int dfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return;
-	char buf[4096];
-	long n;
-	while ((n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
-		for (long off = 0; off < n;) {
-			struct linux_dirent64 {
-				uint64_t ino;
-				int64_t off;
-				unsigned short reclen;
-				unsigned char type;
-				char name[];
-			} *d = (void *)(buf + off);
-			if (d->name[0] != '.')
-				kill_children_of(d->name);
-			off += d->reclen;
-		}
-	}
-	(void)close(dfd);
-}
-
-void il_peers_kill_all(void)
-{
-	pid_t g = kill_pgid;
-	if (g > 0)
-		(void)kill(-g, SIGKILL);
-	for (int i = 0; i < MAX_PEERS; i++)
-		if (peers[i] > 0)
-			(void)kill(peers[i], SIGKILL);
-	kill_all_children();
-	/* Reap them all: on a machine whose init does not reap orphans, anything we left
-	 * would stay a zombie. Every child was SIGKILLed, so this ends with ECHILD. */
-	(void)il_reap_all();
-	for (int i = 0; i < MAX_PEERS; i++)
-		peers[i] = 0;
-}
-
-/* Writes a message with write(2): safe in a signal handler. */
-static void say(const char *a, const char *b)
-{
-	(void)!write(STDERR_FILENO, a, strlen(a));
-	(void)!write(STDERR_FILENO, b, strlen(b));
-}
-
-static void on_fatal_signal(int sig)
-{
-	int saved = errno;
-	il_peers_kill_all();
-	il_cleanup_run();
-	signal(sig, SIG_DFL);
-	errno = saved;
-	(void)raise(sig);
-}
-
-/* The watchdog is a thread with every signal blocked, not alarm(2): experiments are free
- * to use SIGALRM and the process's signals are not disturbed by it. */
-static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wd_cond;
-static bool wd_armed, wd_running;
-static pthread_t wd_thread;
-static unsigned wd_timeout;
-
-static void *watchdog_main(void *arg)
-{
-	struct timespec deadline;
-	(void)clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += wd_timeout;
-	(void)pthread_mutex_lock(&wd_lock);
-	int e = 0;
-	while (wd_armed && e != ETIMEDOUT)
-		e = pthread_cond_timedwait(&wd_cond, &wd_lock, &deadline);
-	bool fire = wd_armed;
-	(void)pthread_mutex_unlock(&wd_lock);
-	if (fire) {
-		char num[24];
-		*put_uint(num, wd_timeout) = 0;
-		say("ipclab: FAIL: watchdog expired after ", num);
-		say(" s (--timeout); children killed and reaped, objects removed\n", "");
-		il_peers_kill_all(); /* the main thread may report the killed peer: this line came first */
-		il_cleanup_run();
-		_exit(IL_FAIL);
-	}
-	return arg;
-}
-
-void il_guard_install(unsigned timeout_s)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_fatal_signal;
-	sigfillset(&sa.sa_mask);
-	(void)sigaction(SIGINT, &sa, NULL);
-	(void)sigaction(SIGTERM, &sa, NULL);
-	(void)sigaction(SIGHUP, &sa, NULL);
-	if (!timeout_s || wd_running)
-		return;
-	pthread_condattr_t ca;
-	(void)pthread_condattr_init(&ca);
-	(void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	(void)pthread_cond_init(&wd_cond, &ca);
-	(void)pthread_condattr_destroy(&ca);
-	wd_timeout = timeout_s;
-	wd_armed = true;
-	sigset_t all, old;
-	sigfillset(&all);
-	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
-	wd_running = pthread_create(&wd_thread, NULL, watchdog_main, NULL) == 0;
-	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!wd_running)
-		il_warn("cannot start the watchdog thread; --timeout is not enforced");
-}
-
-void il_guard_disarm(void)
-{
-	if (!wd_running)
-		return;
-	(void)pthread_mutex_lock(&wd_lock);
-	wd_armed = false;
-	(void)pthread_cond_signal(&wd_cond);
-	(void)pthread_mutex_unlock(&wd_lock);
-	(void)pthread_join(wd_thread, NULL);
-	wd_running = false;
-}
-
-void il_guard_child(void)
-{
-	/* Forget the parent's peers and objects: they are not ours to remove. */
-	for (int i = 0; i < MAX_PEERS; i++)
-		peers[i] = 0;
-	wd_running = false; /* the watchdog thread was not forked with us */
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	const char *k = kind == IL_OBJ_SYSV_MSG ? "msg" : kind == IL_OBJ_SYSV_SEM ? "sem" : "shm";
+	(void)dprintf(rec_fd, "%s %d %ld\n", k, id, sysv_ctime(kind, id));
 }

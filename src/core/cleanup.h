@@ -18,8 +18,14 @@ void il_cleanup_forget(int handle);
 /* Removes every registered object (async-signal-safe syscalls only). */
 void il_cleanup_run(void);
 
-/* Makes a unique object name "/ipclab-<tag>-<pid>-<n>" in buf. */
+/* Makes an unpredictable object name "/ipclab-<tag>-<pid>-<16 hex digits from
+ * getrandom>" in buf: nobody can create it first to make a run fail (use O_EXCL anyway).
+ * The prefix and the creator's pid are what "ipclab clean" and the tests recognise. */
 void il_object_name(char *buf, unsigned len, const char *tag);
+/* Names and creates an object: create(name, arg) returns >= 0 or -errno; on -EEXIST a
+ * fresh name is tried (up to 8 times). Returns create's last result; buf holds the name. */
+int il_object_create(char *buf, unsigned len, const char *tag, int (*create)(const char *name, void *arg),
+		     void *arg);
 
 /* Peers (forked children) the signal/watchdog path must kill and reap. */
 void il_peer_track(pid_t pid);
@@ -35,9 +41,11 @@ void il_peers_kill_all(void);
 /* A process group we created (e.g. with setpgid) to SIGKILL first; 0 clears it. */
 void il_guard_set_pgid(pid_t pgid);
 
-/* Installs SIGINT/SIGTERM/SIGHUP handlers that kill peers, clean up and re-raise, plus a
- * watchdog thread (all signals blocked; SIGALRM stays free for experiments) that does the
- * same and exits 1 after timeout_s. */
+/* Installs handlers that kill peers, clean up and re-raise for SIGINT, SIGTERM, SIGHUP
+ * and the faults SIGBUS, SIGSEGV, SIGFPE, SIGILL, SIGABRT (unless something else, e.g. a
+ * sanitizer, already handles a fault), plus a watchdog thread (all signals blocked;
+ * SIGALRM stays free for experiments) that does the same and exits 1 after timeout_s.
+ * Only the installing process cleans up: a raw fork() of it just dies of the signal. */
 void il_guard_install(unsigned timeout_s);
 /* Cancels the watchdog and joins its thread. */
 void il_guard_disarm(void);

@@ -34,6 +34,13 @@ void il_log_set_prefix(const char *what);
 void il_log_set_quiet(bool quiet);
 bool il_log_quiet(void);
 
+/* Messages are one line each: control characters in them are escaped (\n, \xHH).
+ * One failure, one line: once an error (il_err, il_errno) was said in this run, by us or
+ * a forked peer, FAIL lines are dropped (the failures it caused are not news); after
+ * il_log_final() nothing but warnings and info is said. */
+/* The line just written (the watchdog's) is the run's last word. */
+void il_log_final(void);
+
 /* Could not run: "ipclab: pipe: <msg>". */
 void il_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Same with ": <strerror> (errno N)" appended, using the errno saved on entry. */

@@ -237,12 +237,11 @@ static int set_extra(const struct il_opt *o, const char *arg, void *cfg)
 	return 0;
 }
 
-int il_parse(const char *uname, const char *summary, unsigned mask, const struct il_opt *extra,
-	     int argc, char **argv, struct il_common *c, void *cfg)
+/* getopt_long's table: the common options in mask, then the experiment's own. Returns
+ * how many of its own were added. */
+static int long_options(unsigned mask, const struct il_opt *extra, struct option lo[MAX_EXTRA + 16])
 {
-	struct option lo[MAX_EXTRA + 16];
 	int n = 0, nextra = 0;
-	struct il_common defaults = *c;
 #define ADD(nm, has, val) lo[n++] = (struct option){ nm, has, NULL, val }
 	if (mask & IL_C_ITER) ADD("iterations", required_argument, OPT_ITER);
 	if (mask & IL_C_WARMUP) ADD("warmup", required_argument, OPT_WARMUP);
@@ -261,53 +260,74 @@ int il_parse(const char *uname, const char *summary, unsigned mask, const struct
 	}
 	lo[n] = (struct option){ 0, 0, 0, 0 };
 #undef ADD
+	return nextra;
+}
 
+/* Stores a common option's value. 0, or IL_USAGE after one message. */
+static int set_common(int ch, const char *arg, struct il_common *c)
+{
+	switch (ch) {
+	case OPT_ITER:
+		if (il_parse_u64(arg, 1, 100000000, &c->iterations) < 0)
+			return bad_value("iterations", arg, "an integer in 1..100000000");
+		break;
+	case OPT_WARMUP:
+		if (il_parse_u64(arg, 0, 10000000, &c->warmup) < 0)
+			return bad_value("warmup", arg, "an integer in 0..10000000");
+		break;
+	case OPT_REPEAT:
+		if (il_parse_u64(arg, 1, 1000, &c->repeat) < 0)
+			return bad_value("repeat", arg, "an integer in 1..1000");
+		break;
+	case OPT_TIMEOUT:
+		if (il_parse_u64(arg, 1, 86400, &c->timeout_s) < 0)
+			return bad_value("timeout", arg, "seconds in 1..86400");
+		break;
+	case OPT_MODE:
+		if (!strcmp(arg, "process"))
+			c->mode = IL_MODE_PROCESS;
+		else if (!strcmp(arg, "thread"))
+			c->mode = IL_MODE_THREAD;
+		else
+			return bad_value("mode", arg, "process|thread");
+		break;
+	case OPT_CPU:
+		if (il_parse_cpus(arg, c->cpu) < 0) {
+			char r[64];
+			(void)snprintf(r, sizeof(r), "A or A,B with CPUs in 0..%ld", sysconf(_SC_NPROCESSORS_CONF) - 1);
+			return bad_value("cpu", arg, r);
+		}
+		break;
+	case OPT_HIST:
+		c->hist = true;
+		c->hist_file = arg;
+		break;
+	case OPT_JSON:
+		c->json = true;
+		c->json_file = arg;
+		break;
+	case OPT_QUIET:
+		c->quiet = true;
+		break;
+	}
+	return 0;
+}
+
+int il_parse(const char *uname, const char *summary, unsigned mask, const struct il_opt *extra,
+	     int argc, char **argv, struct il_common *c, void *cfg)
+{
+	struct option lo[MAX_EXTRA + 16];
+	struct il_common defaults = *c;
+	int nextra = long_options(mask, extra, lo);
 	optind = 0; /* 0, not 1: glibc then also resets its position inside "-abc" */
 	opterr = 0;
 	int ch;
 	while ((ch = getopt_long(argc, argv, "+:", lo, NULL)) != -1) {
 		switch (ch) {
-		case OPT_ITER:
-			if (il_parse_u64(optarg, 1, 100000000, &c->iterations) < 0)
-				return bad_value("iterations", optarg, "an integer in 1..100000000");
-			break;
-		case OPT_WARMUP:
-			if (il_parse_u64(optarg, 0, 10000000, &c->warmup) < 0)
-				return bad_value("warmup", optarg, "an integer in 0..10000000");
-			break;
-		case OPT_REPEAT:
-			if (il_parse_u64(optarg, 1, 1000, &c->repeat) < 0)
-				return bad_value("repeat", optarg, "an integer in 1..1000");
-			break;
-		case OPT_TIMEOUT:
-			if (il_parse_u64(optarg, 1, 86400, &c->timeout_s) < 0)
-				return bad_value("timeout", optarg, "seconds in 1..86400");
-			break;
-		case OPT_MODE:
-			if (!strcmp(optarg, "process"))
-				c->mode = IL_MODE_PROCESS;
-			else if (!strcmp(optarg, "thread"))
-				c->mode = IL_MODE_THREAD;
-			else
-				return bad_value("mode", optarg, "process|thread");
-			break;
-		case OPT_CPU:
-			if (il_parse_cpus(optarg, c->cpu) < 0) {
-				char r[64];
-				(void)snprintf(r, sizeof(r), "A or A,B with CPUs in 0..%ld", sysconf(_SC_NPROCESSORS_CONF) - 1);
-				return bad_value("cpu", optarg, r);
-			}
-			break;
-		case OPT_HIST:
-			c->hist = true;
-			c->hist_file = optarg;
-			break;
-		case OPT_JSON:
-			c->json = true;
-			c->json_file = optarg;
-			break;
-		case OPT_QUIET:
-			c->quiet = true;
+		case OPT_ITER: case OPT_WARMUP: case OPT_REPEAT: case OPT_TIMEOUT: case OPT_MODE:
+		case OPT_CPU: case OPT_HIST: case OPT_JSON: case OPT_QUIET:
+			if (set_common(ch, optarg, c) != 0)
+				return IL_USAGE;
 			break;
 		case OPT_HELP:
 			il_print_help(uname, summary, mask, extra, &defaults);

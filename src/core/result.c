@@ -2,6 +2,7 @@
 #include "result.h"
 #include "clock.h"
 #include "log.h"
+#include "outfile.h"
 #include "tp.h"
 
 #include <errno.h>
@@ -107,6 +108,10 @@ int il_ctx_parse(struct il_ctx *x, const char *summary, unsigned mask, const str
 {
 	x->extra = extra;
 	int rc = il_parse(x->experiment, summary, mask, extra, x->argc, x->argv, &x->c, x->cfg);
+	if (rc == 0 && x->c.json_file)
+		rc = il_out_check("--json", x->c.json_file);
+	if (rc == 0 && x->c.hist_file)
+		rc = il_out_check("--hist", x->c.hist_file);
 	if (rc == 0) {
 		il_ctx_common_params(x, mask);
 		return IL_RUN;
@@ -238,19 +243,19 @@ void il_ctx_pingpong_results(struct il_ctx *x, const struct il_hist *rtt, const 
 
 int il_write_hists(const char *file, size_t n, const struct il_hist *const h[], const char *const names[])
 {
-	FILE *f = file ? fopen(file, "we") : stdout;
-	if (!f) {
-		il_errno("cannot open '%s'", file);
-		return IL_FAIL;
-	}
+	struct il_out o = { .f = stdout };
+	if (file && il_out_open(&o, file) != IL_OK)
+		return IL_NORES;
 	for (size_t i = 0; i < n; i++) {
 		if (i)
-			(void)fputs("\n\n", f);
-		(void)il_hist_write_tsv(h[i], names[i], f);
+			(void)fputs("\n\n", o.f);
+		(void)il_hist_write_tsv(h[i], names[i], o.f);
 	}
-	if (f == stdout ? fflush(f) != 0 : fclose(f) != 0) {
-		il_errno("cannot write '%s'", file ? file : "standard output");
-		return IL_FAIL;
+	if (file)
+		return il_out_commit(&o);
+	if (fflush(stdout) != 0) {
+		il_errno("cannot write the histograms to standard output");
+		return IL_NORES;
 	}
 	return IL_OK;
 }
@@ -278,43 +283,60 @@ int il_ctx_usage(struct il_ctx *x, const char *fmt, ...)
 	return il_ctx_finish(x, IL_USAGE);
 }
 
+/* The envelope: schema, experiment, command line as typed ("ipclab", group, experiment,
+ * options), times, sysinfo, params, results, warnings, exit code. NULL on failure. */
+static json_t *envelope(struct il_ctx *x, int exit_code)
+{
+	char start[40], end[40];
+	il_format_utc(x->start_rt_ns, start, sizeof(start));
+	il_format_utc(il_realtime_ns(), end, sizeof(end));
+	json_t *cmd = json_array();
+	(void)json_array_append_new(cmd, json_string("ipclab"));
+	char words[128];
+	(void)snprintf(words, sizeof(words), "%s", x->experiment);
+	char *save = NULL;
+	for (char *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		(void)json_array_append_new(cmd, il_json_string_lossy(w));
+	for (int i = 1; i < x->argc; i++)
+		(void)json_array_append_new(cmd, il_json_string_lossy(x->argv[i]));
+	return json_pack("{ss ss so ss ss sO sO sO sO si}", "schema", IL_SCHEMA, "experiment", x->experiment,
+			 "cmdline", cmd, "start_time", start, "end_time", end, "sysinfo", il_ctx_sysinfo(x),
+			 "params", x->params, "results", x->results, "warnings", x->warnings, "exit_code", exit_code);
+}
+
+/* Writes env to --json's FILE (atomically) or stdout. IL_OK or IL_NORES (one line). */
+static int write_json(const struct il_ctx *x, const json_t *env)
+{
+	const size_t flags = JSON_INDENT(2) | JSON_SORT_KEYS;
+	if (!x->c.json_file) {
+		int rc = json_dumpf(env, stdout, flags);
+		(void)fputc('\n', stdout);
+		if (fflush(stdout) != 0 || rc < 0) {
+			il_errno("cannot write the JSON result to standard output");
+			return IL_NORES;
+		}
+		return IL_OK;
+	}
+	struct il_out o;
+	int rc = il_out_open(&o, x->c.json_file);
+	if (rc != IL_OK)
+		return rc;
+	(void)json_dumpf(env, o.f, flags); /* a write error shows in il_out_commit */
+	return il_out_commit(&o);
+}
+
 int il_ctx_finish(struct il_ctx *x, int exit_code)
 {
 	if (x->c.json) {
-		char start[40], end[40];
-		il_format_utc(x->start_rt_ns, start, sizeof(start));
-		il_format_utc(il_realtime_ns(), end, sizeof(end));
-		/* The command line as typed: "ipclab", group, experiment, options. */
-		json_t *cmd = json_array();
-		(void)json_array_append_new(cmd, json_string("ipclab"));
-		char words[128];
-		(void)snprintf(words, sizeof(words), "%s", x->experiment);
-		char *save = NULL;
-		for (char *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save))
-			(void)json_array_append_new(cmd, il_json_string_lossy(w));
-		for (int i = 1; i < x->argc; i++)
-			(void)json_array_append_new(cmd, il_json_string_lossy(x->argv[i]));
-		json_t *env = json_pack("{ss ss so ss ss sO sO sO sO si}", "schema", IL_SCHEMA,
-					"experiment", x->experiment, "cmdline", cmd, "start_time", start,
-					"end_time", end, "sysinfo", il_ctx_sysinfo(x), "params", x->params,
-					"results", x->results, "warnings", x->warnings, "exit_code", exit_code);
-		int rc = -1;
-		if (env) {
-			if (x->c.json_file) {
-				rc = json_dump_file(env, x->c.json_file, JSON_INDENT(2) | JSON_SORT_KEYS);
-				if (rc < 0)
-					il_err("cannot write JSON to '%s'", x->c.json_file);
-			} else {
-				rc = json_dumpf(env, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-				(void)fputc('\n', stdout);
-				(void)fflush(stdout);
-			}
-			json_decref(env);
-		} else {
+		json_t *env = envelope(x, exit_code);
+		int rc = IL_NORES;
+		if (env)
+			rc = write_json(x, env);
+		else
 			il_err("cannot build the JSON result (invalid UTF-8 in the command line?)");
-		}
-		if (rc < 0 && exit_code == IL_OK)
-			exit_code = IL_FAIL;
+		json_decref(env);
+		if (rc != IL_OK && exit_code == IL_OK)
+			exit_code = rc;
 	}
 	ctx_free(x);
 	return exit_code;

@@ -42,8 +42,10 @@ void il_ctx_init(struct il_ctx *x, const char *experiment);
 void il_ctx_begin(struct il_ctx *x, const char *experiment, int argc, char **argv);
 
 #define IL_RUN (-1)
-/* Parses the command line. Returns IL_RUN to go on (common params recorded), or the exit
- * code to return now (IL_OK after --help, IL_USAGE after one message); then x is freed. */
+/* Parses the command line and checks the --json/--hist FILEs can be written
+ * (il_out_check). Returns IL_RUN to go on (common params recorded), or the exit code to
+ * return now (IL_OK after --help, IL_USAGE or IL_NORES after one message); then x is
+ * freed. */
 int il_ctx_parse(struct il_ctx *x, const char *summary, unsigned mask, const struct il_opt *extra);
 /* True if the experiment's own option `name` was given (il_opt_given). */
 bool il_ctx_given(const struct il_ctx *x, const char *name);
@@ -56,8 +58,9 @@ void il_ctx_hist(struct il_ctx *x, const char *name, const struct il_hist *h);
 json_t *il_ctx_sysinfo(struct il_ctx *x);
 /* Adds the common params (iterations, warmup, repeat, mode, cpu, timeout) selected by mask. */
 void il_ctx_common_params(struct il_ctx *x, unsigned mask);
-/* Writes the envelope if --json was given, frees everything, returns the exit code
- * (IL_FAIL if the JSON could not be written). */
+/* Writes the envelope if --json was given (a FILE atomically: outfile.h), frees
+ * everything, returns the exit code (IL_NORES, after one line naming the file, if an
+ * otherwise successful run's JSON could not be written). */
 int il_ctx_finish(struct il_ctx *x, int exit_code);
 /* A usage error found after parsing (options that exclude each other, a value out of a
  * range that depends on another): one line on stderr, no JSON result written (as for a
@@ -99,8 +102,8 @@ void il_ctx_pingpong_results(struct il_ctx *x, const struct il_hist *rtt, const 
 			     double *rsd_p50, double *rsd_mean);
 
 /* --hist[=FILE]: writes n histograms as gnuplot blocks (il_hist_write_tsv, separated by
- * two blank lines: "plot FILE index i") to file, or stdout when file is NULL.
- * IL_OK, or IL_FAIL after a message. */
+ * two blank lines: "plot FILE index i") to file (atomically: outfile.h), or stdout when
+ * file is NULL. IL_OK, or IL_NORES after one line. */
 int il_write_hists(const char *file, size_t n, const struct il_hist *const h[], const char *const names[]);
 
 /* {count min mean stddev p50 p90 p99 p999 max overflow} in ns. */

@@ -190,30 +190,40 @@ static void result_warnings_recorded(void **state)
 	json_decref(doc);
 }
 
-/* result_unwritable_file_fails: a JSON file that cannot be written turns exit 0 into
- * IL_FAIL (and leaves a non-zero code alone). */
+/* result_unwritable_file_fails: a --json FILE that can never be written is refused by
+ * il_ctx_parse (IL_USAGE, before the run); one that breaks during the run (its folder
+ * removed) turns exit 0 into IL_NORES at il_ctx_finish and leaves a non-zero code alone. */
 static void result_unwritable_file_fails(void **state)
 {
 	(void)state;
-	char *argv[] = { (char *)"test exp", (char *)"--json=/nonexistent-ipclab-dir/r.json", NULL };
+	char dir[] = "/tmp/ipclab-test-unwritable.XXXXXX", arg[96];
+	assert_non_null(mkdtemp(dir));
+	(void)snprintf(arg, sizeof(arg), "--json=%s/r.json", dir);
+	char *bad[] = { (char *)"test exp", (char *)"--json=/nonexistent-ipclab-dir/r.json", NULL };
+	char *argv[] = { (char *)"test exp", arg, NULL };
 	int saved = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY);
 	assert_true(saved >= 0 && null >= 0);
 	(void)fflush(stderr);
 	(void)dup2(null, STDERR_FILENO);
 	struct il_ctx x;
+	il_ctx_begin(&x, "test exp", 2, bad);
+	int p0 = il_ctx_parse(&x, "unit test", 0, NULL);
 	il_ctx_begin(&x, "test exp", 2, argv);
 	int p = il_ctx_parse(&x, "unit test", 0, NULL);
+	(void)rmdir(dir);
 	int r1 = il_ctx_finish(&x, IL_OK);
 	il_ctx_begin(&x, "test exp", 2, argv);
-	(void)il_ctx_parse(&x, "unit test", 0, NULL);
-	int r2 = il_ctx_finish(&x, IL_NORES);
+	x.c.json = true;
+	x.c.json_file = arg + 7;
+	int r2 = il_ctx_finish(&x, IL_FAIL);
 	(void)fflush(stderr);
 	(void)dup2(saved, STDERR_FILENO);
 	(void)close(saved);
 	(void)close(null);
+	assert_int_equal(p0, IL_USAGE);
 	assert_int_equal(p, IL_RUN);
-	assert_int_equal(r1, IL_FAIL);
-	assert_int_equal(r2, IL_NORES);
+	assert_int_equal(r1, IL_NORES);
+	assert_int_equal(r2, IL_FAIL);
 }
 
 /* result_parse_usage_frees: il_ctx_parse returns IL_USAGE on a bad option and IL_OK after
