@@ -67,9 +67,7 @@
  *       .cfg_size = sizeof(struct hello_cfg), .cfg_defaults = &hello_defaults,
  *       .measure = hello_measure, .print = hello_print,
  *   };
- *
- * Transition: an experiment that still has only .run(argc, argv) is run as before;
- * convert one at a time, tests green after each. .run goes away with the last one. */
+ */
 #ifndef IPCLAB_EXPERIMENT_H
 #define IPCLAB_EXPERIMENT_H
 
@@ -109,9 +107,6 @@ struct il_experiment {
 	int (*measure)(struct il_ctx *x, void *cfg);
 	void (*print)(const struct il_ctx *x, const void *cfg);
 	unsigned flags;       /* IL_EXP_* */
-	/* Legacy (until every experiment is converted): argv[0] is "<group> <name>";
-	 * returns an exit code. Used when .measure is NULL. */
-	int (*run)(int argc, char **argv);
 };
 
 /* Runs e as the command "ipclab <group> <name> ARGS": argv[0] is "<group> <name>".

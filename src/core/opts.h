@@ -48,7 +48,7 @@ struct il_opt {
 	const char *help;
 	uint64_t min, max;
 	const char *const *choices; /* NULL-terminated, for IL_OPT_CHOICE */
-	void *dst;          /* legacy .run experiments; NULL: the config struct at .off */
+	void *dst;          /* a variable of the caller (ipclab clean); NULL: the config at .off */
 	size_t off;         /* IL_CFG(struct, field, type): where the value goes in the config */
 	const char *param;  /* non-NULL: also recorded as this key of the JSON params */
 };

@@ -271,18 +271,6 @@ json_t *il_json_summary(const struct il_hist *h)
 			 "overflow", (json_int_t)s.overflow);
 }
 
-int il_ctx_usage(struct il_ctx *x, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	il_err("%s", msg);
-	x->c.json = false;
-	return il_ctx_finish(x, IL_USAGE);
-}
-
 /* The envelope: schema, experiment, command line as typed ("ipclab", group, experiment,
  * options), times, sysinfo, params, results, warnings, exit code. NULL on failure. */
 static json_t *envelope(struct il_ctx *x, int exit_code)

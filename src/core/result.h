@@ -62,10 +62,6 @@ void il_ctx_common_params(struct il_ctx *x, unsigned mask);
  * everything, returns the exit code (IL_NORES, after one line naming the file, if an
  * otherwise successful run's JSON could not be written). */
 int il_ctx_finish(struct il_ctx *x, int exit_code);
-/* A usage error found after parsing (options that exclude each other, a value out of a
- * range that depends on another): one line on stderr, no JSON result written (as for a
- * bad option), x freed; returns IL_USAGE. */
-int il_ctx_usage(struct il_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The human latency table every experiment prints: a header line and one row per
  * summary (ns), same columns as the JSON summary. */

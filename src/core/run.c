@@ -105,8 +105,6 @@ static int report(const struct il_experiment *e, struct il_ctx *x, const void *c
 
 int il_experiment_main(const struct il_experiment *e, int argc, char **argv)
 {
-	if (!e->measure)
-		return e->run(argc, argv);
 	struct il_ctx x;
 	il_ctx_begin(&x, argv[0], argc, argv);
 	apply_defaults(&x.c, &e->defaults);
