@@ -87,8 +87,6 @@ int bus_driver_main(struct bus *b);
 const char *bus_line_text(const struct bus *b, int line);
 /* A role state's name ("driving"). */
 const char *bus_state_name(int state);
-/* "INT", "USR1"... ("?" for 0). */
-const char *bus_sig_short(int sig);
 
 /* How the ride ended, for the verdict. */
 struct bus_outcome {

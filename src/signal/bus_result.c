@@ -55,8 +55,11 @@ static int judge(const struct bus *b, const struct bus_outcome *o, int rc, bool 
 	}
 	for (int i = 0; i < k->n; i++)
 		if (b->rec[i].key_signo != k->keys[i] || b->rec[i].line != expected_line(k->keys[i])) {
-			il_fail("key %d (%s) was received as %s and printed line %d", i + 1, bus_sig_short(k->keys[i]),
-				bus_sig_short(b->rec[i].key_signo), b->rec[i].line);
+			char want[IL_SIGNAME_MAX], got[IL_SIGNAME_MAX];
+			il_fail("key %d (%s) was received as %s and printed line %d", i + 1,
+				il_signal_name(k->keys[i], want, sizeof(want)),
+				b->rec[i].key_signo ? il_signal_name(b->rec[i].key_signo, got, sizeof(got)) : "nothing",
+				b->rec[i].line);
 			return IL_FAIL;
 		}
 	return IL_OK;
@@ -73,11 +76,12 @@ static json_t *key_json(const struct bus *b, const struct bus_outcome *o, uint32
 	const struct bus_key *r = &b->rec[i];
 	int ksig = r->key_signo ? r->key_signo : (o->script && (int)i < o->keys->n ? o->keys->keys[i] : 0);
 	uint64_t from = r->t_sent ? r->t_sent : r->t_recv;
-	const char *kname = ksig == SIGINT ? "INT" : ksig == SIGQUIT ? "QUIT" : ksig == SIGTSTP ? "TSTP" : "?";
-	json_t *j = json_pack("{sI ss ss ss}", "index", (json_int_t)i, "key", kname,
-			      "key_signal", ksig == SIGINT ? "SIGINT" : ksig == SIGQUIT ? "SIGQUIT" : ksig == SIGTSTP ? "SIGTSTP" : "?",
-			      "received_by", r->key_signo ? bus_role_names[r->receiver] : "nobody");
-	il_jset(j, "signal_sent", r->fwd_signo ? json_sprintf("SIG%s", bus_sig_short(r->fwd_signo)) : json_null());
+	const bool key = ksig == SIGINT || ksig == SIGQUIT || ksig == SIGTSTP;
+	char name[IL_SIGNAME_MAX], fwd[IL_SIGNAME_MAX];
+	(void)il_signal_name(ksig, name, sizeof(name));
+	json_t *j = json_pack("{sI ss ss ss}", "index", (json_int_t)i, "key", key ? name + 3 : "?", "key_signal",
+			      key ? name : "?", "received_by", r->key_signo ? bus_role_names[r->receiver] : "nobody");
+	il_jset(j, "signal_sent", r->fwd_signo ? json_string(il_signal_name(r->fwd_signo, fwd, sizeof(fwd))) : json_null());
 	il_jset(j, "sent_by", r->fwd_signo ? json_string(bus_role_names[r->receiver]) : json_null());
 	il_jset(j, "sent_to", r->fwd_signo ? json_string(r->receiver == CONDUCTOR ? "driver" : "conductor") : json_null());
 	il_jset(j, "printed_by", printed ? json_string(bus_role_names[r->printer]) : json_null());

@@ -53,12 +53,6 @@ void bus_roles_init(struct bus *b, int effect)
 	got_chld = leave = 0;
 }
 
-const char *bus_sig_short(int sig)
-{
-	const char *n = sig > 0 ? sigabbrev_np(sig) : NULL;
-	return n ? n : "?";
-}
-
 const char *bus_line_text(const struct bus *b, int line)
 {
 	if (line < LINE_START || line > LINE_ARRIVE)
