@@ -20,9 +20,16 @@
 
 #include <stdint.h>
 
+/* --loop: ipclab's ping-pong (both directions timed, the responder answers at once), or
+ * rt-tests' loop (pmqtest, svsematest): the same calls, but the receiver sleeps
+ * --interval-us before it answers and memory is locked (mlockall), as the tools do. */
+enum il_latency_loop { IL_LOOP_IPCLAB, IL_LOOP_RT_TESTS };
+
 struct il_latency_cfg {
 	int transport;  /* index in the transport registry: il_transport_index(name) */
 	uint64_t size;  /* bytes per message, at least IL_LATENCY_MIN_SIZE */
+	int loop;       /* enum il_latency_loop */
+	uint64_t interval_us; /* IL_LOOP_RT_TESTS: the receiver's sleep before it answers */
 };
 
 /* The smallest message: a sequence number and the send timestamp. */

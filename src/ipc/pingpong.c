@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 
 unsigned char *il_pingpong_buffer(size_t size)
 {
@@ -52,9 +53,14 @@ static int responder(struct il_pair *p)
 		}
 		if (timed)
 			il_hist_add(r->oneway_ab, now - h->t_send);
+		if (r->rt_loop) { /* rt-tests: clock_nanosleep(CLOCK_MONOTONIC) before the answer */
+			struct timespec d = { (time_t)(r->sleep_ns / 1000000000u), (long)(r->sleep_ns % 1000000000u) };
+			while (clock_nanosleep(CLOCK_MONOTONIC, 0, &d, &d) == EINTR)
+				;
+		}
 		lttng_ust_tracepoint(ipclab_msg, msg_send, t->name, chan_out, i, (uint32_t)l->size);
 		h->t_send = il_now_ns();
-		work += timed ? h->t_send - now : 0;
+		work += timed && !r->rt_loop ? h->t_send - now : 0;
 		if (t->send(l, 1, buf) < 0)
 			return transfer_failed("send", i, true);
 	}

@@ -11,6 +11,7 @@
 #include "pair.h"
 #include "../core/hist.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* What travels in every message (the rest of the message is a fixed pattern). */
@@ -22,6 +23,9 @@ struct il_pingpong_hdr {
 /* One repeat's loop: set by the caller, copied into a forked responder. */
 struct il_pingpong {
 	uint64_t total, warmup;        /* iterations: warmup + measured */
+	bool rt_loop;                  /* rt-tests' loop: the responder sleeps sleep_ns before it
+					* answers (clock_nanosleep, called also for 0, as pmqtest does) */
+	uint64_t sleep_ns;
 	unsigned char *buf[2];         /* each side's message buffer (il_pingpong_buffer) */
 	struct il_hist *rtt, *oneway_ba; /* the initiator's samples (its own memory) */
 	struct il_hist *oneway_ab;     /* the responder's samples (shared memory in process mode) */

@@ -140,6 +140,32 @@ for mode in process thread; do
 		skip_case "latency_${mode}_cross_cpu" "only CPU ${CPUS[0]} allowed"
 	fi
 done
+# case_rt_loop MODE T: --loop rt-tests (the tools' loop: the receiver sleeps --interval-us
+# before it answers): every sample still counted, the params recorded, no harness row
+case_rt_loop() {
+	run "$IPCLAB" ipc latency --transport "$2" --mode "$1" --loop rt-tests --interval-us 0 --iterations 300 \
+		--warmup 30 --json --quiet
+	expect_rc 0 "--loop rt-tests --transport $2 --mode $1" || return
+	jcheck "$T/out" "d['params']['loop'] == 'rt-tests' and d['params']['interval_us'] == 0" \
+		"d['results']['oneway_ab']['count'] == 300 and d['results']['rtt']['count'] == 300" \
+		"'harness_ns_per_rtt' not in d['results']"
+}
+
+# case_loop_usage: --interval-us belongs to --loop rt-tests; ipclab's loop reports its own work
+case_loop_usage() {
+	expect_usage "$IPCLAB" ipc latency --interval-us 10
+	grep -q -- '--interval-us applies to --loop rt-tests' "$T/err" || fail "no reason: $(cat "$T/err")"
+	expect_usage "$IPCLAB" ipc latency --loop bogus
+	run "$IPCLAB" ipc latency --iterations 200 --json --quiet
+	expect_rc 0 "default loop" || return
+	jcheck "$T/out" "d['params']['loop'] == 'ipclab'" \
+		"0 < d['results']['harness_ns_per_rtt']['responder_work'] < d['results']['rtt']['max']" \
+		"d['results']['harness_ns_per_rtt']['total'] == d['results']['harness_ns_per_rtt']['responder_work'] + d['results']['harness_ns_per_rtt']['clock_read']"
+}
+
+run_case latency_rt_loop_thread_posix-mq case_rt_loop thread posix-mq
+run_case latency_rt_loop_process_shm-sysv-sem case_rt_loop process shm-sysv-sem
+run_case latency_loop_usage case_loop_usage
 run_case latency_hist_file case_hist_file
 run_case latency_hist_stdout case_hist_stdout
 run_case latency_size case_size
