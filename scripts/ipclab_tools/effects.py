@@ -71,6 +71,11 @@ def gil_free_shown(doc):
     return num(f) and f >= FREE_MIN_FRACTION
 
 
+def stated_only(doc):
+    """The experiment states it (results.effect.shown); without that, not shown."""
+    return False
+
+
 class Demo:
     """One demonstration: name, the ipclab arguments, the modes it runs in (None: the
     experiment has no --mode), what its effect is, and the rule when the run does not say."""
@@ -84,6 +89,8 @@ DEMOS = [
     Demo("race", ["sync", "race", "--sync", "none"], MODES, "lost updates without a lock", race_shown),
     Demo("semaphore", ["sync", "semaphore", "--sync", "none"], MODES, "more than K workers inside", semaphore_shown),
     Demo("shm", ["ipc", "shm", "--lock", "none"], MODES, "torn reads without a lock", shm_shown),
+    Demo("coalesce", ["signal", "coalesce", "--count", "200", "--method", "sigtimedwait"], MODES,
+         "standard signals coalesce, real-time ones queue", stated_only),
     Demo("gil", ["sync", "gil", "--workload", "cpu", "--model", "gil", "--workers", "2", "--work-ms", "50"], (None,),
          "GIL-bound threads do not speed up (2 workers)", gil_shown),
     Demo("gil-free", ["sync", "gil", "--workload", "cpu", "--model", "threads", "--workers", "2", "--work-ms", "50"],
