@@ -127,7 +127,8 @@ METADATA = {
 }
 
 
-def num(v):
+def number(v):
+    """A LAMI number cell."""
     return {"class": "number", "value": v}
 
 
@@ -171,43 +172,43 @@ def tables(d, begin, end, limit):
             out.append({"time-range": trange(b, e), "class": cls, "data": rows})
 
     ev = d["events"]
-    table("summary", [[trange(tr.get("begin_ns", b), tr.get("end_ns", e)), num(ev["total"]), num(ev["ipclab"]),
-                       num(d["discarded_events"]), num(d["discarded_packets"]),
+    table("summary", [[trange(tr.get("begin_ns", b), tr.get("end_ns", e)), number(ev["total"]), number(ev["ipclab"]),
+                       number(d["discarded_events"]), number(d["discarded_packets"]),
                        {"class": "bool", "value": bool(d["complete"])}]])
     m = d["messages"]
     table("msg-latency", [
-        [text(x["transport"]), text(DIRECTION.get(x["direction"], str(x["direction"]))), num(x["matched"]),
-         num(x["unmatched_sends"]), num(x["unmatched_recvs"])] + dist(x["latency"]) +
+        [text(x["transport"]), text(DIRECTION.get(x["direction"], str(x["direction"]))), number(x["matched"]),
+         number(x["unmatched_sends"]), number(x["unmatched_recvs"])] + dist(x["latency"]) +
         [dur(x["latency_measured"]["p50"]) if x["latency_measured"]["count"] else {"class": "unknown"}]
         for x in m["by_direction"]])
     table("msg-channels", [
-        [text(c["transport"]), num(c["chan"]), num(c["repeat"]), text(DIRECTION.get(c["direction"], "?")),
-         num(c["matched"]), num(c["unmatched_sends"]), num(c["unmatched_recvs"])] + dist(c["latency"])
+        [text(c["transport"]), number(c["chan"]), number(c["repeat"]), text(DIRECTION.get(c["direction"], "?")),
+         number(c["matched"]), number(c["unmatched_sends"]), number(c["unmatched_recvs"])] + dist(c["latency"])
         for c in m["channels"]])
     table("sig-latency", [
-        [num(s["signo"]) if s["signo"] is not None else {"class": "unknown"}, num(s["sends"]),
-         num(s["receives"]), num(s["matched"]), num(s["unmatched_sends"]), num(s["unmatched_receives"])] +
+        [number(s["signo"]) if s["signo"] is not None else {"class": "unknown"}, number(s["sends"]),
+         number(s["receives"]), number(s["matched"]), number(s["unmatched_sends"]), number(s["unmatched_receives"])] +
         dist(s["latency"]) for s in d["signals"]["by_signo"]])
     table("lock-stats", [
-        [num(l["lock"]), text(l["kind"]), num(l["acquires"])] + dist(l["wait"]) + dist(l["hold"])
+        [number(l["lock"]), text(l["kind"]), number(l["acquires"])] + dist(l["wait"]) + dist(l["hold"])
         for l in d["locks"]["locks"]])
     table("lock-threads", [
-        [{"class": "process", "tid": t["vtid"]}, num(t["waits"]), dur(t["wait_total_ns"]), dur(t["wait_max_ns"]),
-         num(t["holds"]), dur(t["hold_total_ns"]), dur(t["hold_max_ns"])] for t in d["locks"]["threads"]])
+        [{"class": "process", "tid": t["vtid"]}, number(t["waits"]), dur(t["wait_total_ns"]), dur(t["wait_max_ns"]),
+         number(t["holds"]), dur(t["hold_total_ns"]), dur(t["hold_max_ns"])] for t in d["locks"]["threads"]])
     table("races", [
-        [trange(s["begin_ns"], s["end_ns"]), num(s["increments"]), num(s["final"]), num(s["lost_updates"]),
-         num(s["overlapping_windows"]),
+        [trange(s["begin_ns"], s["end_ns"]), number(s["increments"]), number(s["final"]), number(s["lost_updates"]),
+         number(s["overlapping_windows"]),
          {"class": "ratio", "value": s["lost_updates"] / s["increments"]} if s["increments"] else
          {"class": "unknown"}]
         for s in d["races"]["segments"]])
     t = d["tasks"]
     table("task-stages", [
-        [text(name)] + dist(t[key]) + [num(t[key]["count"])]
+        [text(name)] + dist(t[key]) + [number(t[key]["count"])]
         for name, key in (("spawn to start", "spawn_to_start"), ("start to exit", "start_to_exit"),
                           ("exit to reaped", "exit_to_reaped"), ("spawn to reaped", "spawn_to_reaped"))
         if t[key]["count"]])
     table("bus-states", [
-        [text(x["role"]), text(x["state"]), num(x["count"]), dur(x["total_ns"])] + dist(x["duration"])
+        [text(x["role"]), text(x["state"]), number(x["count"]), dur(x["total_ns"])] + dist(x["duration"])
         for x in d["bus"]["states"]])
     return out
 

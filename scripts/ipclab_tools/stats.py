@@ -21,6 +21,7 @@ import math
 import statistics
 
 from .cli import NoResource
+from .fmt import num
 
 EXACT_MW_MAX = 60  # m + n above which the U test uses the normal approximation
 
@@ -210,11 +211,10 @@ def rel_stddev(values):
 
 def median(values):
     """The median of the numbers in values (None if there are none)."""
-    v = [x for x in values if isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)]
+    v = [x for x in values if num(x)]
     return statistics.median(v) if v else None
 
 
 def ratio(a, b):
     """a / b, None unless both are numbers and b is not 0."""
-    ok = all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in (a, b))
-    return a / b if ok and b != 0 else None
+    return a / b if num(a) and num(b) and b != 0 else None
