@@ -394,94 +394,83 @@ class Runner:
                 for (k, order, where, ours), mean in zip(pairs, tool_means)]
         return recs, {rid: refpairs.summary(recs, rid, line.kind) for rid in line.compare}
 
-    def run_perf(self, line):
-        """The perf bench reference, --repeat times, parsed into runs/ID.json."""
-        o = line.opts
-        argv = ["taskset", "-c", o["cpus"], "perf", "bench", "sched", "pipe", "-l", str(o["loops"])]
-        if o["mode"] != "process":
-            argv.append("-T")
-        rec = self.new_record(line.id, "perf-pipe", "reference")
+    def run_reference(self, line, argv, cpus, missing, argv_of, build_doc):
+        """One reference line: skipped when it needs an offline CPU or its tool is missing
+        (missing: why), else run as pairs (run_pairs) and written as runs/ID.json by
+        build_doc(stdout files, json files, started) -> (document, the tool's mean per run
+        in ns), with the pairs and their ratios added."""
+        rec = self.new_record(line.id, line.kind, "reference")
         t0 = time.monotonic()
         self.index += 1
-        if self.skip_for_cpus(rec, o["cpus"], argv, t0):
+        if self.skip_for_cpus(rec, cpus, argv, t0):
             return
-        if not perf_available():
-            rec.update(exit_code=4, status="skipped",
-                       reason="perf bench is not installed (scripts/deps --bench installs linux-perf)")
+        if missing:
+            rec.update(exit_code=4, status="skipped", reason=missing)
             self.record(rec, argv, t0)
             return
         log = os.path.join(self.out, "logs", line.id)
         rec["json"] = os.path.join(self.out, "runs", line.id + ".json")
-        started = rec["started"]
-        before = leftovers.snapshot()
-        rc, timed_out, outs, pairs = self.run_pairs(line, lambda k: argv, max(o["repeat"], self.opts.pairs), log)
-        rec["leftovers"] = leftovers.new_since(before, leftovers.snapshot())
-        status, reason = self.classify(rc, timed_out, log + ".err")
-        if status == "skipped":  # perf's own exit 3/4 mean nothing to us
-            status = "failed"
-        if status == "ok":
-            try:
-                per = []
-                for p in outs:
-                    with open(p, errors="replace") as f:
-                        per.append(refdocs.perf_usecs(f.read(), p))
-                doc = refdocs.perf_doc({"id": line.id, "mode": o["mode"], "cpus": o["cpus"], "loops": o["loops"],
-                                        "compare": line.compare[0] if line.compare else None,
-                                        "pinned": o["cpus"].isdigit(), "perf_version": tool_version(["perf", "--version"]),
-                                        "start_time": started, "end_time": utc(), "command": shlex.join(argv)}, per)
-                doc["pairs"], doc["ratios"] = self.pair_results(line, pairs, [u * 1000.0 for u in per])
-                write_json_atomic(rec["json"], doc)
-            except Failure as e:
-                status, reason = "failed", "could not parse perf output: %s" % e.message
-        if not os.path.isfile(rec["json"]):
-            rec["json"] = None
-        rec.update(exit_code=rc, status=status, reason=reason)
-        self.record(rec, argv, t0)
 
-    def run_rt(self, line):
-        """An rt-tests reference, --repeat times, each writing its own --json file."""
-        o = line.opts
-        argv = [o["tool"]] + (["-a", str(o["cpu"])] if o["cpu"] is not None else []) + (["-f"] if o["fork"] else [])
-        argv += ["-l", str(o["loops"]), "-i", str(o["interval"]), "-q"]
-        rec = self.new_record(line.id, "rt-tests", "reference")
-        t0 = time.monotonic()
-        self.index += 1
-        if self.skip_for_cpus(rec, str(o["cpu"]) if o["cpu"] is not None else None, argv, t0):
-            return
-        if not shutil.which(o["tool"]):
-            rec.update(exit_code=4, status="skipped",
-                       reason="%s is not installed (scripts/deps --bench installs rt-tests)" % o["tool"])
-            self.record(rec, argv, t0)
-            return
-        log = os.path.join(self.out, "logs", line.id)
-        rec["json"] = os.path.join(self.out, "runs", line.id + ".json")
         def js(k):
-            return os.path.join(self.out, "logs", "%s.%d.rt.json" % (line.id, k))
+            return os.path.join(self.out, "logs", "%s.%d.ref.json" % (line.id, k))
         before = leftovers.snapshot()
-        rc, timed_out, outs, pairs = self.run_pairs(line, lambda k: argv + ["--json=" + js(k)],
-                                                    max(o["repeat"], self.opts.pairs), log)
-        jsons = [js(k) for k in range(1, len(outs) + 1)]
+        rc, timed_out, outs, pairs = self.run_pairs(line, lambda k: argv_of(js(k)),
+                                                    max(line.opts["repeat"], self.opts.pairs), log)
         rec["leftovers"] = leftovers.new_since(before, leftovers.snapshot())
         status, reason = self.classify(rc, timed_out, log + ".err")
         if status == "skipped":  # the tools' exit codes follow no convention of ours
             status = "failed"
         if status == "ok":
             try:
-                per = [refdocs.rt_repeat(j) for j in jsons[:len(outs)]]
-                doc = refdocs.rt_doc({"id": line.id, "tool": o["tool"], "cpu": o["cpu"], "fork": o["fork"],
-                                      "loops": o["loops"], "interval_us": o["interval"],
-                                      "compare": ",".join(line.compare),
-                                      "version": tool_version([o["tool"], "--help"], stderr=True),
-                                      "start_time": rec["started"], "end_time": utc(), "command": shlex.join(argv)},
-                                     per)
-                doc["pairs"], doc["ratios"] = self.pair_results(line, pairs, [float(x["avg_us"]) * 1000.0 for x in per])
+                doc, means = build_doc(outs, [js(k) for k in range(1, len(outs) + 1)], rec["started"])
+                doc["pairs"], doc["ratios"] = self.pair_results(line, pairs, means)
                 write_json_atomic(rec["json"], doc)
             except Failure as e:
-                status, reason = "failed", "could not parse %s output: %s" % (o["tool"], e.message)
+                status, reason = "failed", "could not parse %s output: %s" % (argv[0] if argv[0] != "taskset"
+                                                                              else "perf", e.message)
         if not os.path.isfile(rec["json"]):
             rec["json"] = None
         rec.update(exit_code=rc, status=status, reason=reason)
         self.record(rec, argv, t0)
+
+    def run_perf(self, line):
+        """The perf bench reference: 'perf bench sched pipe' usecs/op of each run."""
+        o = line.opts
+        argv = ["taskset", "-c", o["cpus"], "perf", "bench", "sched", "pipe", "-l", str(o["loops"])]
+        if o["mode"] != "process":
+            argv.append("-T")
+
+        def build_doc(outs, _jsons, started):
+            per = []
+            for p in outs:
+                with open(p, errors="replace") as f:
+                    per.append(refdocs.perf_usecs(f.read(), p))
+            doc = refdocs.perf_doc({"id": line.id, "mode": o["mode"], "cpus": o["cpus"], "loops": o["loops"],
+                                    "compare": line.compare[0] if line.compare else None,
+                                    "pinned": o["cpus"].isdigit(), "perf_version": tool_version(["perf", "--version"]),
+                                    "start_time": started, "end_time": utc(), "command": shlex.join(argv)}, per)
+            return doc, [u * 1000.0 for u in per]
+        self.run_reference(line, argv, o["cpus"], None if perf_available() else
+                           "perf bench is not installed (scripts/deps --bench installs linux-perf)",
+                           lambda _js: argv, build_doc)
+
+    def run_rt(self, line):
+        """An rt-tests reference: the receiver's one-way latency of each run's --json file."""
+        o = line.opts
+        argv = [o["tool"]] + (["-a", str(o["cpu"])] if o["cpu"] is not None else []) + (["-f"] if o["fork"] else [])
+        argv += ["-l", str(o["loops"]), "-i", str(o["interval"]), "-q"]
+
+        def build_doc(_outs, jsons, started):
+            per = [refdocs.rt_repeat(j) for j in jsons]
+            doc = refdocs.rt_doc({"id": line.id, "tool": o["tool"], "cpu": o["cpu"], "fork": o["fork"],
+                                  "loops": o["loops"], "interval_us": o["interval"], "compare": ",".join(line.compare),
+                                  "version": tool_version([o["tool"], "--help"], stderr=True),
+                                  "start_time": started, "end_time": utc(), "command": shlex.join(argv)}, per)
+            return doc, [float(x["avg_us"]) * 1000.0 for x in per]
+        self.run_reference(line, argv, str(o["cpu"]) if o["cpu"] is not None else None,
+                           None if shutil.which(o["tool"]) else
+                           "%s is not installed (scripts/deps --bench installs rt-tests)" % o["tool"],
+                           lambda js: argv + ["--json=" + js], build_doc)
 
     # ------------------------------------------------------------ the matrix
 

@@ -21,6 +21,7 @@ seen=false
 [ -e "$out/matrix.json" ] && seen=true
 case $1 in
 argv) printf '{"schema": "ipclab-result/1", "experiment": "fake argv", "argv": "%s", "me": "%s"}' "$*" "$0" >"$json" ;;
+lat) printf '{"experiment": "signal latency", "results": {"oneway": {"mean": 2000}, "repeats": [{"cpu": {"initiator": [0], "responder": [0]}}]}}' >"$json" ;;
 ok) printf '{"schema": "ipclab-result/1", "experiment": "fake ok", "matrix_seen": %s}' "$seen" >"$json" ;;
 skip) echo "fake: no such resource here" >&2; exit 3 ;;
 fail) echo "fake: a check failed" >&2; exit 1 ;;
@@ -137,6 +138,28 @@ class Runner(TempDir):
         self.assertFalse(os.path.exists(self.path("s", "A", "runs", "p.json")))  # references are not run
         with self.assertRaisesRegex(UsageError, "no bin/ipclab"):
             runner.main(["--matrix", m, "--ab", self.path("build"), self.path("other", "build", "bin")])
+
+    def test_reference_pairs(self):
+        """A reference runs as pairs with the run it names; a tool whose peers were never
+        seen running gives no ratio ("placement not observed") after 2 x --pairs pairs."""
+        tool = self.write("path/pmqtest", "#!/bin/sh\nfor a in \"$@\"; do case $a in --json=*) "
+                          "printf '{\"thread\": {\"0\": {\"receiver\": {\"min\": 1, \"avg\": 2.0, \"max\": 3}, "
+                          "\"sender\": {\"samples\": 10}}}, \"return_code\": 0}' >\"${a#--json=}\" ;; esac; done\n")
+        os.chmod(tool, os.stat(tool).st_mode | stat.S_IXUSR)
+        os.environ["PATH"] = self.path("path") + os.pathsep + os.environ["PATH"]
+        self.addCleanup(os.environ.__setitem__, "PATH", os.environ["PATH"].split(os.pathsep, 1)[1])
+        rc, doc, _out, _err = self.run_matrix("l\tipclab\tlat run --repeat 3\n"
+                                              "r\trt-tests\tpmqtest -a 0 -l 10 --compare l\n", "--refs-only",
+                                              "--pairs", "2")
+        self.assertEqual((rc, [r["id"] for r in doc["runs"]]), (0, ["r"]))
+        with open(self.path("out", "runs", "r.json")) as f:
+            ref = json.load(f)
+        self.assertEqual([p["order"] for p in ref["pairs"]], ["ipclab first", "tool first"] * 2)
+        self.assertEqual(ref["pairs"][0]["ipclab"]["l"]["ratio"], 1.0)
+        self.assertEqual(ref["ratios"]["l"]["verdict"], "placement not observed")
+        self.assertEqual(ref["params"]["repeat"], 4)
+        with open(self.path("out", "logs", "r.pair1.l.json")) as f:
+            self.assertIn("oneway", json.load(f)["results"])
 
     def test_dry_run(self):
         m = self.write("m.matrix", "a\tipclab\tok run\nb\tipclab:untraced\tok run\n")
