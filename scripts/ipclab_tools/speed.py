@@ -77,11 +77,14 @@ def timed(argv, err):
 def record(n, source, build, trace):
     """Records a trace of about n events with scripts/ipclab-trace."""
     ipclab = os.path.join(build, "bin", "ipclab")
+    # --timeout: the experiment's watchdog (300 s by default) would stop a 10 M-event recording
+    # on a busy machine; the trace is the point here, not the run's time
     if source == "latency":
         cmd = [ipclab, "ipc", "latency", "--mode", "thread", "--cpu=0,1", "--iterations", str(n // 4), "--warmup",
-               "0", "--quiet"]
+               "0", "--timeout", "3600", "--quiet"]
     else:
-        cmd = [ipclab, "core", "overhead", "--iterations", "100000", "--repeat", str(n // 100000), "--quiet"]
+        cmd = [ipclab, "core", "overhead", "--iterations", "100000", "--repeat", str(n // 100000), "--timeout", "3600",
+               "--quiet"]
     say("recording ~%d events: %s" % (n, shlex.join(cmd)))
     p = subprocess.run([os.path.join(SCRIPTS, "ipclab-trace"), "--out", trace, "--name", "analyze-speed",
                         "--provider", os.path.join(build, "lib", "libipclab-tp.so"), "--quiet", "--"] + cmd,
