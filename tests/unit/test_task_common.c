@@ -121,7 +121,15 @@ static void task_footprint_points(void **state)
 	struct tk_fp_slope sp, st;
 	tk_footprint_slopes(pts, n, false, &sp);
 	tk_footprint_slopes(pts, n, true, &st);
+#ifdef __SANITIZE_ADDRESS__
+	/* ASan's shadow memory and per-thread fake stacks change what a thread costs: the
+	 * process vs thread comparison is made in the normal build */
+	(void)sp;
+	(void)st;
+	skip();
+#else
 	assert_true(sp.pss > st.pss);
+#endif
 }
 
 int main(void)
