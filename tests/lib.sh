@@ -22,13 +22,21 @@ TL_BUILD=${1:?usage: $0 BUILD_DIR}
 # shared machine (a SysV semaphore nobody has operated on yet names no process: it
 # cannot be told apart otherwise). Everything in them vanishes with the script.
 # IPCLAB_TEST_SHARED_NS=1 keeps the machine's namespaces (then checks are best effort).
+# A script that sets TL_PRIVATE_NET=1 before sourcing also gets its own network namespace
+# with only the loopback up (fixed ports of its own, never another address).
+TL_NS_OPTS=(--ipc --mount --propagation private)
+[ "${TL_PRIVATE_NET:-0}" = 0 ] || TL_NS_OPTS+=(--net)
 if [ -z "${TL_IN_NS:-}" ] && [ "${IPCLAB_TEST_SHARED_NS:-0}" = 0 ] && [ "$(id -u)" = 0 ] &&
-	unshare --ipc --mount --propagation private true 2>/dev/null; then
+	unshare "${TL_NS_OPTS[@]}" true 2>/dev/null; then
 	export TL_IN_NS=1
-	exec unshare --ipc --mount --propagation private -- "$BASH" "$0" "$@"
+	exec unshare "${TL_NS_OPTS[@]}" -- "$BASH" "$0" "$@"
 fi
 if [ "${TL_IN_NS:-}" = 1 ]; then
 	TL_IN_NS=2 # our children are not re-isolated
+	if [ "${TL_PRIVATE_NET:-0}" != 0 ] && ! ip link set lo up; then
+		echo "# could not bring up the loopback of the private network namespace"
+		TL_IN_NS=3
+	fi
 	mount -t tmpfs -o mode=1777,nosuid,nodev ipclab-test-shm /dev/shm ||
 		echo "# could not mount a private /dev/shm: leftover checks see the machine's"
 	{ [ -d /dev/mqueue ] || mkdir -m 1777 /dev/mqueue; } 2>/dev/null &&
@@ -344,6 +352,13 @@ bg_start() {
 # children PID: the PIDs of PID's children (from /proc/PID/task/*/children)
 children() {
 	cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+$'
+}
+
+# release FIFO: let the process waiting to read FIFO go on (bounded: a reader that died
+# must not hang the test; the timeout is a hang bound, not a synchronisation)
+release() {
+	# shellcheck disable=SC2016 # expanded by sh
+	timeout 30 sh -c 'echo go >"$1"' _ "$1" || fail "nobody read $1 within 30 s"
 }
 
 # exited PID: true once PID is a zombie or gone

@@ -74,8 +74,8 @@ case_concurrent() {
 	fi
 	run env LD_PRELOAD="${ASAN_RT:+$ASAN_RT:}$PROVIDER" "${LAT[@]}" 30
 	expect_rc 0 "the untraced run with the provider preloaded"
-	echo go >"$T/v/go"
-	echo go >"$T/go"
+	release "$T/v/go"
+	release "$T/go"
 	wait_exit "$a" 60
 	[ "$RC" = 0 ] || fail "victim's traced run: exit $RC: $(head -c 300 "$T/a.err")"
 	wait_exit "$b" 60
@@ -92,7 +92,7 @@ daemons_of() { awk '{ print $1 }' "$1/daemons" 2>/dev/null; }
 # killed_ready PID: true once runner PID has a running command and its two daemons
 killed_ready() {
 	local d
-	d=$(compgen -G "$XDG_RUNTIME_DIR/ipclab-trace/run-$1-*") || return 1
+	d=$(compgen -G "$XDG_RUNTIME_DIR/ipclab-trace/run-*-$(printf %x "$1")-*") || return 1
 	[ "$(daemons_of "$d" | wc -l)" -ge 2 ] && [ -s "$T/k.pid" ] && running "$(cat "$T/k.pid")"
 }
 
@@ -109,7 +109,7 @@ case_sigkill() {
 		fail "the traced run never got going: $(head -c 300 "$T/k.err")"
 		return
 	fi
-	dir=$(compgen -G "$XDG_RUNTIME_DIR/ipclab-trace/run-$k-*")
+	dir=$(compgen -G "$XDG_RUNTIME_DIR/ipclab-trace/run-*-$(printf %x "$k")-*")
 	mapfile -t pids < <(daemons_of "$dir")
 	pids+=("$(cat "$T/k.pid")")
 	kill -KILL "$k"
