@@ -219,19 +219,30 @@ static int sem_unlock(struct sl_handle *h)
  * The kernel drops the lock when the last descriptor of its description closes, so a
  * holder that dies releases it: flock is "robust" by construction (the update it was
  * making is simply lost). */
+/* il_object_create's create(): the file /tmp<name>, O_EXCL, unlinked at once. */
+static int create_unlinked(const char *name, void *arg)
+{
+	(void)arg;
+	char path[96];
+	(void)snprintf(path, sizeof(path), "/tmp%s", name);
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	(void)unlink(path);
+	return fd;
+}
+
 static int flock_init(struct sl_lock *l)
 {
 	int fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-		char name[64], path[96];
-		il_object_name(name, sizeof(name), "flock");
-		(void)snprintf(path, sizeof(path), "/tmp%s", name);
-		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd >= 0)
-			(void)unlink(path);
-	}
-	if (fd < 0)
+		char name[64];
+		fd = il_object_create(name, sizeof(name), "flock", create_unlinked, NULL);
+		if (fd < 0)
+			return fd;
+	} else if (fd < 0) {
 		return -errno;
+	}
 	l->fd = fd;
 	(void)snprintf(l->path, sizeof(l->path), "/proc/self/fd/%d", fd);
 	(void)snprintf(l->desc, sizeof(l->desc), "flock(2) on an unnamed temporary file in /tmp, one open file "
