@@ -271,7 +271,6 @@ static int shm_measure(struct il_ctx *x, void *cfg)
 	m.sh->start.poll_ns = 1000000; /* spin: both sides leave it within nanoseconds */
 	struct il_shm_side arg = { .sh = sc->named ? NULL : m.sh, .name = sc->named ? m.name : NULL,
 				   .words = (unsigned)sc->words, .reads = c->iterations, .lock = sc->lock };
-	il_info("%s memory%s%s", sc->named ? "named" : "anonymous", sc->named ? " " : "", m.name);
 	if ((rc = run_sides(c, &m, &arg, cpu)) != IL_OK)
 		goto out; /* the side that failed said why */
 	shm_results(x, sc, &m);
