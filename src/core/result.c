@@ -235,7 +235,6 @@ void il_ctx_pingpong_results(struct il_ctx *x, const struct il_hist *rtt, const 
 	il_jset(x->results, "oneway_ab", il_json_summary(ab));
 	il_jset(x->results, "oneway_ba", il_json_summary(ba));
 	il_jset(x->results, "clock_read_ns", json_integer((json_int_t)clock_cost));
-	il_jset(x->results, "traced", json_boolean(il_trace_loaded()));
 	if (rtt->overflow)
 		il_ctx_warn(x, "%" PRIu64 " round trips above %" PRIu64 " ns were counted as overflow", rtt->overflow,
 			    rtt->max_ns);

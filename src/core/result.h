@@ -91,7 +91,7 @@ void il_repeats_free(struct il_repeats *r);
 
 /* What every ping-pong experiment reports (ipc latency, signal latency): the rtt,
  * oneway_ab and oneway_ba summaries, the clock read cost, the repeat spread
- * (il_repeats_results), whether the run was traced; a warning when round trips
+ * (il_repeats_results); a warning when round trips
  * overflowed the histogram. */
 void il_ctx_pingpong_results(struct il_ctx *x, const struct il_hist *rtt, const struct il_hist *ab,
 			     const struct il_hist *ba, uint64_t clock_cost, const struct il_repeats *reps,

@@ -216,5 +216,5 @@ const struct il_experiment il_exp_ipc_latency = {
 	.params = latency_params,
 	.measure = latency_measure,
 	.print = latency_print,
-	.flags = IL_EXP_GUARD,
+	.flags = IL_EXP_GUARD | IL_EXP_TRACED,
 };
