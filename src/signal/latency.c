@@ -47,8 +47,9 @@ static const struct il_opt lat_opts[] = {
 	  .help = "std (default): SIGUSR1/SIGUSR2 by kill/tgkill; rt: SIGRTMIN+1/+2 by sigqueue/pthread_sigqueue, seq as value",
 	  .off = IL_CFG(struct lat_cfg, kind, int), .param = "signal" },
 	{ .name = "loop", .type = IL_OPT_CHOICE, .metavar = "L", .choices = loop_names,
-	  .help = "ipclab (default): our ping-pong; sigwaittest: rt-tests sigwaittest's loop call for call (sigwait, "
-		  "the mask set every iteration, the receiver sleeps --interval-us before it answers; its one-way is A->B)",
+	  .help = "ipclab (default): our ping-pong; sigwaittest: rt-tests sigwaittest's loop call for call (mlockall, "
+		  "the mask set every iteration, kill/pthread_kill, sigwait, the receiver sleeps --interval-us before it "
+		  "answers; the tool's number is the one-way A->B)",
 	  .off = IL_CFG(struct lat_cfg, loop, int), .param = "loop" },
 	{ .name = "interval-us", .type = IL_OPT_U64, .metavar = "US", .min = 0, .max = 1000000,
 	  .help = "--loop sigwaittest: the receiver's nanosleep before it answers, as sigwaittest -i (default 1000)",
