@@ -138,7 +138,9 @@ case_no_terminal() {
 
 # case_blocked MODE: a --script bus whose stdout is a full pipe, so the driver's first
 # line blocks in write(2) and the ride hangs; MODE watchdog: --timeout 1 must end it with
-# exit 1; MODE term: SIGTERM after the 'bus ready' banner must end it by SIGTERM. Either
+# exit 1 and the watchdog's line as the only failure line; MODE conductor: the conductor
+# killed meanwhile, then the output drained: the driver finds it dead, exit 1, that one
+# line only (the feeder adds nothing); MODE term: SIGTERM after the 'bus ready' banner must end it by SIGTERM. Either
 # way the driver and the conductor (its grandchild, in their own process group) must be
 # gone - not even zombies.
 case_blocked() {
@@ -167,6 +169,17 @@ while b"bus ready" not in err and time.monotonic() < end:
         err += chunk
 if mode == "term" and b"bus ready" in err:
     p.send_signal(signal.SIGTERM)
+if mode == "conductor":
+    m = re.search(rb"conductor (\d+)", err)
+    if m:
+        os.kill(int(m.group(1)), signal.SIGKILL)
+    fcntl.fcntl(r, fcntl.F_SETFL, os.O_NONBLOCK)
+    while p.poll() is None:  # drain stdout: the driver goes on, finds its conductor dead
+        select.select([r], [], [], 0.5)
+        try:
+            os.read(r, 65536)
+        except BlockingIOError:
+            pass
 try:
     _, rest = p.communicate(timeout=20)
 except subprocess.TimeoutExpired:
@@ -174,12 +187,16 @@ except subprocess.TimeoutExpired:
     _, rest = p.communicate()
     print("did not end within 20 s")
 err = (err + rest).decode()
-want = 1 if mode == "watchdog" else -signal.SIGTERM
+want = -signal.SIGTERM if mode == "term" else 1
 problems = []
 if p.returncode != want:
     problems.append("exit %r, want %r" % (p.returncode, want))
 if mode == "watchdog" and "watchdog" not in err:
     problems.append("no watchdog message")
+if mode != "term" and len([l for l in err.splitlines() if "bus ready" not in l]) != 1:
+    problems.append("one failure, one line")
+if mode == "conductor" and not re.search(r"conductor \(pid \d+\) got off before the station: killed by signal 9", err):
+    problems.append("no line saying the conductor was killed")
 pids = re.findall(r"bus ready: driver (\d+), conductor (\d+)", err)
 if not pids:
     problems.append("no 'bus ready' banner")
@@ -232,6 +249,7 @@ run_case signal_bus_script_tstp_only case_script zh TSTP "${ZH[2]}"
 run_case signal_bus_script_json case_script_json
 run_case signal_bus_script_watchdog case_blocked watchdog
 run_case signal_bus_script_sigterm case_blocked term
+run_case signal_bus_script_conductor_killed case_blocked conductor
 run_case signal_bus_bad_script case_bad_script
 run_case signal_bus_no_terminal case_no_terminal
 run_case signal_bus_valgrind case_valgrind

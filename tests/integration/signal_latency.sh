@@ -157,7 +157,7 @@ case_killed_peer() {
 	local m=$1
 	CHILD=
 	bg_start PID "$T/bg.out" "$T/bg.err" "$IPCLAB" signal latency --method "$m" --iterations 100000000 \
-		--warmup 0 --timeout 60
+		--warmup 0 --timeout 60 --quiet
 	if ! poll_until 20 responder_busy "$PID"; then
 		fail "no busy ipclab-sigresp child of $PID within 20 s"
 		return
@@ -170,9 +170,21 @@ case_killed_peer() {
 	[ "$RC" -eq 1 ] || fail "exit $RC after the responder was killed, want 1 ($(paste -sd'|' "$T/bg.err"))"
 	grep -q 'responder was killed by signal 9' "$T/bg.err" ||
 		fail "stderr does not say the responder was killed: $(paste -sd'|' "$T/bg.err")"
+	[ "$(lines "$T/bg.err")" -eq 1 ] || fail "one failure, one line: $(paste -sd'|' "$T/bg.err")"
 	grep -q -i watchdog "$T/bg.err" && fail "noticed by the watchdog, not by the experiment"
 	poll_until 5 gone "$CHILD" || fail "responder $CHILD still exists"
 	[ -z "$(children "$PID")" ] || fail "children left: $(children "$PID" | paste -sd, -)"
+}
+
+# the watchdog ends a run that cannot finish: its line is the only one, whatever the
+# sides were doing (issue 15: one failure, one line), and nothing is left
+case_watchdog() {
+	local mode=$1 loop=$2
+	run "$IPCLAB" signal latency --mode "$mode" --loop "$loop" --iterations 100000000 --warmup 0 \
+		--timeout 1 --quiet
+	expect_rc 1 "signal latency --mode $mode --loop $loop --timeout 1" || return
+	grep -q 'watchdog expired' "$T/err" || fail "no watchdog line: $(paste -sd'|' "$T/err")"
+	[ "$(lines "$T/err")" -eq 1 ] || fail "one failure, one line: $(paste -sd'|' "$T/err")"
 }
 
 # killed initiator: its responder dies with it (PR_SET_PDEATHSIG), nothing is left
@@ -228,5 +240,9 @@ for m in "${METHODS[@]}"; do
 	run_case "signal_latency_killed_responder_$m" case_killed_peer "$m"
 done
 run_case signal_latency_killed_initiator case_killed_initiator
+for mode in process thread; do
+	run_case "signal_latency_watchdog_${mode}" case_watchdog "$mode" ipclab
+done
+run_case signal_latency_watchdog_sigwaittest case_watchdog process sigwaittest
 run_case signal_latency_valgrind case_valgrind
 finish
