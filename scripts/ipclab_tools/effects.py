@@ -76,12 +76,20 @@ def stated_only(doc):
     return False
 
 
+def exit_ok(doc):
+    """The experiment checks its own steps: exit 0 is the effect shown (exit 1 a failed one)."""
+    return True
+
+
 class Demo:
     """One demonstration: name, the ipclab arguments, the modes it runs in (None: the
-    experiment has no --mode), what its effect is, and the rule when the run does not say."""
+    experiment has no --mode), what its effect is, and the rule when the run does not say.
+    judges_itself: results.inconclusive null means the effect showed; otherwise (sync gil)
+    it only means the run could show it, and the rule judges."""
 
-    def __init__(self, name, args, modes, effect, rule):
+    def __init__(self, name, args, modes, effect, rule, judges_itself=True):
         self.name, self.args, self.modes, self.effect, self.rule = name, args, modes, effect, rule
+        self.judges_itself = judges_itself
 
 
 MODES = ("thread", "process")
@@ -89,12 +97,23 @@ DEMOS = [
     Demo("race", ["sync", "race", "--sync", "none"], MODES, "lost updates without a lock", race_shown),
     Demo("semaphore", ["sync", "semaphore", "--sync", "none"], MODES, "more than K workers inside", semaphore_shown),
     Demo("shm", ["ipc", "shm", "--lock", "none"], MODES, "torn reads without a lock", shm_shown),
-    Demo("coalesce", ["signal", "coalesce", "--count", "200", "--method", "sigtimedwait"], MODES,
-         "standard signals coalesce, real-time ones queue", stated_only),
+    Demo("coalesce", ["signal", "coalesce", "--count", "100", "--method", "sigtimedwait"], MODES,
+         "standard signals coalesce, real-time ones queue (sigtimedwait)", stated_only),
+    Demo("coalesce-handler", ["signal", "coalesce", "--count", "100", "--method", "handler"], MODES,
+         "standard signals coalesce, real-time ones queue (handler)", stated_only),
+    Demo("sigchld-default", ["signal", "sigchld", "--policy", "default", "--children", "20"], (None,),
+         "children stay zombies until reaped", stated_only),
+    Demo("sigchld-ignore", ["signal", "sigchld", "--policy", "ignore", "--children", "20"], (None,),
+         "SIG_IGN: the kernel reaps, no zombie", stated_only),
+    Demo("sigchld-handler", ["signal", "sigchld", "--policy", "handler", "--children", "20"], (None,),
+         "a reaping handler reaps every child though SIGCHLD coalesces", stated_only),
+    Demo("alarm", ["signal", "alarm", "--ticks", "5"], (None,), "alarm/setitimer/pause semantics", exit_ok),
+    Demo("bus", ["signal", "bus", "--script", "INT,QUIT,INT,TSTP"], (None,), "the driver and the conductor",
+         exit_ok),
     Demo("gil", ["sync", "gil", "--workload", "cpu", "--model", "gil", "--workers", "2", "--work-ms", "50"], (None,),
-         "GIL-bound threads do not speed up (2 workers)", gil_shown),
+         "GIL-bound threads do not speed up (2 workers)", gil_shown, judges_itself=False),
     Demo("gil-free", ["sync", "gil", "--workload", "cpu", "--model", "threads", "--workers", "2", "--work-ms", "50"],
-         (None,), "threads without a GIL speed up (2 workers)", gil_free_shown),
+         (None,), "threads without a GIL speed up (2 workers)", gil_free_shown, judges_itself=False),
 ]
 
 
@@ -105,7 +124,7 @@ def verdict(rc, doc, demo):
     if rc != 0 or not isinstance(doc, dict):
         return "failed"
     res = _results(doc)
-    if "inconclusive" in res:  # the experiment judges itself: null when the effect showed
+    if demo.judges_itself and "inconclusive" in res:  # null when the effect showed
         return "shown" if res["inconclusive"] is None else "not shown"
     effect = res.get("effect")
     if isinstance(effect, dict) and isinstance(effect.get("shown"), bool):
@@ -191,7 +210,7 @@ def main(argv):
     if args.json:
         write_json_atomic(args.json, doc, indent=1)
     for r in rows:
-        print("%-10s %-8s %5.1f %%  (%d shown, %d not shown, %d inconclusive, %d failed of %d)%s"
+        print("%-16s %-8s %5.1f %%  (%d shown, %d not shown, %d inconclusive, %d failed of %d)%s"
               % (r["demo"], r["mode"] or "-", 100 * r["rate"], r["counts"]["shown"], r["counts"]["not shown"],
                  r["counts"]["inconclusive"], r["counts"]["failed"], r["runs"], "" if r["met"] else "  < 99 %"))
     return 0

@@ -31,7 +31,9 @@ HELP = """\
   (--effects: bench/effect-rates, 100 runs each, into DIR/effect-rates.json)."""
 
 EPILOG = """\
-Environment: BUILD (build directory, as for make; default build): make builds it,
+Environment: RELAYD=URL: every traced run also streams to that LTTng relay daemon
+(exported to scripts/ipclab-trace as IPCLAB_RELAYD; the local traces are kept).
+BUILD (build directory, as for make; default build): make builds it,
 bench/run and scripts/collect-env use its ipclab and tracepoint provider. The quick
 matrix takes about 3 minutes on 2 CPUs.
 
@@ -140,6 +142,9 @@ def main(argv):
     clean_leftovers()
     out = os.path.join(REPO, "results", datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
     say("[3/4] bench/run %s %s --out %s" % (args.matrix, args.tracing, out))
+    if os.environ.get("RELAYD"):  # RELAYD=URL make report: every traced run streams there too
+        os.environ["IPCLAB_RELAYD"] = os.environ["RELAYD"]
+        say("traced runs also stream to the relay daemon %s (IPCLAB_RELAYD)" % os.environ["RELAYD"])
     bench_rc = step(["bench/run", args.matrix, args.tracing, "--out", out])
     runs = os.path.join(out, "runs")
     if bench_rc not in (0, 1) and not (os.path.isdir(runs) and os.listdir(runs)):

@@ -40,6 +40,9 @@ def ipclab_mean(doc, kind):
     r = doc.get("results") or {}
     if kind == "perf-pipe":
         return (r.get("rtt") or {}).get("mean")
+    if (doc.get("params") or {}).get("loop") in ("sigwaittest", "rt-tests"):
+        # the tool's own loop: its one-way is A->B (B->A is an answer the tool does not time)
+        return (r.get("oneway_ab") or {}).get("mean")
     if doc.get("experiment") == "ipc latency":
         return oneway_mean(r)
     return (r.get("oneway") or {}).get("mean")

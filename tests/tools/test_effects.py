@@ -36,6 +36,9 @@ class Verdict(unittest.TestCase):
                          "not shown")
         self.assertEqual(effects.verdict(0, {"results": {"lost_updates": 0, "inconclusive": None}}, RACE), "shown")
         self.assertEqual(effects.verdict(0, {"results": {"inconclusive": "one CPU"}}, RACE), "not shown")
+        gil = next(d for d in effects.DEMOS if d.name == "gil")  # inconclusive null: it could run; the rule judges
+        self.assertEqual(effects.verdict(0, {"results": {"inconclusive": None, "shape": {"speedup_at_max": 1.9}}}, gil),
+                         "not shown")
         self.assertTrue(effects.semaphore_shown({"results": {"max_inside": 3, "permits": 2}}))
         self.assertFalse(effects.shm_shown({"results": {"torn_reads": 0}}))
         self.assertTrue(effects.gil_shown({"results": {"shape": {"speedup_at_max": 1.02}}}))

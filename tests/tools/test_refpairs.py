@@ -24,6 +24,8 @@ class Pairs(unittest.TestCase):
         self.assertEqual(refpairs.ipclab_mean(d, "perf-pipe"), 2000)
         self.assertEqual(refpairs.ipclab_mean({"experiment": "signal latency", "results": {"oneway": {"mean": 9}}},
                                               "rt-tests"), 9)
+        # the tool's loop: only the direction the tool times
+        self.assertEqual(refpairs.ipclab_mean(dict(d, params={"loop": "rt-tests"}), "rt-tests"), 1000)
 
     def test_pair_and_summary(self):
         pairs = [refpairs.pair(k, "ipclab first", 1000.0, SAME0, {"x": (ipc_doc(1000 + 10 * k, 1000 + 10 * k),

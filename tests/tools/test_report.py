@@ -99,6 +99,19 @@ class Report(TempDir):
         self.assertIn("wait on an event already set (futex, thread)", sec)
         self.assertIn("expectations: sweep: fork creation", text.split('id="warnings"')[1].split("<h2")[0])
 
+    def test_lifecycle_steps(self):
+        self.folder([])
+        self.write_json("runs/life.json", fixtures.envelope("task lifecycle", {}, {
+            "passed": 1, "failed": 1, "objects": {"process": {"name": "p", "pid": 5}, "thread": {"name": "t", "tid": 6}},
+            "steps": [{"n": 1, "kind": "process", "op": "start()", "expected": "a pid", "actual": "pid 5", "pass": True},
+                      {"n": 2, "kind": "thread", "op": "join(0.05)", "expected": "timeout", "actual": "returned",
+                       "pass": False}]}))
+        text, _ = self.html()
+        part = text.split('id="task-lifecycle"')[1].split("<h3")[0]
+        self.assertIn("join(0.05)", part)
+        self.assertIn('<span class="flag">FAIL</span>', part)
+        self.assertIn("1 passed, 1 failed", part)
+
     def test_cli(self):
         with self.assertRaisesRegex(UsageError, "no such results directory"):
             report.main([self.path("none")])

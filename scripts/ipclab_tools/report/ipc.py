@@ -14,7 +14,7 @@ from ..stats import ratio
 
 AREA = "IPC"
 # the order of src/ipc/transports.def ('ipclab ipc transports'); others are appended
-TRANSPORTS = ["pipe", "fifo", "unix-stream", "unix-dgram", "tcp", "eventfd", "posix-mq",
+TRANSPORTS = ["pipe", "fifo", "unix-stream", "unix-dgram", "tcp", "udp", "eventfd", "posix-mq",
               "sysv-msg", "shm-posix-sem", "shm-sysv-sem", "shm-condvar", "shm-spin"]
 PLACEMENTS = [("same-cpu", "same CPU"), ("cross-cpu", "cross-CPU")]
 MODES = ["process", "thread"]

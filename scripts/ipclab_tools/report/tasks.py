@@ -252,8 +252,28 @@ def summary_part(ctx, pg):
          "process, for one table." % esc(rid), "note")
 
 
+def lifecycle_part(ctx, pg):
+    """The life of a process object and of a thread object: task lifecycle's checked steps."""
+    runs = ctx.res.find("task lifecycle")
+    if not ctx.part(pg, "The life of a process object and a thread object", "task-lifecycle", runs):
+        return
+    rid, doc = runs[-1]
+    r = doc.get("results") or {}
+    body = [[n(s.get("n"), str), esc(s.get("kind")), esc(s.get("op")), esc(s.get("expected")), esc(s.get("actual")),
+             check_cell(s.get("pass")), esc(s.get("note") or "")] for s in r.get("steps") or []]
+    pg.table(["#", "object", "step", "expected", "seen", "", "note"], body)
+    objs = r.get("objects") or {}
+    pg.p("<code>task lifecycle</code> (run <code>%s</code>): %s passed, %s failed; the process was <code>%s</code> "
+         "(pid %s), the thread <code>%s</code> (tid %s). Daemons: %s."
+         % (esc(rid), esc(r.get("passed")), esc(r.get("failed")), esc((objs.get("process") or {}).get("name")),
+            esc((objs.get("process") or {}).get("pid")), esc((objs.get("thread") or {}).get("name")),
+            esc((objs.get("thread") or {}).get("tid")),
+            esc("; ".join("%s: %s" % kv for kv in sorted((r.get("daemon") or {}).items())))), "note")
+
+
 def section(ctx, pg):
     spawn_part(ctx, pg)
+    lifecycle_part(ctx, pg)
     sweep_part(ctx, pg)
     ctxsw_part(ctx, pg)
     pool_part(ctx, pg)
