@@ -168,6 +168,7 @@ case_attacker_folder() {
 	expect_rc 0 "the victim's traced run"
 	grep -q 'not a private folder' "$T/err" || fail "no warning about the foreign state folder: $(head -c 300 "$T/err")"
 	msg_count "$T/v$kind/t" 20
+	! compgen -G "$TMPD/ipclab-trace-$VICTIM.*" >/dev/null || fail "the one-off state folder was left: $(compgen -G "$TMPD/ipclab-trace-$VICTIM.*")"
 	stop_decoy
 	if [ "$kind" = dir ]; then
 		[ -e "$TMPD/ipclab-trace-$VICTIM/run-1-1/daemons" ] || fail "the attacker's folder was modified"
