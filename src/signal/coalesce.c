@@ -9,7 +9,8 @@
  * instance of a standard signal (kernel/signal.c legacy_queue(): later ones are dropped,
  * the first one's siginfo survives) and queues every real-time one, while the real uid's
  * count of pending signals stays within the target's RLIMIT_SIGPENDING (beyond it,
- * sigqueue fails with EAGAIN). Then SIGRTMIN+2, SIGRTMIN+1, SIGRTMIN and SIGUSR1 are
+ * sigqueue fails with EAGAIN): the receiver's own limit, lowered for the run so that it
+ * never takes more than half of the room its uid has left (run_limit()). Then SIGRTMIN+2, SIGRTMIN+1, SIGRTMIN and SIGUSR1 are
  * queued in that order: Linux delivers standard signals first, then real-time ones
  * lowest number first (kernel/signal.c next_signal()). Every signal is sent while the
  * receiver blocks it, so the effect shows on every run: nothing depends on timing
@@ -21,6 +22,7 @@
 #include "../core/tp.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +38,8 @@ static const struct il_opt coal_opts[] = {
 	  .help = "standard and real-time signals to send, N of each (default 100)",
 	  .off = IL_CFG(struct coal_cfg, count, uint64_t), .param = "count" },
 	{ .name = "limit", .type = IL_OPT_U64, .metavar = "K", .min = 1, .max = 1000000,
-	  .help = "lower the receiver's RLIMIT_SIGPENDING to K for the run; the count is per real uid (default: unchanged)",
+	  .help = "the receiver's RLIMIT_SIGPENDING for the run, to see EAGAIN sooner (the count is the real uid's; "
+		  "never above half of the room the uid has left)",
 	  .off = IL_CFG(struct coal_cfg, limit, uint64_t) },
 	{ .name = "method", .type = IL_OPT_CHOICE, .metavar = "M", .choices = cmethod_names,
 	  .help = "how the receiver takes the pending signals (default sigtimedwait)",
@@ -102,8 +105,31 @@ static void take_pending(const struct crun *r, const sigset_t *set, struct coal_
 	}
 }
 
-/* Lowers RLIMIT_SIGPENDING to sh->limit (if set), keeping the old one in *old, and
- * records the limit in force and the uid's pending count. An exit code, logged. */
+/* The soft RLIMIT_SIGPENDING the receiver runs with. The kernel checks a sigqueue
+ * against the target's limit (ours) but counts the pending signals of the real uid in
+ * every process (kernel __sigqueue_alloc()), so a run that filled its inherited limit
+ * would leave the uid's other processes nothing: sigqueue and timer_create fail with
+ * EAGAIN there. The run takes at most half of the room the uid has left (share), enough
+ * for --count (twice, so that others' signals coming and going cannot make the exact
+ * case short), or --limit if that is lower: beyond it, EAGAIN shows at this lowered
+ * limit. */
+static long run_limit(struct coal_shared *sh, const struct rlimit *old)
+{
+	const long P = sh->pending_before > 0 ? sh->pending_before : 0;
+	const long cur = old->rlim_cur == RLIM_INFINITY || old->rlim_cur > LONG_MAX / 2 ? LONG_MAX / 2 : (long)old->rlim_cur;
+	sh->share = cur > P ? (cur - P) / 2 : 0;
+	const long need = (long)(sh->count < (uint64_t)LONG_MAX / 4 ? 2 * (sh->count + 1) : LONG_MAX / 2);
+	long want = P + (need < sh->share ? need : sh->share);
+	if (sh->limit) {
+		sh->limit_capped = (long)sh->limit > P + sh->share;
+		want = sh->limit_capped ? P + sh->share : (long)sh->limit;
+	}
+	return want < cur ? want : cur;
+}
+
+/* Sets the receiver's soft RLIMIT_SIGPENDING for the run (run_limit), keeping the old
+ * one in *old, and records the limit in force and the uid's pending count. An exit code,
+ * logged. */
 static int lower_limit(struct coal_shared *sh, struct rlimit *old, bool *lowered)
 {
 	*lowered = false;
@@ -111,23 +137,20 @@ static int lower_limit(struct coal_shared *sh, struct rlimit *old, bool *lowered
 		il_errno("receiver: getrlimit(RLIMIT_SIGPENDING) failed");
 		return IL_FAIL;
 	}
-	if (sh->limit) {
-		/* The limit is checked against the target's rlimit (ours), the count against our
-		 * real uid's pending signals in every process (kernel __sigqueue_alloc()). */
-		struct rlimit nl = *old;
-		nl.rlim_cur = sh->limit;
-		if (nl.rlim_max != RLIM_INFINITY && nl.rlim_max < nl.rlim_cur)
-			nl.rlim_max = nl.rlim_cur; /* raising the hard limit needs CAP_SYS_RESOURCE */
+	long lim = 0;
+	if (sig_queue_count(&sh->pending_before, &lim) < 0)
+		sh->pending_before = -1;
+	sh->rlim_inherited = old->rlim_cur == RLIM_INFINITY ? -1 : (long)old->rlim_cur;
+	const long want = run_limit(sh, old);
+	if (old->rlim_cur == RLIM_INFINITY || (rlim_t)want < old->rlim_cur) {
+		struct rlimit nl = { .rlim_cur = (rlim_t)want, .rlim_max = old->rlim_max };
 		if (setrlimit(RLIMIT_SIGPENDING, &nl) < 0) {
 			int e = errno;
-			il_errno("receiver: setrlimit(RLIMIT_SIGPENDING, %" PRIu64 ") failed", sh->limit);
+			il_errno("receiver: setrlimit(RLIMIT_SIGPENDING, %ld) failed", want);
 			return il_exit_for_errno(e);
 		}
 		*lowered = true;
 	}
-	long lim = 0;
-	if (sig_queue_count(&sh->pending_before, &lim) < 0)
-		sh->pending_before = -1;
 	struct rlimit cur;
 	sh->rlim_cur = getrlimit(RLIMIT_SIGPENDING, &cur) == 0 ?
 		(cur.rlim_cur == RLIM_INFINITY ? -1 : (long)cur.rlim_cur) : -1;
@@ -146,6 +169,7 @@ static int receiver(void *arg)
 	il_trace_init_thread();
 	sig_target_self(&sh->to_recv, r->mode); /* our signals are blocked (inherited) */
 	int rc = lower_limit(sh, &old, &lowered);
+	sh->lowered = lowered;
 	sh->recv_status = rc;
 	(void)il_barrier_wait(&sh->bar); /* 1: ready, everything blocked */
 	(void)il_barrier_wait(&sh->bar); /* 2: the sender has queued all */
@@ -293,6 +317,7 @@ static int coal_measure(struct il_ctx *x, void *cfg)
 		goto out;
 	}
 	sh->cap = cap;
+	sh->count = k->count;
 	sh->limit = k->limit;
 	sigset_t oldmask;
 	struct sigaction old[COAL_N_ORD];
@@ -301,7 +326,7 @@ static int coal_measure(struct il_ctx *x, void *cfg)
 	uninstall(&r, &oldmask, old);
 	if (rc != IL_OK)
 		goto out;
-	const struct coal_run run = { .sh = sh, .count = k->count, .mode = r.mode, .lowered = k->limit != 0,
+	const struct coal_run run = { .sh = sh, .count = k->count, .mode = r.mode, .lowered = sh->lowered,
 				      .std = &n.std, .rt = &n.rt, .accepted = accepted };
 	int failed = coal_judge(x, &run);
 	il_jset(x->results, "trace_events", json_pack("{sI sI}", "sig_send", (json_int_t)(2 * k->count + COAL_N_ORD),
@@ -329,7 +354,10 @@ const struct il_experiment il_exp_signal_coalesce = {
 	.help = "Standard signals coalesce, real-time signals queue: N SIGUSR1 and N SIGRTMIN are\n"
 		"sigqueue()d (payload = index) to a receiver that blocks both, then taken: 1 SIGUSR1,\n"
 		"N SIGRTMIN in order (up to RLIMIT_SIGPENDING: EAGAIN beyond, counted). Then the\n"
-		"delivery order of SIGRTMIN+2, SIGRTMIN+1, SIGRTMIN and SIGUSR1 queued in that order.",
+		"delivery order of SIGRTMIN+2, SIGRTMIN+1, SIGRTMIN and SIGUSR1 queued in that order.\n"
+		"The pending count is the real uid's, in all its processes: the receiver lowers its own\n"
+		"limit for the run to at most half of the room the uid has left, so that the uid's\n"
+		"other processes can still queue signals (results.limit).",
 	.common = IL_C_MODE,
 	.defaults = { .timeout_s = 60 },
 	.opts = coal_opts,

@@ -32,8 +32,13 @@ struct coal_shared {
 	struct il_barrier bar;
 	struct sig_target to_recv;
 	int recv_status;
-	uint64_t limit;           /* --limit, 0: unchanged */
+	uint64_t count;           /* --count */
+	uint64_t limit;           /* --limit, 0: none */
 	long rlim_cur;            /* receiver's RLIMIT_SIGPENDING during the main phase */
+	long rlim_inherited;      /* the soft limit it had before (-1: unlimited) */
+	long share;               /* the most this run may hold of the uid's room (-1: unknown) */
+	bool limit_capped;        /* --limit was above P + share: lowered to it */
+	bool lowered;             /* the receiver ran with a lower soft limit than it inherited */
 	long pending_before;      /* SigQ: signals pending for our real uid before the sends */
 	uint64_t n_main, n_ord;   /* records taken in each phase */
 	uint64_t overflow;        /* deliveries beyond the record capacity */

@@ -115,7 +115,9 @@ static json_t *judge_rt(const struct coal_run *r, const struct rt_walk *w, int *
 
 /* RLIMIT_SIGPENDING: the std signal holds one of the uid's slots; other processes of the
  * uid may hold some (pending_before), and may change it meanwhile: only the hard rules
- * are checked (never more than limit-1 accepted; EAGAIN when N >= limit). */
+ * are checked (never more than limit-1 accepted; EAGAIN when N >= limit). The receiver's
+ * limit is its own, lowered for the run (coalesce.c run_limit()): the uid's other
+ * processes keep at least half of the room it had. */
 static json_t *judge_limit(struct il_ctx *x, const struct coal_run *r, int *failed)
 {
 	const long L = r->sh->rlim_cur, P = r->sh->pending_before;
@@ -124,6 +126,13 @@ static json_t *judge_limit(struct il_ctx *x, const struct coal_run *r, int *fail
 	il_jset(o, "rlimit_sigpending", L >= 0 ? json_integer(L) : json_null());
 	il_jset(o, "lowered", json_boolean(r->lowered));
 	il_jset(o, "uid_pending_before", P >= 0 ? json_integer(P) : json_null());
+	il_jset(o, "inherited", r->sh->rlim_inherited >= 0 ? json_integer(r->sh->rlim_inherited) : json_null());
+	il_jset(o, "run_share", json_integer(r->sh->share));
+	il_jset(o, "why", json_string("the receiver's own soft limit for the run: at most half of the room the uid had "
+				      "left, so that its other processes can still queue signals"));
+	if (r->sh->limit_capped)
+		il_ctx_warn(x, "--limit %" PRIu64 " would let this run hold more than half of the uid's remaining room for "
+			    "pending signals: lowered to %ld", r->sh->limit, L);
 	bool pass = true;
 	if (L >= 0) {
 		long room = L - (P > 0 ? P : 0) - (r->std->ok ? 1 : 0);
@@ -262,8 +271,13 @@ void coal_print(const struct il_ctx *x, const void *cfg)
 	       json_is_true(json_object_get(rt, "payloads_ok")) && json_is_true(json_object_get(rt, "siginfo_ok")) ?
 	       "payloads intact" : "PAYLOADS WRONG");
 	const json_t *L = json_object_get(lim, "rlimit_sigpending"), *P = json_object_get(lim, "uid_pending_before");
+	const json_t *I = json_object_get(lim, "inherited");
+	char from[48] = "";
+	if (json_is_true(json_object_get(lim, "lowered")))
+		(void)snprintf(from, sizeof(from), " (lowered for the run from %ld)",
+			       json_is_integer(I) ? (long)json_integer_value(I) : -1);
 	printf("RLIMIT_SIGPENDING %ld%s, uid's pending signals before: %ld  %s\n",
-	       json_is_integer(L) ? (long)json_integer_value(L) : -1, k->limit ? " (lowered)" : "",
+	       json_is_integer(L) ? (long)json_integer_value(L) : -1, from,
 	       json_is_integer(P) ? (long)json_integer_value(P) : -1, pass(lim));
 	printf("std before rt: first taken %s  %s\n", json_string_value(json_object_get(sf, "actual")), pass(sf));
 	printf("order: queued");

@@ -2,8 +2,9 @@
 # signal_coalesce.sh - "ipclab signal coalesce": N standard signals sent while blocked
 # arrive once (the first one's payload), N real-time signals all arrive, in order, with
 # their payloads; under a lowered RLIMIT_SIGPENDING the excess fails with EAGAIN and is
-# counted, never crashes; standard signals are delivered before real-time ones, and
-# real-time ones lowest number first. Both receiving methods, both modes; bad input
+# counted, never crashes, and a run never takes more than half of its uid's remaining
+# room; standard signals are delivered before real-time ones, and real-time ones lowest
+# number first. Both receiving methods, both modes; bad input
 # exits 2.
 # Usage: tests/integration/signal_coalesce.sh BUILD_DIR
 # shellcheck source=tests/lib.sh
@@ -24,6 +25,9 @@ COMMON=(
 	'd["results"]["ordering"]["queued"] == ["SIGRTMIN+2", "SIGRTMIN+1", "SIGRTMIN", "SIGUSR1"]'
 	'd["results"]["ordering"]["pass"] is True and d["results"]["ordering"]["payloads_ok"] is True'
 	'd["results"]["limit"]["pass"] is True'
+	# the receiver never holds more than its share of the uid's room (the rest stays for
+	# the uid's other processes), whatever --limit says
+	'd["results"]["limit"]["rlimit_sigpending"] <= max(d["results"]["limit"]["uid_pending_before"], 0) + d["results"]["limit"]["run_share"]'
 	'd["results"]["unexpected"] == {"stray_signals": 0, "overflow": 0, "late": 0}'
 	'd["results"]["checks_failed"] == 0'
 )
@@ -60,23 +64,26 @@ case_limit() {
 		"d['results']['rt']['delivered'] == d['results']['rt']['accepted']"
 }
 
-# --count above the RLIMIT_SIGPENDING (ulimit -i) ipclab inherits, which it leaves
-# unchanged: the excess gets EAGAIN. A limit above --count's range is lowered first (soft
-# limit, for that run only).
+# --count above what the run may hold: the receiver takes at most half of the room its
+# uid has left under the soft RLIMIT_SIGPENDING it inherits (4000 here), so the uid's other
+# processes can still queue signals; beyond that, EAGAIN, counted. A --limit above that
+# share is lowered to it, with a warning.
 case_above_rlimit() {
-	local lim n pre=()
-	lim=$(ulimit -i)
-	if [ "$lim" = unlimited ] || [ "$lim" -gt 999000 ]; then
-		lim=100000
-		# shellcheck disable=SC2016 # expanded by the inner bash
-		pre=(bash -c 'ulimit -S -i "$0" && exec "$@"' "$lim")
-	fi
-	n=$((lim + 10))
+	local lim=4000 n=5000 pre
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	pre=(bash -c 'ulimit -S -i "$0" && exec "$@"' "$lim")
 	run "${pre[@]}" "$IPCLAB" signal coalesce --count "$n" --timeout 60 --json
 	expect_rc 0 "signal coalesce --count $n (RLIMIT_SIGPENDING $lim)" || return
 	jcheck "$T/out" "${COMMON[@]}" \
-		"d['params']['limit'] is None and d['results']['limit']['rlimit_sigpending'] == $lim" \
-		"d['results']['rt']['eagain'] >= 11 and d['results']['rt']['accepted'] <= $lim - 1"
+		"d['params']['limit'] is None and d['results']['limit']['inherited'] == $lim" \
+		"d['results']['limit']['lowered'] is True and d['results']['limit']['rlimit_sigpending'] < $lim" \
+		"d['results']['limit']['run_share'] == ($lim - d['results']['limit']['uid_pending_before']) // 2" \
+		"d['results']['limit']['rlimit_sigpending'] <= d['results']['limit']['uid_pending_before'] + d['results']['limit']['run_share']" \
+		"d['results']['rt']['eagain'] > 0 and d['results']['rt']['accepted'] <= d['results']['limit']['run_share']"
+	run "${pre[@]}" "$IPCLAB" signal coalesce --count 100 --limit 900000 --timeout 60 --json
+	expect_rc 0 "signal coalesce --limit 900000 (RLIMIT_SIGPENDING $lim)" || return
+	jcheck "$T/out" "${COMMON[@]}" "d['results']['limit']['rlimit_sigpending'] < $lim" \
+		'any("--limit 900000" in w for w in d["warnings"])'
 }
 
 # the human rendering: one row per kind, the order line
