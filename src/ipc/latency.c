@@ -94,8 +94,10 @@ static int one_repeat(struct il_ctx *x, const struct il_transport *t, size_t siz
 	if (!r.buf[0] || !r.buf[1]) {
 		il_err("out of memory for a %zu-byte message", size);
 	} else {
-		p->arg = &r;
+		/* r lives for this repeat only: p->arg is cleared before returning */
+		p->arg = &r; // cppcheck-suppress autoVariables
 		rc = il_pair_run(p, x, t, size, rep, c->iterations, c->warmup);
+		p->arg = NULL;
 	}
 	free(r.buf[0]);
 	free(r.buf[1]);

@@ -33,6 +33,7 @@ HOLDER=(sync handoff --lock sysvsem --mode process --iterations 100000000 --time
 case_fatal_signal() {
 	local sig=$1 pid num
 	bg_start pid "$T/out" "$T/err" "$IPCLAB" "${HOLDER[@]}"
+	# shellcheck disable=SC2016
 	poll_until 60 eval '[ -n "$(sysv_sems)" ] && mid_run "$pid"' || {
 		fail "no SysV semaphore set appeared"
 		return
@@ -78,6 +79,7 @@ case_clean() {
 	poll_until 60 record_of "$dead" >/dev/null || fail "no SysV record appeared"
 	kill -KILL "$dead"
 	wait_exit "$dead" 60
+	# shellcheck disable=SC2016
 	poll_until 60 eval '[ -z "$(children "$dead")" ]'
 	true &
 	gone=$!
@@ -145,6 +147,7 @@ case_output_atomic() {
 	expect_rc 3 "signal list --json on a nearly full file system"
 	grep -q "cannot write '$m/r.json'" "$T/err" || fail "no line naming the file: $(head -n 2 "$T/err")"
 	[ "$(cat "$m/r.json")" = old ] || fail "the old file was changed"
+	# shellcheck disable=SC2012
 	[ "$(ls -A "$m" | tr '\n' ' ')" = "fill r.json " ] || fail "left in the folder: $(ls -A "$m" | tr '\n' ' ')"
 	# --hist: the disk fills up while the run measures (after its check passed)
 	local pid
@@ -155,6 +158,7 @@ case_output_atomic() {
 	wait_exit "$pid" 120
 	[ "$RC" -eq 3 ] || fail "ipc latency --hist on a file system that filled up: exit $RC, want 3"
 	grep -q "cannot write '$m/h.tsv'" "$T/err" || fail "no line naming the file: $(head -n 2 "$T/err")"
+	# shellcheck disable=SC2012
 	[ "$(ls -A "$m" | tr '\n' ' ')" = "fill r.json " ] || fail "left in the folder: $(ls -A "$m" | tr '\n' ' ')"
 	umount "$m"
 	run "$IPCLAB" core sysinfo --json="$T/ok.json"

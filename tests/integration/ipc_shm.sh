@@ -65,8 +65,9 @@ case_none() {
 	before=$(our_shm)
 	run "$IPCLAB" ipc shm --mode "$mode" --lock none "${flag[@]}" --json
 	if [ "$RC" = 4 ]; then
-		[ "$(wc -l <"$T/err")" = 1 ] && grep -q '^ipclab: ipc shm: inconclusive: no torn read: ' "$T/err" ||
+		if ! { [ "$(wc -l <"$T/err")" = 1 ] && grep -q '^ipclab: ipc shm: inconclusive: no torn read: ' "$T/err"; }; then
 			fail "exit 4 without the one inconclusive line: $(paste -sd'|' "$T/err")"
+		fi
 		jcheck "$T/out" 'd["exit_code"] == 4 and d["results"]["torn_reads"] == 0' \
 			'isinstance(d["results"]["inconclusive"], str)' \
 			'd["results"]["effect"] == {"shown": False, "why": d["results"]["inconclusive"]}'
@@ -92,7 +93,8 @@ sides_up() {
 	if [ "$2" = process ]; then
 		[ "$(children "$1" | wc -l)" -ge 2 ]
 	else
-		[ "$(ls /proc/"$1"/task 2>/dev/null | wc -l)" -ge 4 ]
+		local tasks=(/proc/"$1"/task/*)
+		[ "${#tasks[@]}" -ge 4 ]
 	fi
 }
 name_gone() { sides_up "$1" "$2" && ! shm_name_of "$1" >/dev/null && running "$1"; }
@@ -122,12 +124,14 @@ case_named_full() {
 		skip "cannot create a mount namespace here (needs root)"
 		return
 	fi
+	# shellcheck disable=SC2016
 	run unshare -m sh -c 'mount -t tmpfs -o size=4k ipclab-test /dev/shm &&
 		dd if=/dev/zero of=/dev/shm/fill bs=4k count=1 2>/dev/null; "$0" ipc shm --named --lock mutex --json; rc=$?;
 		rm -f /dev/shm/fill; echo "left: $(ls -A /dev/shm)"; exit $rc' "$IPCLAB"
 	expect_rc 3 "ipc shm --named on a full /dev/shm" || return
-	[ "$(wc -l <"$T/err")" = 1 ] && grep -q '/dev/shm is full' "$T/err" ||
+	if ! { [ "$(wc -l <"$T/err")" = 1 ] && grep -q '/dev/shm is full' "$T/err"; }; then
 		fail "want one line naming the full /dev/shm: $(paste -sd'|' "$T/err")"
+	fi
 	grep -q '^left: $' "$T/out" || fail "left in the full /dev/shm: $(grep '^left:' "$T/out")"
 	sed -i '/^left:/d' "$T/out"
 	jcheck "$T/out" 'd["exit_code"] == 3'

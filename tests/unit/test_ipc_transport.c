@@ -1,14 +1,18 @@
 /* test_ipc_transport.c - unit tests for the transport registry (src/ipc/transport.c):
  * the names in transports.def (the option choices) are the descriptors' own names, in
- * the same order, and the lookups agree with each other. */
+ * the same order, and the lookups agree with each other; the udp transport reports a
+ * peer whose socket is gone as EPIPE, also when the kernel says ECONNREFUSED. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <poll.h>
 #include <string.h>
 
+#include "core/opts.h"
 #include "ipc/transport/transport.h"
 
 /* ipc_transport_names_match: choice i is descriptor i's name; the list ends in NULL. */
@@ -42,11 +46,47 @@ static void ipc_transport_lookups(void **state)
 	assert_null(il_transport_at((int)n));
 }
 
+/* ipc_udp_refused_is_epipe: side 1's socket closes (as when its process is killed);
+ * side 0's next datagram comes back as an ICMP port unreachable, pending on side 0's
+ * socket as ECONNREFUSED; side 0's receive must report the dead peer (EPIPE). The ICMP
+ * may be dropped by the kernel's global ICMP rate limit, so a datagram is sent again
+ * until the error is pending (a retransmission, not a wait for time to pass). */
+static void ipc_udp_refused_is_epipe(void **state)
+{
+	(void)state;
+	const struct il_transport *t = il_transport_find("udp");
+	assert_non_null(t);
+	if (t->unsupported && t->unsupported()) {
+		skip();
+		return;
+	}
+	struct il_link l;
+	unsigned char buf[64] = { 0 };
+	assert_int_equal(il_link_init(&l, t, IL_MODE_THREAD, sizeof(buf)), 0);
+	assert_int_equal(il_link_attach(&l, 0), 0);
+	assert_int_equal(il_link_attach(&l, 1), 0);
+	il_fd_close(&l.fd[1][0]);
+	struct pollfd p = { .fd = l.fd[0][0], .events = POLLIN };
+	for (int tries = 0; tries < 20 && !(p.revents & POLLERR); tries++) {
+		if (t->send(&l, 0, buf) < 0) { /* the error came after the poll: this send took it */
+			assert_int_equal(errno, EPIPE);
+			continue;
+		}
+		assert_true(poll(&p, 1, 1000) >= 0);
+	}
+	assert_true(p.revents & POLLERR);
+	errno = 0;
+	assert_int_equal(t->recv(&l, 0, buf), -1);
+	assert_int_equal(errno, EPIPE);
+	il_link_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ipc_transport_names_match),
 		cmocka_unit_test(ipc_transport_lookups),
+		cmocka_unit_test(ipc_udp_refused_is_epipe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,7 +16,10 @@
  * Departure: a datagram socket has no end of stream. A detaching side sends a
  * zero-length datagram (read as EPIPE) and wakes a peer waiting for the window; a
  * killed peer cannot, so the lifeline watcher does it on our side: shutdown(SHUT_RD) of
- * our socket wakes a blocked receive (it returns 0), and a futex wake the send. */
+ * our socket wakes a blocked receive (it returns 0), and a futex wake the send. A
+ * datagram we sent after the peer's socket closed comes back as an ICMP port unreachable,
+ * which the kernel reports on our next send or receive as ECONNREFUSED (udp(7)), often
+ * before the watcher's wake: that is the same dead peer, EPIPE like every other way. */
 #include "transport.h"
 #include "../../core/log.h"
 #include "../../core/opts.h"
@@ -240,6 +243,8 @@ static int udp_recv(struct il_link *l, int side, void *buf)
 	}
 	if (n > 0)
 		errno = EMSGSIZE; /* a datagram of another size: not ours */
+	else if (errno == ECONNREFUSED) /* our last datagram found no socket: the peer is gone */
+		errno = EPIPE;
 	return -1;
 }
 
