@@ -139,7 +139,9 @@ def perf_part(ctx, pg, perf):
          "trip of a 4-byte message, task creation included, no warm-up. ipclab's mean is over measured round trips "
          "only (16-byte messages, after warm-up). Ratio = ipclab mean / perf mean; outside 1 ± %s is flagged. "
          "Same CPU: both sides pinned to the same CPU. perf bench cannot pin each peer, so its two-CPU runs are "
-         "<b>unpinned on the listed CPUs</b> and compared with an unpinned ipclab run."
+         "<b>unpinned on the listed CPUs</b> and compared with an unpinned ipclab run. ipclab's own work per round "
+         "trip (clock reads, histogram records, sequence checks: <code>results.harness_ns_per_rtt</code>, measured "
+         "in the same run) is what its loop adds to perf's."
          % fmt_pct(REF_TOLERANCE, 0), "note")
     if not perf:
         pg.p("No perf bench reference runs (perf not installed, or filtered out).", "note")
@@ -154,13 +156,14 @@ def perf_part(ctx, pg, perf):
                      ("%.3f" % p["ratio_mean"] if num(p["ratio_mean"]) else "–",
                       "n flag" if p["outside"] else "n ok"),
                      n(p["ratio_p50"], lambda v: "%.3f" % v),
+                     n(p.get("harness_ns"), lambda v: "%.0f ns" % v),
                      '<span class="flag">outside ±%s</span>' % fmt_pct(REF_TOLERANCE, 0) if p["outside"]
                      else ("within ±%s" % fmt_pct(REF_TOLERANCE, 0) if num(p["ratio_mean"]) else "no pair")])
         if p["perf_noisy"]:
             ctx.flag_noisy("references", p["id"], "perf bench usecs/op over repeats", p["perf_rsd"])
     pg.table(["perf run", "ipclab run", "mode", "ipclab placement", "perf placement",
               "ipclab mean (µs)", "ipclab p50 (µs)", "perf mean (µs)", "perf rel. stddev",
-              "ratio of means", "ipclab p50 / perf mean", "verdict"], rows)
+              "ratio of means", "ipclab p50 / perf mean", "ipclab's own work per round trip", "verdict"], rows)
     same = {p["mode"]: p for p in perf if p["pinned"] and num(p["perf_mean_ns"])}
     for p in perf:
         q = same.get(p["mode"])

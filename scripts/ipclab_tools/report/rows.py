@@ -94,6 +94,9 @@ def perf_rows(res, lat):
             "ipclab_rsd": ours["rsd_mean"] if ours else None,
             "ipclab_placement": ours["placement_text"] if ours else None,
             "ratio_mean": ratio, "ratio_p50": ratio_p50,
+            # ipclab's own work inside one round trip (clock reads, records, checks), measured in the run
+            "harness_ns": (((ours or {}).get("doc") or {}).get("results") or {}).get("harness_ns_per_rtt", {}).get("total")
+            if ours else None,
             "outside": num(ratio) and abs(ratio - 1) > REF_TOLERANCE,
             "perf_noisy": num(r.get("repeat_rel_stddev_mean")) and r["repeat_rel_stddev_mean"] > NOISY,
             "label": ours["label"] if ours else "%s, %s" % (p.get("mode"), p.get("placement")),
