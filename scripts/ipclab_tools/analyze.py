@@ -9,11 +9,13 @@ trace (babeltrace2 fails: its deepest cause is reported), a trace without ipclab
 A libbabeltrace2 abort is reported too, without a core file."""
 
 import argparse
+import ctypes
 import json
 import os
 import re
 import resource
 import shlex
+import signal
 import shutil
 import subprocess
 import sys
@@ -27,11 +29,25 @@ PROG = "ipclab-analyze"
 INT64 = (-(1 << 63), (1 << 63) - 1)
 DATE_RE = re.compile(r"(\d{4}-\d{2}-\d{2} )?\d{1,2}:\d{2}(:\d{2}(\.\d{1,9})?)?")
 SECONDS_RE = re.compile(r"-?\d+\.\d{1,9}")
+# a live session's URL as source.ctf.lttng-live takes it: net[4]://HOST[:PORT]/host/HOSTNAME/SESSION
+LIVE_URL_RE = re.compile(r"(net4?://[^/\s]+)/host/([^/\s]+)/([^/\s]+)")
+LIVE_RELAY_RE = re.compile(r"net4?://[^/\s]+/?")
+LIVE_TIMEOUT_S = 60  # how long babeltrace2 may take to end after Ctrl-C or the result
 
 HELP = """\
 Analyse the ipclab events of the CTF trace(s) TRACE (directories, e.g. what
 scripts/ipclab-trace --out wrote): message and signal delivery latency, lock
 wait/hold, lost updates, task timelines, bus states. Prints a summary.
+
+With --live URL, follow a live LTTng session instead (scripts/ipclab-trace --relayd R
+--live streams one to a relay daemon; URL = net://RELAY_HOST:LIVE_PORT/host/HOSTNAME/
+SESSION, the session and hostname ipclab-trace prints as it starts): once a second a
+line of the analysis so far (messages matched and per second, one-way p50/p99 per
+transport and direction, signals and their p50/p99 per signal, lock waits and their
+p50/p99 per lock), then, when the session is destroyed (the traced command ended), the
+same result and summary as the offline analysis of that session's trace (the
+relay daemon serves the session from its beginning, whenever the reader attaches;
+once the session is destroyed it can no longer be attached to).
 
 The JSON says "complete": false (and this warns on stderr) when the tracer discarded
 events or packets, or a stream file was not read whole (empty, or shorter than its index
@@ -44,8 +60,9 @@ EPILOG = """\
 signed 64-bit integer; or seconds with up to 9 decimals (SEC.NANO); or babeltrace2's
 [YYYY-MM-DD ]HH:MM[:SS[.NANO]]. Anything else is a usage error.
 
-Exit status: 0 ok; 1 corrupt or truncated trace, or no ipclab events; 2 usage
-error, missing directory or no CTF trace; 3 babeltrace2 or the plugin missing."""
+Exit status: 0 ok; 1 corrupt or truncated trace, no ipclab events, or the live
+stream was lost; 2 usage error, missing directory or no CTF trace; 3 babeltrace2 or
+the plugin missing, relay daemon unreachable, or no such live session."""
 
 
 def parse_time(text, what):
@@ -135,6 +152,91 @@ def no_core():
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a libbabeltrace2 abort leaves no core file
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def no_core_dies_with_us():
+    """no_core, and babeltrace2 gets SIGTERM if this process dies (even SIGKILLed)."""
+    no_core()
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+def live_graph(url, plugin_path, output, tsv_dir, summary_path):
+    """The babeltrace2 arguments that follow the live session URL: source.ctf.lttng-live
+    (ending when the session is destroyed) straight into the sink, which writes a summary
+    line to summary_path once a second and the result to output at the end."""
+    params = ["summary=%s" % bt_string(summary_path)]
+    if output:
+        params.append("output=%s" % bt_string(output))
+    if tsv_dir:
+        params.append("tsv-dir=%s" % bt_string(tsv_dir))
+    return ["--plugin-path=%s" % plugin_path, "run",
+            "-c", "src:source.ctf.lttng-live", "-p",
+            'inputs=[%s],session-not-found-action="end"' % bt_string(url),
+            "-c", "sink:sink.ipclab.analyze", "-p", ",".join(params), "-x", "src:sink"]
+
+
+def parse_live_url(url):
+    """(relay URL, hostname, session) of a live session URL; UsageError otherwise."""
+    m = LIVE_URL_RE.fullmatch(url)
+    if m:
+        return m.groups()
+    if LIVE_RELAY_RE.fullmatch(url):
+        raise UsageError("--live %s: name a session: %s/host/HOSTNAME/SESSION (scripts/ipclab-trace prints "
+                         "both as it starts; sessions there: %s)" % (url, url.rstrip("/"), ", ".join(
+                             "%s/%s" % hs for hs in live_sessions(url.rstrip("/"))) or "none"))
+    raise UsageError("--live '%s': not a live session URL (net://HOST[:PORT]/host/HOSTNAME/SESSION)" % url)
+
+
+def live_sessions(relay):
+    """The (hostname, session) pairs the relay daemon at relay (net://HOST[:PORT]) serves;
+    NoResource if it cannot be reached."""
+    p = subprocess.run(["babeltrace2", "query", "source.ctf.lttng-live", "sessions", "-p",
+                        "url=%s" % bt_string(relay)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, preexec_fn=no_core, check=False)
+    if p.returncode != 0:
+        raise NoResource("relay daemon unreachable at %s: %s" % (relay, first_cause(p.stderr.decode(
+            errors="replace"))))
+    found = re.findall(r"^\s*url: net4?://[^/\s]+/host/([^/\s]+)/([^/\s]+)\s*$",
+                       p.stdout.decode(errors="replace"), re.M)
+    return sorted(set(found))
+
+
+def live(url, plugin_path, tsv_dir, rolling):
+    """Follows the live session URL until it ends, passing each of the sink's summary
+    lines to rolling(line); returns (result, text) as analyse does."""
+    relay, host, session = parse_live_url(url)
+    sessions = live_sessions(relay)
+    if (host, session) not in sessions:
+        raise NoResource("no live session %s of host %s at %s (sessions there: %s)" % (
+            session, host, relay, ", ".join("%s/%s" % hs for hs in sessions) or "none"))
+    with tempfile.TemporaryDirectory(prefix="ipclab-analyze.") as work:
+        result = os.path.join(work, "result.json")
+        errors = os.path.join(work, "babeltrace2.err")
+        cmd = ["babeltrace2"] + live_graph(url, plugin_path, result, tsv_dir, "/dev/stdout")
+        with open(errors, "wb") as err, subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
+                preexec_fn=no_core_dies_with_us) as p:
+            try:
+                for line in p.stdout:
+                    rolling(line.decode(errors="replace").rstrip("\n"))
+                p.wait()
+            except KeyboardInterrupt:
+                p.send_signal(signal.SIGINT)  # (already sent to our process group from a terminal)
+                try:
+                    p.wait(LIVE_TIMEOUT_S)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                raise
+        with open(errors, "rb") as f:
+            cause = first_cause(f.read().decode(errors="replace"))
+        if p.returncode < 0:
+            raise Failure("%s: babeltrace2 died of signal %d following the live session" % (url, -p.returncode))
+        if p.returncode != 0:
+            raise Failure("%s: the live stream was lost: %s" % (url, cause))
+        return read_result(result, url)
+
+
 def analyse(traces, plugin_path, tsv_dir=None, begin=None, end=None):
     """Runs the plugin on traces (already checked); returns the result object and its
     text (the plugin's bytes are what --json writes)."""
@@ -150,18 +252,22 @@ def analyse(traces, plugin_path, tsv_dir=None, begin=None, end=None):
         if p.returncode != 0:
             raise Failure("%s: cannot analyse the trace (truncated or corrupt): %s"
                           % (what, first_cause(p.stderr.decode(errors="replace"))))
-        try:
-            with open(result) as f:
-                text = f.read()
-        except OSError:
-            text = ""
-        if not text:
-            raise Failure("%s: the analysis wrote no result" % what)
-        try:
-            d = json.loads(text)
-        except ValueError:
-            raise Failure("%s: the analysis result is not valid JSON" % what) from None
-    return d, text
+        return read_result(result, what)
+
+
+def read_result(path, what):
+    """(result, text) of the sink's JSON result file path; Failure if it wrote none."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        text = ""
+    if not text:
+        raise Failure("%s: the analysis wrote no result" % what)
+    try:
+        return json.loads(text), text
+    except ValueError:
+        raise Failure("%s: the analysis result is not valid JSON" % what) from None
 
 
 def lat(s):
@@ -219,6 +325,8 @@ def parser():
     p = ArgumentParser(prog=PROG, usage="scripts/ipclab-analyze [options] TRACE...", description=HELP,
                        epilog=EPILOG)
     p.add_argument("traces", nargs="*", metavar="TRACE", help=argparse.SUPPRESS)
+    p.add_argument("--live", metavar="URL", help="follow the live session URL (net://HOST:PORT/host/HOSTNAME/"
+                   "SESSION) instead of reading TRACE: a summary line every second, the result at its end")
     p.add_argument("--json", metavar="FILE", help="write the JSON result to FILE ('-': to standard output, "
                    "instead of the summary)")
     p.add_argument("--tsv", metavar="DIR", help="also write one TSV file per analysis into DIR")
@@ -235,6 +343,8 @@ def parser():
 
 def main(argv):
     args = parser().parse_args(argv)
+    if args.live is not None:
+        return main_live(args)
     if not args.traces:
         raise UsageError("missing TRACE (try --help)")
     begin, end = check_range(args.begin, args.end)
@@ -249,7 +359,38 @@ def main(argv):
                          + "\n")
         return 0
     d, text = analyse(args.traces, plugin_path, args.tsv, begin, end)
-    what = " ".join(args.traces)
+    return report(d, text, " ".join(args.traces), args)
+
+
+def main_live(args):
+    """--live URL: the rolling summary while the session runs, then the result."""
+    if args.traces:
+        raise UsageError("--live URL reads a live session, not TRACE '%s'" % args.traces[0])
+    if args.begin is not None or args.end is not None:
+        raise UsageError("--begin/--end do not apply to --live (a live session is read as it comes)")
+    if not (LIVE_URL_RE.fullmatch(args.live) or LIVE_RELAY_RE.fullmatch(args.live)):
+        parse_live_url(args.live)  # the usage error, before anything runs
+    plugin_path = args.plugin_path or paths.plugin_dir()
+    require_plugin(plugin_path)
+    if args.print_command:
+        parse_live_url(args.live)
+        out = args.json if args.json and args.json != "-" else None
+        sys.stdout.write(shlex.join(["babeltrace2"] + live_graph(args.live, plugin_path, out, args.tsv,
+                                                                 "/dev/stderr")) + "\n")
+        return 0
+    lines = sys.stderr if args.json == "-" else sys.stdout
+
+    def rolling(line):
+        if not args.quiet:
+            lines.write(line + "\n")
+            lines.flush()
+
+    d, text = live(args.live, plugin_path, args.tsv, rolling)
+    return report(d, text, args.live, args)
+
+
+def report(d, text, what, args):
+    """The end of an analysis: the checks on the result, then --json and the summary."""
     if d["events"]["ipclab"] == 0 and not args.allow_empty:
         raise Failure("%s: no ipclab events in the trace (was it recorded with scripts/ipclab-trace?)" % what)
     cut = d.get("incomplete_streams", [])

@@ -78,5 +78,37 @@ class Graph(TempDir):
             analyze.main(["--plugin-path", plugins, os.path.join(self.tmp, "none")])
 
 
+class Live(TempDir):
+    URL = "net://127.0.0.1:5344/host/vm/ipclab-relay-x-1-ab"
+
+    def test_live_url(self):
+        self.assertEqual(analyze.parse_live_url(self.URL), ("net://127.0.0.1:5344", "vm", "ipclab-relay-x-1-ab"))
+        self.assertEqual(analyze.parse_live_url("net4://h/host/a/b"), ("net4://h", "a", "b"))
+        for bad in ("http://h/host/a/b", "net://h/host/a", "net://h/host/a/b/c", "net:///host/a/b", "x"):
+            with self.assertRaisesRegex(UsageError, "not a live session URL"):
+                analyze.parse_live_url(bad)
+
+    def test_live_graph(self):
+        args = analyze.live_graph(self.URL, "/p", "/r.json", None, "/dev/stdout")
+        self.assertEqual(args[:4], ["--plugin-path=/p", "run", "-c", "src:source.ctf.lttng-live"])
+        self.assertEqual(args[4:6], ["-p", 'inputs=["%s"],session-not-found-action="end"' % self.URL])
+        self.assertEqual(args[6:], ["-c", "sink:sink.ipclab.analyze", "-p", 'summary="/dev/stdout",output="/r.json"',
+                                    "-x", "src:sink"])
+
+    def test_live_usage(self):
+        plugins = self.path("plugins")
+        self.write("plugins/babeltrace-plugin-ipclab.so", "")
+        with self.assertRaisesRegex(UsageError, "not TRACE"):
+            analyze.main(["--live", self.URL, "t"])
+        with self.assertRaisesRegex(UsageError, "do not apply to --live"):
+            analyze.main(["--live", self.URL, "--begin", "1"])
+        with self.assertRaisesRegex(UsageError, "not a live session URL"):
+            analyze.main(["--live", "net://h/x", "--plugin-path", plugins])
+        out = io.StringIO()
+        with redirect_stdout(out):
+            self.assertEqual(analyze.main(["--plugin-path", plugins, "--print-command", "--live", self.URL]), 0)
+        self.assertIn(" run -c src:source.ctf.lttng-live -p ", out.getvalue())
+
+
 if __name__ == "__main__":
     unittest.main()
