@@ -27,8 +27,10 @@ HELP = """\
   --bench (make bench) adds, before the report: the trace-analysis speed (--speed), the
   A/A check (--aa: the same matrix measured twice by the same build, interleaved launch
   by launch, into DIR/aa/, compared into DIR/aa.json: its false-alarm rate and the A/A
-  noise floor later comparisons use) and the effect rates of the concurrency demos
-  (--effects: bench/effect-rates, 100 runs each, into DIR/effect-rates.json)."""
+  noise floor later comparisons use), the effect rates of the concurrency demos
+  (--effects: bench/effect-rates, 100 runs each, into DIR/effect-rates.json) and the cost
+  of streaming a trace to a relay daemon (--stream: bench/stream-cost, into
+  DIR/stream-cost.json)."""
 
 EPILOG = """\
 Environment: RELAYD=URL: every traced run also streams to that LTTng relay daemon
@@ -108,7 +110,9 @@ def parser():
                    "by the same build (bench/run --ab) and compared: aa.json")
     p.add_argument("--effects", action="store_true", help="also bench/effect-rates (each concurrency demo 100 "
                    "times): effect-rates.json")
-    p.add_argument("--bench", action="store_true", help="--speed, --aa and --effects: what make bench runs")
+    p.add_argument("--stream", action="store_true", help="also bench/stream-cost (the same experiment traced to "
+                   "the local disk and to a relay daemon on the loopback) into stream-cost.json")
+    p.add_argument("--bench", action="store_true", help="--speed, --aa, --effects and --stream: what make bench runs")
     return p
 
 
@@ -150,7 +154,7 @@ def main(argv):
     if bench_rc not in (0, 1) and not (os.path.isdir(runs) and os.listdir(runs)):
         raise Failure("bench/run failed (exit %d) before producing any result" % bench_rc, bench_rc)
     if args.bench:
-        args.speed = args.aa = args.effects = True
+        args.speed = args.aa = args.effects = args.stream = True
     if args.speed:
         say("bench/analyze-speed")
         if step(["bench/analyze-speed", "--events", "1000000,10000000", "--rounds", "5", "--build",
@@ -163,6 +167,10 @@ def main(argv):
         say("bench/effect-rates")
         if step(["bench/effect-rates", "--json", os.path.join(out, "effect-rates.json")]) != 0:
             warn("WARNING: bench/effect-rates failed; no effect rates")
+    if args.stream and args.tracing != "--untraced":
+        say("bench/stream-cost")
+        if step(["bench/stream-cost", "--json", os.path.join(out, "stream-cost.json")]) != 0:
+            warn("WARNING: bench/stream-cost failed; no streaming cost in the report")
     prev = previous_results(out)
     if prev:
         try:

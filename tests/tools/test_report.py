@@ -5,7 +5,7 @@ import io
 import os
 import re
 import unittest
-from contextlib import redirect_stdout
+from contextlib import redirect_stderr, redirect_stdout
 
 import fixtures
 from fixtures import TempDir
@@ -111,6 +111,58 @@ class Report(TempDir):
         self.assertIn("join(0.05)", part)
         self.assertIn('<span class="flag">FAIL</span>', part)
         self.assertIn("1 passed, 1 failed", part)
+
+    def test_queue_and_shm(self):
+        self.folder([])
+        self.write_json("runs/ipc.queue.json", fixtures.envelope("ipc queue", {"capacity": 4, "size": 64}, {
+            "passed": 1, "failed": 0, "kinds": {"posix": {"passed": 1, "steps": 1}},
+            "steps": [{"n": 1, "kind": "posix", "op": "put on full, O_NONBLOCK", "expected": "EAGAIN",
+                       "actual": "EAGAIN", "pass": True}]}))
+        shm = {"checks": {"value_read_back": True, "array_read_back": True, "counter_never_back": True},
+               "reads": 1000, "writes_during_reads": 900, "overlap_fraction": 0.5, "memory": {"kind": "anonymous"}}
+        self.write_json("runs/shm.mutex.json", fixtures.envelope("ipc shm", {"lock": "mutex", "mode": "process"},
+                                                                 dict(shm, torn_reads=3, torn_fraction=0.003)))
+        self.write_json("runs/shm.none.json", fixtures.envelope("ipc shm", {"lock": "none", "mode": "thread"}, dict(
+            shm, torn_reads=0, torn_fraction=0.0, inconclusive="the writer never overlapped",
+            effect={"shown": False, "why": "the writer never overlapped"})))
+        text, _ = self.html()
+        part = text.split('id="ipc-queue"')[1].split("<h3")[0]
+        self.assertIn("put on full, O_NONBLOCK", part)
+        self.assertIn("posix 1 of 1 steps passed", part)
+        part = text.split('id="ipc-shm"')[1].split("<h3")[0]
+        self.assertLess(part.index("shm.none"), part.index("shm.mutex"))  # unprotected first
+        self.assertIn("inconclusive: the writer never overlapped", part)
+        self.assertIn('<span class="flag">FAIL</span>', part)  # torn reads under a mutex
+        with open(self.path("data", "ipc_shm.tsv")) as f:
+            self.assertEqual(len([l for l in f if l.startswith("shm.")]), 2)
+
+    def test_traced_fork_note(self):
+        self.folder([])
+        for rid, who, u, t in (("fork", "proxy", 100000, 140000), ("fork.self", "self", 100000, 10000000)):
+            for v, val in (("", u), (".traced", t)):
+                self.write_json("runs/%s%s.json" % (rid, v), fixtures.envelope(
+                    "task spawn", {"method": "fork", "child_trace": who}, {"to_start": {"p50": val}}))
+            self.write_json("traces/%s/ipclab-trace.json" % rid, {"traced": True, "events": {"total": 8}})
+        with redirect_stderr(io.StringIO()):  # "analysing traces/fork" (no CTF there: not the point)
+            text, _ = self.html()
+        self.assertIn("run <code>fork</code>: 100 µs untraced, 140 µs traced, <b>1.4×</b>", text)
+        self.assertIn("run <code>fork.self</code>: 100 µs untraced, 10000 µs traced, <b>100×</b>", text)
+
+    def test_stream_cost(self):
+        self.folder([])
+        text, _ = self.html()
+        self.assertIn("Not measured in this run", text.split('id="tracing-stream"')[1].split("<h3")[0])
+        summ = {"untraced": {"launches": 5, "rtt_mean_ns": 10000},
+                "local": {"launches": 5, "rtt_mean_ns": 12000, "events": 4400, "discarded_events": 0,
+                          "lost_packets": 0, "cost_per_message_ns": 1000},
+                "relay": {"launches": 5, "rtt_mean_ns": 15000, "events": 4400, "discarded_events": 3,
+                          "lost_packets": 0, "cost_per_message_ns": 2500, "over_local": 1.25}}
+        self.write_json("stream-cost.json", {"experiment": "ipclab ipc latency", "launches": 5, "summary": summ})
+        text, _ = self.html()
+        part = text.split('id="tracing-stream"')[1].split("<h3")[0]
+        self.assertIn("<b>2500</b>", part)
+        self.assertIn("Streamed / local round-trip mean: <b>1.25\u00d7</b>", part)
+        self.assertEqual(part.count('<tr class="warn">'), 1)  # the relay's discarded events
 
     def test_cli(self):
         with self.assertRaisesRegex(UsageError, "no such results directory"):

@@ -12,8 +12,83 @@ from .context import Ctx
 from .figures import Figures, write_tsv
 from .page import Page, esc, link, n
 from .thresholds import NOISY
-from ..fmt import fmt_g, fmt_ns, fmt_pct, fmt_us, num, us
-from ..results import Results, write_text_atomic
+from ..fmt import fmt_g, fmt_ns, fmt_pct, fmt_us, fmt_x, num, us
+from ..results import Results, try_json, write_text_atomic
+
+def traced_fork_note(ctx, pairs):
+    """What tracing costs a fork, from this run's traced task spawn --method fork pairs:
+    children proxied (the creator emits their task_start/task_exit from the stamps they
+    leave; forked without the tracer's fork hooks) and children tracing themselves (each
+    registers with the session daemon before it runs)."""
+    ratios = {}
+    for p in pairs:
+        t = ctx.res.runs.get((p["id"], "traced")) or {}
+        tp = t.get("params") or {}
+        if (t.get("experiment") == "task spawn" and tp.get("method") == "fork" and p["traced_really"]
+                and num(p["traced"]) and num(p["untraced"]) and p["untraced"] > 0):
+            ratios.setdefault(tp.get("child_trace") or "proxy", (p["id"], p["untraced"], p["traced"]))
+    said = []
+    for who, how in (("proxy", "children proxied (the creator emits each child's <code>task_start</code>/"
+                               "<code>task_exit</code> from the stamps it leaves; children are forked without "
+                               "the tracer's fork hooks)"),
+                     ("self", "children tracing themselves (each registers with the session daemon before it "
+                              "runs, as <code>liblttng-ust-fork.so</code> makes every forked child do)")):
+        if who in ratios:
+            rid, u, t = ratios[who]
+            said.append("with %s, run <code>%s</code>: %s µs untraced, %s µs traced, <b>%s×</b>"
+                        % (how, esc(rid), fmt_us(u), fmt_us(t), fmt_g(t / u)))
+    if not said:
+        return ("No traced <code>task spawn --method fork</code> pair in this run: what tracing costs a fork is "
+                "not measured here (the quick matrix has <code>task.spawn.fork</code>, children proxied, and "
+                "<code>task.spawn.fork.self</code>, children tracing themselves).")
+    return ("A traced fork, creation to start p50: %s. The task timeline (spawn, start, exit, reaped) is complete "
+            "either way; one pair is one sample." % "; ".join(said))
+
+
+STREAM_MODES = (("untraced", "untraced"), ("local", "traced to the local disk"),
+                ("relay", "traced to a relay daemon on the loopback"))
+
+
+def stream_part(ctx, pg):
+    """Streaming cost (bench/stream-cost): the same experiment untraced, traced to the
+    local disk and streamed to a relay daemon."""
+    pg.h(3, "Streaming to a relay daemon", "tracing-stream")
+    doc, err = try_json(os.path.join(ctx.dir, "stream-cost.json"))
+    if not isinstance(doc, dict):
+        pg.p("Not measured in this run (<code>make bench</code> measures it with <code>bench/stream-cost</code>)%s."
+             % ("" if err is None or "No such file" in str(err) else ": " + esc(err)), "note")
+        return
+    summ = doc.get("summary") or {}
+    rows, body, cls = [], [], []
+    for key, label in STREAM_MODES:
+        s = summ.get(key) or {}
+        rows.append(dict(s, mode=key))
+        lost = (s.get("discarded_events") or 0) + (s.get("lost_packets") or 0)
+        body.append([esc(label), n(s.get("launches"), str), n(s.get("rtt_mean_ns"), fmt_us),
+                     n(s.get("rtt_p50_ns"), fmt_us), n(s.get("events"), fmt_g), n(s.get("events_per_s"), fmt_g),
+                     n(s.get("discarded_events"), fmt_g), n(s.get("lost_packets"), fmt_g),
+                     n(s.get("cost_per_message_ns"), lambda v: "<b>%s</b>" % fmt_ns(v, 0)),
+                     n(s.get("delta_rtt_p50_ns"), lambda v: fmt_ns(v, 0)),
+                     n(s.get("cost_per_event_ns"), lambda v: fmt_ns(v, 0))])
+        cls.append("warn" if lost else None)
+    write_tsv(ctx.tsv("stream_cost.tsv"), ["mode", "launches", "rtt_mean_ns", "rtt_p50_ns", "events", "events_per_s",
+                                           "discarded_events", "lost_packets", "delta_rtt_ns", "delta_rtt_p50_ns",
+                                           "cost_per_message_ns", "cost_per_event_ns"], rows,
+              "bench/stream-cost: one experiment untraced, traced locally, streamed to a relay daemon (medians)")
+    pg.table(["", "launches", "round trip mean (µs)", "p50 (µs)", "events recorded", "events/s", "discarded events",
+              "lost packets", "cost per message, mean (ns)", "Δ round trip p50 (ns)", "cost per event, mean (ns)"],
+             body, cls)
+    over = (summ.get("relay") or {}).get("over_local")
+    pg.p("<code>%s</code>, launched %s times in each mode in rotating order (medians over launches; the relay "
+         "daemon on 127.0.0.1, started and stopped by <code>bench/stream-cost</code>). Cost per message = (traced − "
+         "untraced round-trip mean) / 2 messages per round trip; per event, divided by the events each round trip "
+         "recorded. The relay's events are counted in its own copy of the trace; discarded events and lost packets "
+         "are LTTng's counts for each session.%s"
+         % (esc(doc.get("experiment")), esc(doc.get("launches")),
+            " Streamed / local round-trip mean: <b>%s</b>: the consumer daemon sends the sub-buffers over TCP "
+            "instead of writing them to a file, on the same CPUs as the experiment." % fmt_x(over) if num(over)
+            else ""), "note")
+
 
 def tracing_section(ctx, pg):
     """Harness overhead, tracing cost (per message and per traced pair), the traces."""
@@ -56,9 +131,8 @@ def tracing_section(ctx, pg):
                   "discarded", ""], body, cls)
         pg.p("One pair is one sample of a noisy machine: a Δ smaller than the run's repeat-to-repeat spread "
              "says nothing. The per-message cost below divides the difference by the events each round trip "
-             "records. A traced <code>fork</code> is not a small tax: the trace runner preloads "
-             "<code>liblttng-ust-fork.so</code>, so every forked child registers with the session daemon before "
-             "it runs (milliseconds), which is why task creation is measured untraced.", "note")
+             "records.", "note")
+        pg.p(traced_fork_note(ctx, pairs), "note")
     else:
         pg.p("No traced/untraced pair (bench/run --untraced, or no line of KIND ipclab).", "note")
 
@@ -101,6 +175,8 @@ def tracing_section(ctx, pg):
                    "Round trip untraced vs traced — p50 bars, whiskers to p99, means as diamonds")
     else:
         pg.p("No traced <code>ipc latency</code> run.", "note")
+
+    stream_part(ctx, pg)
 
     pg.h(3, "Traces", "traces")
     if trs:
@@ -368,7 +444,7 @@ SECTIONS = [
     Section("tasks", "Tasks", "Tasks: processes and threads", "runs of task *", tasks.section),
     Section("refs", "References: rt-tests, perf bench", "References: rt-tests and perf bench",
             "reference runs and the ipclab runs they are compared with", refs.section),
-    Section("tracing", "Tracing cost and traces", "Tracing cost", "traced twins, core overhead, traces/",
+    Section("tracing", "Tracing cost and traces", "Tracing cost", "traced twins, core overhead, stream-cost.json, traces/",
             tracing_section),
     Section("trace-analysis", "Trace analysis", "Trace analysis: the numbers from the traces alone", "analysis/",
             traceana.section),

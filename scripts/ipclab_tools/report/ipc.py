@@ -8,7 +8,7 @@ from .. import hist
 from ..refpairs import oneway_mean
 from .. import placement
 from .figures import log_or_linear, write_bars, write_blocks, write_hist_tsv, write_tsv
-from .page import Page, esc, n, rel, rsd_cell
+from .page import Page, check_cell, esc, n, rel, rsd_cell, steps_table
 from ..fmt import fmt_g, fmt_pct, fmt_us, fmt_x, num, us
 from ..stats import ratio
 
@@ -295,6 +295,78 @@ def hist_part(ctx, pg, lat_rows):
         pg.p("No pipe latency histograms (bench/run writes them beside ipc latency runs).", "note")
 
 
+def queue_part(ctx, pg):
+    """Message queues full, empty, size limits and order: ipc queue's checked steps."""
+    runs = ctx.res.find("ipc queue")
+    if not ctx.part(pg, "Message queues: full, empty, size, order", "ipc-queue", runs):
+        return
+    rid, doc = runs[-1]
+    r, p = doc.get("results") or {}, doc.get("params") or {}
+    steps_table(pg, r.get("steps") or [], "queue")
+    kinds = r.get("kinds") or {}
+    pg.p("<code>ipc queue</code> (run <code>%s</code>), a queue of %s messages of %s bytes: %s. What the course's "
+         "<code>Queue.put/get/full/empty/qsize</code> rest on: a full queue refuses (non-blocking) or blocks the "
+         "sender, an empty one the receiver, an oversized message is refused, POSIX queues deliver by priority, "
+         "System V queues in order; every wait has a deadline, so no step can hang. %s"
+         % (esc(rid), esc(p.get("capacity")), esc(p.get("size")),
+            "; ".join("%s %s of %s steps passed" % (esc(k), esc(v.get("passed")), esc(v.get("steps")))
+                      for k, v in sorted(kinds.items())) or "no steps", esc(ctx.status_note(rid))), "note")
+
+
+SHM_LOCK_ORDER = {"none": 0, "seqlock": 1, "mutex": 2}
+
+
+def shm_effect_cell(effect, inconclusive):
+    """An unprotected run's effect: shown (why), or inconclusive (flagged, why)."""
+    if effect.get("shown") is False or inconclusive:
+        return ('<span class="flag">inconclusive: %s</span>' % esc(effect.get("why") or inconclusive), "")
+    return (esc(effect.get("why") or "–"), "")
+
+
+def shm_part(ctx, pg):
+    """Shared memory (Value, Array, a record) with and without a lock: torn reads counted."""
+    runs = sorted(ctx.res.find("ipc shm"), key=lambda x: SHM_LOCK_ORDER.get((x[1].get("params") or {}).get("lock"), 9))
+    if not ctx.part(pg, "Shared memory: torn reads with and without a lock", "ipc-shm", runs):
+        return
+    rows, body, cls = [], [], []
+    for rid, doc in runs:
+        r, p = doc.get("results") or {}, doc.get("params") or {}
+        chk = r.get("checks") or {}
+        eff = r.get("effect") or {}
+        rows.append({"id": rid, "lock": p.get("lock"), "mode": p.get("mode"),
+                     "memory": (r.get("memory") or {}).get("kind"), "record_words": p.get("record_words"),
+                     "reads": r.get("reads"), "writes_during_reads": r.get("writes_during_reads"),
+                     "overlap_fraction": r.get("overlap_fraction"), "torn_reads": r.get("torn_reads"),
+                     "torn_fraction": r.get("torn_fraction"), "retries": r.get("retries"),
+                     "counter_regressions": r.get("counter_regressions"), "inconclusive": r.get("inconclusive")})
+        unprotected = p.get("lock") == "none"
+        torn_ok = r.get("torn_reads") == 0 if not unprotected else None
+        body.append([esc(rid), esc(p.get("lock")), esc(p.get("mode")), esc((r.get("memory") or {}).get("kind")),
+                     n(r.get("reads"), fmt_g), n(r.get("writes_during_reads"), fmt_g),
+                     n(r.get("overlap_fraction"), fmt_pct),
+                     (("%s (%s)" % (fmt_g(r.get("torn_reads")), fmt_pct(r.get("torn_fraction"))))
+                      if num(r.get("torn_reads")) else "–", "n"),
+                     n(r.get("retries"), fmt_g),
+                     check_cell(all(chk.get(k) is not False for k in ("value_read_back", "array_read_back",
+                                                                     "counter_never_back")) if chk else None),
+                     check_cell(torn_ok) if not unprotected else shm_effect_cell(eff, r.get("inconclusive")),
+                     esc(ctx.status_note(rid))])
+        cls.append("warn" if torn_ok is False or eff.get("shown") is False else None)
+    write_tsv(ctx.tsv("ipc_shm.tsv"), ["id", "lock", "mode", "memory", "record_words", "reads", "writes_during_reads",
+                                       "overlap_fraction", "torn_reads", "torn_fraction", "retries",
+                                       "counter_regressions", "inconclusive"], rows,
+              "ipc shm: one writer, one reader of a multi-word record in shared memory; torn reads counted")
+    pg.table(["run", "lock", "mode", "memory", "reads", "writes during the reads", "overlap", "torn reads",
+              "seqlock retries", "Value, Array, counter", "effect / check", ""], body, cls)
+    pg.p("The course's <code>Value</code> and <code>Array</code> in shared memory: one side writes a record of "
+         "several words (each write makes all words equal), the other reads it. Without a lock a read that "
+         "overlaps a write sees words of two writes (<i>torn</i>); with a process-shared mutex or a seqlock "
+         "(the reader retries when the sequence changed) none may be torn, else the run fails. <i>Overlap</i> is "
+         "the share of the reading loop during which the writer wrote: without overlap (one CPU, a writer not yet "
+         "scheduled) no tearing can show and the unprotected run says inconclusive (exit 4) instead of "
+         "\"nothing happened\". A single aligned word (the counter column) is never torn.", "note")
+
+
 def section(ctx, pg):
     lat_rows = ctx.latency
     pg.p("Transports compared by the same timing code (<code>ipc latency</code>, <code>ipc floor</code>, "
@@ -303,4 +375,6 @@ def section(ctx, pg):
     latency_part(ctx, pg)
     throughput_part(ctx, pg)
     hist_part(ctx, pg, lat_rows)
+    queue_part(ctx, pg)
+    shm_part(ctx, pg)
     return True

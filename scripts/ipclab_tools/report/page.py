@@ -117,3 +117,11 @@ def check_cell(ok):
     if ok is False:
         return ('<span class="flag">FAIL</span>', "")
     return ("–", "")
+
+
+def steps_table(pg, steps, kind_header):
+    """A transcript of checked steps (ipc queue, task lifecycle: results.steps[] = {n, kind,
+    op, expected, actual, pass, note}) as one table."""
+    pg.table(["#", kind_header, "step", "expected", "seen", "", "note"],
+             [[n(s.get("n"), str), esc(s.get("kind")), esc(s.get("op")), esc(s.get("expected")),
+               esc(s.get("actual")), check_cell(s.get("pass")), esc(s.get("note") or "")] for s in steps])

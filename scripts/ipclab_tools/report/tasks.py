@@ -4,7 +4,7 @@ process per task, memory per idle task, isolation checks and the process-vs-thre
 summary."""
 
 from .figures import log_or_linear, write_bars, write_blocks, write_tsv
-from .page import check_cell, esc, n, rsd_cell
+from .page import check_cell, esc, n, rsd_cell, steps_table
 from ..fmt import fmt_g, fmt_pct, fmt_us, num, us
 
 AREA = "tasks"
@@ -259,9 +259,7 @@ def lifecycle_part(ctx, pg):
         return
     rid, doc = runs[-1]
     r = doc.get("results") or {}
-    body = [[n(s.get("n"), str), esc(s.get("kind")), esc(s.get("op")), esc(s.get("expected")), esc(s.get("actual")),
-             check_cell(s.get("pass")), esc(s.get("note") or "")] for s in r.get("steps") or []]
-    pg.table(["#", "object", "step", "expected", "seen", "", "note"], body)
+    steps_table(pg, r.get("steps") or [], "object")
     objs = r.get("objects") or {}
     pg.p("<code>task lifecycle</code> (run <code>%s</code>): %s passed, %s failed; the process was <code>%s</code> "
          "(pid %s), the thread <code>%s</code> (tid %s). Daemons: %s."
