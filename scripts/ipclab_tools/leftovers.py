@@ -10,8 +10,16 @@ daemon (lttng-ust's LTTNG_UST_WAIT_FILENAME, "lttng-ust-wait-" + ABI major versi
 global one for the root session daemon, "-UID" for a per-user one): a shared futex word
 the daemon uses to wake applications waiting for it. They are meant to persist, one per
 user, and are shared by every LTTng application of that user: removing one would break
-tracing of the programs that still map it. They belong to the tracer, not to ipclab."""
+tracing of the programs that still map it. They belong to the tracer, not to ipclab.
 
+LTTng daemons: a traced run starts its own session and consumer daemons and must stop them
+(scripts/ipclab-trace). Only our own count: bench/run makes itself the child subreaper of
+its descendants (adopt_orphans), so a daemon a run left behind is reparented to it, not to
+init, and daemons(root) lists only the descendants of root; the daemons of other programs
+on a shared machine (another engineer's traced tests) are not ours. A daemon that ended
+after its run is an adopted zombie until reap_daemons() collects it; zombies are not listed."""
+
+import ctypes
 import os
 import re
 
@@ -67,17 +75,62 @@ def comm_of(pid):
         return None
 
 
-def daemons():
-    """The LTTng daemons running now ('LTTng daemon lttng-sessiond pid N'): a traced run
-    starts its own and must stop them (scripts/ipclab-trace), so one still there after it
-    was left behind."""
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def adopt_orphans():
+    """This process becomes the child subreaper of its descendants (see above); False if
+    the kernel refused."""
+    return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
+def stat_of(pid):
+    """(state, ppid) of pid from /proc/PID/stat, or None if it is gone."""
+    try:
+        with open("/proc/%s/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return fields[0], int(fields[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def descends_from(pid, root):
+    """True if root is pid or one of its ancestors."""
+    p = int(pid)
+    for _ in range(4096):  # bound: pid chains are short; a race cannot loop us
+        if p == root:
+            return True
+        st = stat_of(p)
+        if st is None or st[1] <= 1:
+            return False
+        p = st[1]
+    return False
+
+
+def daemons(root=None):
+    """The live LTTng daemons ('LTTng daemon lttng-sessiond pid N'), only the descendants of
+    root when given: a traced run must stop the ones it started, so one still there after
+    it was left behind."""
     out = set()
     for pid in os.listdir("/proc"):
         if pid.isdigit():
             comm = comm_of(pid)
-            if comm in DAEMONS:
+            st = stat_of(pid) if comm in DAEMONS else None
+            if st and st[0] != "Z" and (root is None or descends_from(pid, root)):
                 out.add("LTTng daemon %s pid %s" % (comm, pid))
     return out
+
+
+def reap_daemons():
+    """Collects the adopted LTTng daemons that have ended (zombie children of this
+    process); never another child (those are subprocess's to wait for)."""
+    me = os.getpid()
+    for pid in os.listdir("/proc"):
+        if pid.isdigit() and comm_of(pid) in DAEMONS and stat_of(pid) == ("Z", me):
+            try:
+                os.waitpid(int(pid), os.WNOHANG)
+            except ChildProcessError:
+                pass
 
 
 def new_since(before, after):
@@ -92,7 +145,10 @@ def still_there(entry):
         return os.path.lexists(entry)
     m = DAEMON_RE.match(entry)
     if m:
-        return comm_of(m.group(2)) == m.group(1)
+        reap_daemons()
+        st = stat_of(m.group(2))
+        return (comm_of(m.group(2)) == m.group(1) and st is not None and st[0] != "Z"
+                and descends_from(m.group(2), os.getpid()))
     m = SYSV_RE.match(entry)
     if m:
         kind = next(k for k, what in SYSV if what == m.group(1))

@@ -283,9 +283,12 @@ class Runner:
         """Runs one ipclab command whose result is rec["json"] (rec["hist"] if set): leftover
         check around it, status from its exit code and JSON, the record; returns the status."""
         self.command_line(rid, variant, argv)
-        before = leftovers.snapshot() | (leftovers.daemons() if variant == "traced" else set())
+        mine = os.getpid()
+        leftovers.reap_daemons()
+        before = leftovers.snapshot() | (leftovers.daemons(mine) if variant == "traced" else set())
         rc, timed_out = self.execute(argv, log + ".out", log + ".err")
-        after = leftovers.snapshot() | (leftovers.daemons() if variant == "traced" else set())
+        leftovers.reap_daemons()
+        after = leftovers.snapshot() | (leftovers.daemons(mine) if variant == "traced" else set())
         rec["leftovers"] = leftovers.new_since(before, after)
         rec["stdout"], rec["stderr"] = log + ".out", log + ".err"
         status, reason = self.classify(rc, timed_out, log + ".err")
@@ -686,6 +689,7 @@ def main(argv):
     if not runner.ab and not os.access(runner.ipclab, os.X_OK):
         raise NoResource("%s not found: build it first (make)" % runner.ipclab)
     runner.make_out(opts.out)
+    leftovers.adopt_orphans()  # a daemon a traced run leaves behind stays ours to find
     started = utc()
     if runner.ab:
         runner.write_session(started)

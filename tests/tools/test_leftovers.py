@@ -1,6 +1,9 @@
 """test_leftovers - what a run left behind; the tracer's own wait files are not leftovers."""
 
 import os
+import shutil
+import subprocess
+import tempfile
 import unittest
 
 from ipclab_tools import leftovers
@@ -36,6 +39,31 @@ class Leftovers(unittest.TestCase):
         for d in leftovers.daemons():
             self.assertRegex(d, r"^LTTng daemon lttng-(sessiond|consumerd) pid [0-9]+$")
         self.assertTrue(leftovers.still_there("anything else"))
+
+
+    def test_only_our_daemons(self):
+        """A process named lttng-sessiond that is our child is ours; for another root it is
+        not; once it ended it is not listed (zombie), and reap_daemons collects it."""
+        with tempfile.TemporaryDirectory() as d:
+            fake = os.path.join(d, "lttng-sessiond")
+            shutil.copy(shutil.which("sleep"), fake)
+            p = subprocess.Popen([fake, "600"])
+            other = subprocess.Popen([shutil.which("sleep"), "600"])
+            try:
+                entry = "LTTng daemon lttng-sessiond pid %d" % p.pid
+                self.assertIn(entry, leftovers.daemons(os.getpid()))
+                self.assertNotIn(entry, leftovers.daemons(other.pid))
+                self.assertTrue(leftovers.still_there(entry))
+            finally:
+                for q in (p, other):
+                    q.kill()
+            other.wait()
+            # p is a zombie child now (not waited for): not a daemon, then reaped
+            while leftovers.stat_of(p.pid) not in (None, ("Z", os.getpid())):
+                os.sched_yield()  # the kill is asynchronous: wait for the state it leads to
+            self.assertNotIn(entry, leftovers.daemons(os.getpid()))
+            self.assertFalse(leftovers.still_there(entry))  # and it reaps it
+            self.assertIsNone(leftovers.stat_of(p.pid))
 
 
 if __name__ == "__main__":
