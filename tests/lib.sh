@@ -37,11 +37,17 @@ if [ "${TL_IN_NS:-}" = 1 ]; then
 		echo "# could not bring up the loopback of the private network namespace"
 		TL_IN_NS=3
 	fi
-	mount -t tmpfs -o mode=1777,nosuid,nodev ipclab-test-shm /dev/shm ||
-		echo "# could not mount a private /dev/shm: leftover checks see the machine's"
-	{ [ -d /dev/mqueue ] || mkdir -m 1777 /dev/mqueue; } 2>/dev/null &&
-		mount -t mqueue mqueue /dev/mqueue 2>/dev/null ||
-		echo "# could not mount a private /dev/mqueue"
+	TL_SHM_ERR=$(mount -t tmpfs -o mode=1777,nosuid,nodev ipclab-test-shm /dev/shm 2>&1) ||
+		TL_SHM_ERR=${TL_SHM_ERR:-mount -t tmpfs failed}
+	# the mqueue file system takes no mount option: "-o mode=1777" made every mount fail
+	# with EINVAL (kernel 6.x), so leftover checks saw the machine's queues. /dev is
+	# shared (devtmpfs): mkdir -p never fails because another script made it first. A
+	# failure here is a harness failure, reported below as a failed case.
+	TL_MQ_ERR=
+	if grep -q -w mqueue /proc/filesystems 2>/dev/null; then
+		TL_MQ_ERR=$({ mkdir -p /dev/mqueue && mount -t mqueue mqueue /dev/mqueue; } 2>&1) ||
+			TL_MQ_ERR=${TL_MQ_ERR:-mount -t mqueue failed}
+	fi
 fi
 TL_BUILD=$(cd "$TL_BUILD" && pwd -P) || exit 2
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -66,6 +72,11 @@ TL_FAIL=0
 TL_ERR=
 TL_SKIPPED= # reason given by `skip` in the current case
 TL_PGID=$(awk '{ sub(/.*\) /, ""); print $3 }' /proc/$$/stat)
+# every process this script starts inherits this random mark in its environment: one
+# that leaves our process tree (a daemon that forked away, an orphan reparented to init
+# or a subreaper) is still found by it, whatever its name or process group
+TL_MARK=IPCLAB_TEST_RUN=$(od -An -N8 -tx8 /dev/urandom | tr -d ' \n')
+export "${TL_MARK?}"
 
 # tl_cleanup: kill (by PID) what we started and is still running, remove our files
 tl_cleanup() {
@@ -149,6 +160,14 @@ finish() {
 	exit 0
 }
 
+# a private namespace whose /dev/shm or /dev/mqueue could not be mounted: its leftover
+# checks would see (and blame this script for) other runs' objects, so say so as a
+# failed case of its own rather than a comment line
+[ -z "${TL_SHM_ERR:-}" ] ||
+	notok_case harness_private_shm "could not mount a private /dev/shm: $(tr '\n' ' ' <<<"$TL_SHM_ERR")"
+[ -z "${TL_MQ_ERR:-}" ] ||
+	notok_case harness_private_mqueue "could not mount a private /dev/mqueue: $(tr '\n' ' ' <<<"$TL_MQ_ERR")"
+
 # ---------------------------------------------------------------- leftovers
 
 # our_pgid PGID: true for our process group and those of this case's `run` commands
@@ -199,6 +218,7 @@ snapshot() {
 		fi
 		sysv_objects
 		procs_left
+		strays
 		lttng_sessions
 		# a writer that renames a temporary file over its destination must not turn a
 		# device given as that destination into a regular file
@@ -238,6 +258,42 @@ sysv_foreign() {
 		[ "$p" != 0 ] && pid_alive_elsewhere "$p" && return 0
 	done
 	return 1
+}
+
+# ours_by_tree PID: true if PID descends from this shell (its parent chain reaches $$)
+ours_by_tree() {
+	local p=$1 st i
+	for ((i = 0; i < 64 && p > 1; i++)); do
+		[ "$p" = $$ ] && return 0
+		{ read -r st <"/proc/$p/stat"; } 2>/dev/null || return 1
+		read -r _ p _ <<<"${st##*) }"
+	done
+	return 1
+}
+
+# stray_list: "stray:PID(comm)" for each live process that carries this script's mark
+# (TL_MARK) but no longer descends from it: started by a case, then left running
+# outside our tree (a daemonised child, an orphan)
+stray_list() {
+	local f pid comm
+	grep -l -s -z -x -F -- "$TL_MARK" /proc/[0-9]*/environ 2>/dev/null | while read -r f; do
+		pid=${f#/proc/}
+		pid=${pid%%/*}
+		[ "$(proc_state "$pid")" != Z ] || continue
+		ours_by_tree "$pid" && continue
+		comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
+		echo "stray:$pid($comm)"
+	done
+}
+
+# strays: stray_list once the processes that are only dying (killed, reparented, not
+# yet gone) had up to TL_STRAY_GRACE (10) s to go: what remains was left behind
+strays() {
+	local left
+	left=$(stray_list)
+	[ -n "$left" ] || return 0
+	tl_no_strays() { left=$(stray_list) && [ -z "$left" ]; }
+	poll_until "${TL_STRAY_GRACE:-10}" tl_no_strays || printf '%s\n' "$left"
 }
 
 # procs_left: zombies whose parent is this shell or one of our ipclab processes, and any
@@ -470,7 +526,9 @@ expect_usage() {
 }
 
 # init_orphans: ipclab processes of this test (in our process groups) whose parent is
-# PID 1, and ipclab zombies (one per line). Other users' runs on the machine are not ours.
+# PID 1, ipclab zombies, and any process of this test that left its tree (strays: a
+# daemon a traced command started, whatever its name), one per line. Other users' runs
+# on the machine are not ours.
 init_orphans() {
 	local f st opid comm state ppid pgid
 	for f in /proc/[0-9]*/stat; do
@@ -483,6 +541,7 @@ init_orphans() {
 		our_pgid "$pgid" || continue
 		if [ "$ppid" = 1 ] || [ "$state" = Z ]; then echo "$opid($comm,$state,ppid=$ppid)"; fi
 	done | sort
+	strays
 }
 
 # with_orphan_check FUNCTION ARGS...: FUNCTION must leave no new ipclab orphan or zombie
