@@ -5,9 +5,12 @@
 # folder is removed by the next run; run state only in a private folder whose owner and
 # mode are checked (an unprivileged "attacker" cannot redirect it, plant a PID to be
 # signalled or block runs with a lock); zero events is a warning; buffers that do not fit
-# in /dev/shm are exit 3 with the reason and a hint. Security cases run the victim and
-# the attacker as unprivileged users (setpriv); /run/lock and /dev/shm are private to
-# the case (mount namespace). Needs root (setpriv, unshare) and LTTng.
+# in /dev/shm are exit 3 with the reason and a hint; runs of another PID namespace never
+# judge this one's folder; a daemon the command leaves is stopped; the daemons' timers
+# do not depend on the user's queued-signal quota where the runner may raise its limit.
+# Security cases run the victim and the attacker as unprivileged users (setpriv);
+# /run/lock and /dev/shm are private to the case (mount namespace). Needs root
+# (setpriv, unshare) and LTTng.
 # Usage: tests/trace/trace_runner.sh BUILD_DIR
 # shellcheck source=tests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -181,22 +184,102 @@ case_attacker_folder() {
 	return 0
 }
 
+# PIDNS: our PID namespace's inode, in hex, as run folders are named (run-PIDNS-PID-START)
+PIDNS=$(printf %x "$(readlink /proc/self/ns/pid | tr -cd 0-9)")
+
 # a record in root's own state folder naming a live process whose start time or
 # executable differ (PID reuse) is never acted on, and the dead run's folder is removed
+# (PIDs 1 and 2 of our namespace with start time 1: dead runs)
 case_identity() {
 	local dstart sd=$XDG_RUNTIME_DIR/ipclab-trace
 	start_decoy
 	dstart=$(awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$DECOY/stat")
 	[ -d "$sd" ] || mkdir -m 0700 "$sd"
-	mkdir -m 0700 "$sd/run-1-1" "$sd/run-2-2"
-	echo "$DECOY $((dstart + 1)) $TAIL" >"$sd/run-1-1/daemons"
-	echo "$DECOY $dstart $(realpath "$(command -v lttng-sessiond)")" >"$sd/run-2-2/daemons"
+	mkdir -m 0700 "$sd/run-$PIDNS-1-1" "$sd/run-$PIDNS-2-1"
+	echo "$DECOY $((dstart + 1)) $TAIL" >"$sd/run-$PIDNS-1-1/daemons"
+	echo "$DECOY $dstart $(realpath "$(command -v lttng-sessiond)")" >"$sd/run-$PIDNS-2-1/daemons"
 	run "$TRACE" --out "$T/id" --provider "$PROVIDER" --quiet -- "${LAT[@]}" 10
 	expect_rc 0 "traced run"
 	msg_count "$T/id" 10
 	stop_decoy
-	if [ -e "$sd/run-1-1" ] || [ -e "$sd/run-2-2" ]; then fail "dead runs' folders were not removed"; fi
+	if [ -e "$sd/run-$PIDNS-1-1" ] || [ -e "$sd/run-$PIDNS-2-1" ]; then fail "dead runs' folders were not removed"; fi
 	[ "$(stat -c '%u %a' "$sd")" = "0 700" ] || fail "root's state folder is $(stat -c '%u %a' "$sd"), want 0 700"
+}
+
+# a run's folder is judged only by runs that see its PID namespace: while a run is
+# blocked mid-way (its folder holds its log), runs in another PID namespace (with their
+# own /proc, and without: /proc then shows the parent's PIDs) leave its folder and a
+# folder named the old way (no namespace, naming a PID that is alive here) alone, and
+# the blocked run ends with an exact trace. (Judged from there, the live run's PID did
+# not exist: its folder was removed, its log vanished mid-run.)
+case_other_pidns() {
+	local a dir sd=$XDG_RUNTIME_DIR/ipclab-trace legacy
+	[ -d "$sd" ] || mkdir -m 0700 "$sd"
+	mkfifo -m 0600 "$T/pn.go"
+	# shellcheck disable=SC2016
+	bg_start a "$T/pa.out" "$T/pa.err" "$TRACE" --out "$T/pa" --provider "$PROVIDER" --quiet -- \
+		bash -c '"$@" && : >"$0.ready" && read -r _ <"$0"' "$T/pn.go" "${LAT[@]}" 30
+	if ! poll_until 120 test -e "$T/pn.go.ready"; then
+		fail "the traced run did not reach its experiment's end: $(head -c 300 "$T/pa.err")"
+		return
+	fi
+	dir=$(compgen -G "$sd/run-$PIDNS-$(printf %x "$a")-*") || fail "no state folder for run $a"
+	legacy=$sd/run-$$-$(awk '{ sub(/.*\) /, ""); print $20 }' /proc/$$/stat)
+	mkdir -m 0700 "$legacy"
+	run unshare --pid --fork --mount-proc -- "$TRACE" --out "$T/pb" --provider "$PROVIDER" --quiet -- "${LAT[@]}" 10
+	expect_rc 0 "a traced run in another PID namespace (own /proc)"
+	msg_count "$T/pb" 10
+	run unshare --pid --fork -- "$TRACE" --out "$T/pc" --provider "$PROVIDER" --quiet -- "${LAT[@]}" 10
+	expect_rc 0 "a traced run in another PID namespace (the parent's /proc)"
+	msg_count "$T/pc" 10
+	[ -d "$dir" ] || fail "the live run's folder $dir was removed by a run of another PID namespace"
+	[ -d "$legacy" ] || fail "a folder named without its PID namespace was judged and removed"
+	release "$T/pn.go"
+	wait_exit "$a" 60
+	[ "$RC" = 0 ] || fail "the blocked run: exit $RC: $(head -c 300 "$T/pa.err")"
+	msg_count "$T/pa" 30
+	rmdir "$legacy"
+}
+
+# a traced command that leaves a daemon behind (forked away, its own session: out of
+# its process group and tree): the daemon is stopped at the end of the run, with a
+# warning on stderr and in the JSON; the command's exit status is kept
+case_stray() {
+	# shellcheck disable=SC2016
+	run "$TRACE" --out "$T/st" --provider "$PROVIDER" --quiet -- bash -c \
+		'setsid sh -c "tail -f /dev/null </dev/null >/dev/null 2>&1 & echo \$! >\"\$0\"" "$0" && "$@"' \
+		"$T/st.pid" "${LAT[@]}" 10
+	expect_rc 0 "a traced command that leaves a daemon"
+	[ -s "$T/st.pid" ] || { fail "the daemon did not start"; return; }
+	running "$(cat "$T/st.pid")" && { fail "the command's daemon $(cat "$T/st.pid") survived the run"; kill -KILL "$(cat "$T/st.pid")"; }
+	grep -q "WARNING: COMMAND left processes running: tail $(cat "$T/st.pid")" "$T/err" ||
+		fail "no warning naming the daemon: $(head -c 300 "$T/err")"
+	jcheck "$T/st/ipclab-trace.json" 'any("left processes running" in w for w in d["warnings"])'
+	msg_count "$T/st" 10
+}
+
+# RLIMIT_SIGPENDING: COMMAND runs with the limits it was given (the runner raises its
+# own for its daemons' timers); with the quota used up (limit 0 here) a run that may
+# raise its limit (CAP_SYS_RESOURCE) records exactly, one that may not says why in one
+# line (the daemon could not arm a timer), never "buffers could not be created" for
+# /dev/shm
+case_sigpending() {
+	local hard
+	hard=$(ulimit -H -i)
+	[ "$hard" != unlimited ] || hard=$(($(ulimit -S -i) + 1))
+	# shellcheck disable=SC2016 # expanded by the traced bash
+	run prlimit --sigpending=$((hard - 1)):"$hard" -- "$TRACE" --out "$T/sp" --provider "$PROVIDER" --quiet -- \
+		bash -c 'echo "$(ulimit -S -i) $(ulimit -H -i)"'
+	expect_rc 0 "traced ulimit -i"
+	[ "$(cat "$T/out")" = "$((hard - 1)) $hard" ] || fail "COMMAND's RLIMIT_SIGPENDING: $(cat "$T/out"), want $((hard - 1)) $hard"
+	run prlimit --sigpending=0 -- "$TRACE" --out "$T/sq" --provider "$PROVIDER" --quiet -- "${LAT[@]}" 10
+	if prlimit --sigpending=0 -- bash -c 'ulimit -H -i unlimited' 2>/dev/null; then
+		expect_rc 0 "a traced run with the queued-signal quota used up" || return
+		msg_count "$T/sq" 10
+	else
+		expect_rc 3 "a traced run with the queued-signal quota used up (no CAP_SYS_RESOURCE)"
+		grep -q 'could not arm a timer.*RLIMIT_SIGPENDING' "$T/err" || fail "the reason is not named: $(head -c 400 "$T/err")"
+	fi
 }
 
 # another user holding a lock where the old runner kept one (/run/lock, here a private
@@ -252,7 +335,7 @@ case_small_shm() {
 }
 
 if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null 2>&1 || ! command -v unshare >/dev/null 2>&1; then
-	for c in usage concurrent sigkill attacker_dir attacker_symlink identity foreign_lock zero_events small_shm; do
+	for c in usage concurrent sigkill attacker_dir attacker_symlink identity other_pidns stray sigpending foreign_lock zero_events small_shm; do
 		skip_case "trace_runner_$c" "needs root, setpriv and unshare"
 	done
 	finish
@@ -263,6 +346,9 @@ run_case trace_runner_sigkill case_sigkill
 run_case trace_runner_attacker_dir case_attacker_folder dir
 run_case trace_runner_attacker_symlink case_attacker_folder symlink
 run_case trace_runner_identity case_identity
+run_case trace_runner_other_pidns case_other_pidns
+run_case trace_runner_stray case_stray
+run_case trace_runner_sigpending case_sigpending
 run_case trace_runner_foreign_lock case_foreign_lock
 run_case trace_runner_zero_events case_zero_events
 run_case trace_runner_small_shm case_small_shm
