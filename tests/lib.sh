@@ -571,7 +571,8 @@ mid_run() {
 }
 
 # case_kill_responder T [MQDIR]: SIGKILL the responder of a long process-mode latency run
-# over transport T: exit 1 within 2 s, the failure reported, nothing left (objects named
+# over transport T: exit 1 within 2 s, the failure reported in exactly one line (where the
+# initiator saw it go and how it ended), nothing left (objects named
 # after the PID in /dev/shm and MQDIR, a FIFO directory, SysV queues it used, a zombie)
 case_kill_responder() {
 	local t=$1 mqdir=${2:-} pid t0 ms left
@@ -588,7 +589,9 @@ case_kill_responder() {
 	ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
 	[ "$RC" = 1 ] || fail "exit $RC after the responder was killed, want 1 ($(head -n 2 "$T/kerr" | paste -sd' ' -))"
 	[ "$ms" -le 2000 ] || fail "noticed the dead responder after $ms ms, want <= 2000"
-	grep -q -E 'went away|killed by signal 9' "$T/kerr" || fail "no dead-peer message: $(head -n 2 "$T/kerr")"
+	grep -q -E 'FAIL: (send|receive) [0-9]+: the responder went away: it was killed by signal 9 \(SIGKILL\)$' "$T/kerr" ||
+		fail "no dead-peer message: $(head -n 2 "$T/kerr")"
+	[ "$(lines "$T/kerr")" -eq 1 ] || fail "one failure, one line: $(paste -sd'|' "$T/kerr")"
 	[ -z "$(proc_state "$RESP")" ] || fail "responder $RESP still exists (state $(proc_state "$RESP"))"
 	left=$(compgen -G "/dev/shm/*-$pid-*") && fail "left in /dev/shm: $left"
 	[ -n "$mqdir" ] && left=$(compgen -G "$mqdir/*-$pid-*") && fail "left in $mqdir: $left"

@@ -125,7 +125,7 @@ static int latency_measure(struct il_ctx *x, void *cfg)
 		il_ctx_warn(x, "mlockall failed (%s): memory not locked, unlike rt-tests", strerror(errno));
 	struct responder_out *out = il_shared_alloc(sizeof(*out));
 	struct latency_hists *hs = malloc(sizeof(*hs));
-	struct il_pair pair = { .body = il_pingpong_body, .task_name = "ipclab-resp" };
+	struct il_pair pair = { .body = il_pingpong_body, .task_name = "ipclab-resp", .role = "responder" };
 	struct il_repeats spread = { 0 };
 	json_t *reps = json_array();
 	int rc = IL_OK;

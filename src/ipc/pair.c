@@ -57,6 +57,26 @@ static int side1_main(void *arg)
 	return rc;
 }
 
+int il_pair_peer_gone(struct il_pair *p, const char *op, uint64_t at)
+{
+	p->gone_op = op;
+	p->gone_at = at;
+	return IL_FAIL;
+}
+
+/* One line for side 1's end, when it matters: killed (how), or gone while side 0 still
+ * needed it. Side 1 that exited with a failure status has said why itself. */
+static void say_peer_end(const struct il_pair *p, const char *how, int prc)
+{
+	const char *role = p->role ? p->role : "peer";
+	if (*how && p->gone_op)
+		il_fail("%s %" PRIu64 ": the %s went away: it was %s", p->gone_op, p->gone_at, role, how);
+	else if (*how)
+		il_fail("the %s (%s) was %s", role, p->task_name ? p->task_name : "side 1", how);
+	else if (p->gone_op && prc == IL_OK)
+		il_fail("%s %" PRIu64 ": the %s went away", p->gone_op, p->gone_at, role);
+}
+
 int il_pair_run(struct il_pair *p, struct il_ctx *x, const struct il_transport *t, size_t size,
 		uint32_t rep, uint64_t iterations, uint64_t warmup)
 {
@@ -76,6 +96,7 @@ int il_pair_run(struct il_pair *p, struct il_ctx *x, const struct il_transport *
 	p->cpu[0] = c->cpu[0];
 	p->cpu[1] = c->cpu[1];
 	p->peer_pid = 0;
+	p->gone_op = NULL;
 	if (il_barrier_init(&ps->start, 2) < 0) {
 		il_err("cannot create the start barrier");
 		return IL_NORES;
@@ -104,8 +125,7 @@ int il_pair_run(struct il_pair *p, struct il_ctx *x, const struct il_transport *
 	ps->cpu_end[0] = il_cpu_now();
 	il_link_detach(&p->link, 0);
 	int prc = il_join(&peer, how, sizeof(how));
-	if (*how)
-		il_fail("side 1 (%s) was %s", p->task_name ? p->task_name : "peer", how);
+	say_peer_end(p, how, prc);
 	if (rc == IL_OK)
 		rc = prc;
 	if (t->facts) {

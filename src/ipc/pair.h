@@ -25,6 +25,10 @@ struct il_pair {
 	int (*body)(struct il_pair *p, int side); /* runs on both sides after the start barrier */
 	void *arg;                  /* the experiment's state */
 	const char *task_name;      /* side 1's task name, e.g. "ipclab-resp" */
+	const char *role;           /* side 1 in messages, e.g. "responder" */
+	/* Set by side 0's body through il_pair_peer_gone, cleared by il_pair_run: */
+	const char *gone_op;        /* where side 0 saw side 1 go (EPIPE), e.g. "send" */
+	uint64_t gone_at;           /* at which message */
 	/* Set by il_pair_run: */
 	struct il_link link;
 	struct il_pair_shared *ps;  /* valid until il_pair_fini: cpu_* of the last repeat */
@@ -46,9 +50,15 @@ int il_bench_check_size(const struct il_transport *t, uint64_t size);
  * reported instead of hanging the caller), both attach, wait at the barrier, run
  * p->body if both attached, detach; side 1 joined, everything released. Emits
  * run_begin/run_end (experiment, t->name, mode, rep, iterations, warmup). Returns the
- * first failure's exit code. Each side logs its own failure (side 1 too: stderr is shared). */
+ * first failure's exit code. Each side logs its own failure (side 1 too: stderr is shared),
+ * except side 1's going away: side 0's body notes where it saw that (il_pair_peer_gone)
+ * and il_pair_run says it once, after the join, with how side 1 ended:
+ * "FAIL: send 42: the responder went away: it was killed by signal 9 (SIGKILL)". */
 int il_pair_run(struct il_pair *p, struct il_ctx *x, const struct il_transport *t, size_t size,
 		uint32_t rep, uint64_t iterations, uint64_t warmup);
+/* Side 0's body: side 1 went away (EPIPE) at message `at` of operation op (a static
+ * string). Says nothing yet (il_pair_run does, knowing how side 1 ended); IL_FAIL. */
+int il_pair_peer_gone(struct il_pair *p, const char *op, uint64_t at);
 /* Releases what il_pair_run keeps between repeats. */
 void il_pair_fini(struct il_pair *p);
 

@@ -19,14 +19,16 @@ unsigned char *il_pingpong_buffer(size_t size)
 	return b;
 }
 
-/* Logs a failed send/receive of iteration i; silent when the initiator went away
- * (EPIPE on the responder's side): the initiator reports that run's failure itself. */
-static int transfer_failed(const char *op, uint64_t i, bool responder)
+/* A failed send/receive of iteration i: logged, unless the other side went away
+ * (EPIPE). The responder then stays silent (the initiator reports that run's failure
+ * itself); the initiator notes where, and il_pair_run says it with how the responder
+ * ended, in one line. */
+static int transfer_failed(struct il_pair *p, const char *op, uint64_t i, bool responder)
 {
 	if (errno != EPIPE)
 		il_errno("%s%s %" PRIu64 " failed", responder ? "responder: " : "", op, i);
 	else if (!responder)
-		il_fail("%s %" PRIu64 ": the responder went away", op, i);
+		return il_pair_peer_gone(p, op, i);
 	return IL_FAIL;
 }
 
@@ -42,7 +44,7 @@ static int responder(struct il_pair *p)
 	uint64_t work = 0;
 	for (uint64_t i = 0; i < r->total; i++) {
 		if (t->recv(l, 1, buf) < 0)
-			return transfer_failed("receive", i, true);
+			return transfer_failed(p, "receive", i, true);
 		uint64_t now = il_now_ns();
 		const bool timed = i >= r->warmup; /* the event carries what the histogram gets */
 		lttng_ust_tracepoint(ipclab_msg, msg_recv, t->name, chan_in, i, (uint32_t)l->size,
@@ -62,7 +64,7 @@ static int responder(struct il_pair *p)
 		h->t_send = il_now_ns();
 		work += timed && !r->rt_loop ? h->t_send - now : 0;
 		if (t->send(l, 1, buf) < 0)
-			return transfer_failed("send", i, true);
+			return transfer_failed(p, "send", i, true);
 	}
 	*r->work_ns = work;
 	return IL_OK;
@@ -83,9 +85,9 @@ static int initiator(struct il_pair *p)
 		h->seq = i;
 		h->t_send = t0;
 		if (t->send(l, 0, buf) < 0)
-			return transfer_failed("send", i, false);
+			return transfer_failed(p, "send", i, false);
 		if (t->recv(l, 0, buf) < 0)
-			return transfer_failed("receive", i, false);
+			return transfer_failed(p, "receive", i, false);
 		uint64_t t1 = il_now_ns();
 		const bool timed = i >= r->warmup; /* the event carries what the histogram gets */
 		lttng_ust_tracepoint(ipclab_msg, msg_recv, t->name, chan_in, i, (uint32_t)l->size,

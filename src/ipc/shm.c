@@ -17,11 +17,11 @@
 #include "../core/log.h"
 #include "../core/result.h"
 #include "../core/spawn.h"
+#include "../core/sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,8 +130,20 @@ static void area_release(struct area_mem *m)
 	m->handle = -1;
 }
 
+/* Joins one side; a killed one is said in one line (any other failure, it said itself). */
+static int join_side(struct il_peer *p, const char *role, const char *task)
+{
+	char how[64];
+	int rc = il_join(p, how, sizeof(how));
+	if (*how)
+		il_fail("the %s (%s) was %s", role, task, how);
+	return rc;
+}
+
 /* Starts both sides, meets them at the start barrier (then the name can go: both have
- * it mapped), joins the reader, stops and joins the writer. IL_OK or an exit code. */
+ * it mapped), joins the reader, stops and joins the writer. A writer process that ends
+ * first (it runs until the reader is done: it was killed, or failed) aborts the reader
+ * instead of leaving it to wait for writes. IL_OK or an exit code. */
 static int run_sides(const struct il_common *c, struct area_mem *m, struct il_shm_side *arg, const int cpu[2])
 {
 	struct il_shm_area *sh = m->sh;
@@ -153,13 +165,19 @@ static int run_sides(const struct il_common *c, struct area_mem *m, struct il_sh
 		il_cleanup_remove(m->handle);
 		m->handle = -1;
 	}
-	char how[64];
-	int rr = il_join(&pr, how, sizeof(how));
+	int wr = IL_OK;
+	bool writer_joined = c->mode == IL_MODE_PROCESS && il_child_ended(-1, true) == pw.pid;
+	if (writer_joined) {
+		__atomic_store_n(&sh->abort, 1, __ATOMIC_RELEASE);
+		wr = join_side(&pw, "writer", "ipclab-shm-w");
+	}
+	int rr = join_side(&pr, "reader", "ipclab-shm-r");
 	if (rr != IL_OK)
 		__atomic_store_n(&sh->abort, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&sh->stop, 1, __ATOMIC_RELEASE);
-	int wr = il_join(&pw, how, sizeof(how));
-	return rr != IL_OK ? rr : wr;
+	if (!writer_joined)
+		wr = join_side(&pw, "writer", "ipclab-shm-w");
+	return wr != IL_OK && writer_joined ? wr : rr != IL_OK ? rr : wr;
 }
 
 /* The checks; one line per failed one. IL_OK or IL_FAIL. */

@@ -139,7 +139,9 @@ out:
 	return rc;
 }
 
-/* One read of the record into copy, under the lock. 0, or -1 if the lock failed. */
+/* One read of the record into copy, under the lock. 0, or -1 if the lock failed or the
+ * run was aborted while a seqlock read waited for a writer (killed mid-write: the
+ * sequence number stays odd). */
 static inline int read_record(struct il_shm_area *sh, const struct il_shm_side *a, uint64_t *copy,
 			      uint64_t *retries)
 {
@@ -155,6 +157,8 @@ static inline int read_record(struct il_shm_area *sh, const struct il_shm_side *
 	for (;;) {
 		uint64_t s1 = a->lock == IL_SHM_SEQLOCK ? __atomic_load_n(&sh->seq, __ATOMIC_ACQUIRE) : 0;
 		if (s1 & 1) {
+			if (aborted(sh))
+				return -1;
 			++*retries;
 			il_cpu_relax();
 			continue;
@@ -166,6 +170,8 @@ static inline int read_record(struct il_shm_area *sh, const struct il_shm_side *
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&sh->seq, __ATOMIC_RELAXED) == s1)
 			return 0;
+		if (aborted(sh))
+			return -1;
 		++*retries;
 	}
 }
@@ -215,7 +221,7 @@ int il_shm_reader(void *arg)
 	uint64_t t_chunk = sh->r_start = il_now_ns();
 	for (uint64_t r = 0; r < a->reads; r++) {
 		if (read_record(sh, a, copy, &retries) < 0) {
-			sh->lock_errors++;
+			sh->lock_errors += !aborted(sh);
 			rc = IL_FAIL;
 			break;
 		}
@@ -235,6 +241,10 @@ int il_shm_reader(void *arg)
 				overlap += t - t_chunk;
 			t_chunk = t;
 			v_chunk = v;
+			if (aborted(sh)) { /* the writer is gone: the parent says so */
+				rc = IL_FAIL;
+				break;
+			}
 		}
 	}
 	sh->r_end = il_now_ns();

@@ -168,11 +168,9 @@ static int sender(struct il_pair *p)
 				int e = errno;
 				r->sent = sent;
 				errno = e;
-				if (errno == EPIPE)
-					il_fail("send of message %" PRIu64 " (after %" PRIu64 " sent): the receiver went away",
-						seq, sent);
-				else
-					il_errno("send of message %" PRIu64 " failed", seq);
+				if (errno == EPIPE) /* il_pair_run says it, with how the receiver ended */
+					return il_pair_peer_gone(p, "send of message", seq);
+				il_errno("send of message %" PRIu64 " failed", seq);
 				return IL_FAIL;
 			}
 			sent++;

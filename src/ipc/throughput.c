@@ -168,7 +168,7 @@ static int run_point(struct il_ctx *x, const struct il_transport *t, uint64_t si
 	const struct il_common *c = &x->c;
 	struct il_stream s = { .warmup = c->warmup, .total = c->warmup + count, .inject_at = c->warmup + count / 2,
 			       .nrep = (uint32_t)c->repeat };
-	struct il_pair p = { .body = il_stream_body, .arg = &s, .task_name = "ipclab-tput" };
+	struct il_pair p = { .body = il_stream_body, .arg = &s, .task_name = "ipclab-tput", .role = "receiver" };
 	double *mps = calloc(c->repeat, sizeof(double)), *bps = calloc(c->repeat, sizeof(double));
 	json_t *reps = json_array();
 	struct tally sum = { 0 };

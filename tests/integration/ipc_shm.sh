@@ -5,7 +5,8 @@
 # one line, how long the loops overlapped), never "0 torn reads"; the Value counter never
 # goes back; --named leaves nothing in /dev/shm, removes the name while the run goes on
 # (a SIGKILLed run leaves nothing), and on a full /dev/shm exits 3 with one line instead
-# of dying of SIGBUS; bad options exit 2 with one line.
+# of dying of SIGBUS; a SIGKILLed writer or reader (every lock) is exit 1 with one line
+# naming it, the other side stopped, nothing left; bad options exit 2 with one line.
 # Usage: tests/integration/ipc_shm.sh BUILD_DIR
 # shellcheck source=tests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -116,6 +117,62 @@ case_named_unlinked() {
 	rm -f "$T/kout" "$T/kerr"
 }
 
+# side_busy PID COMM: PID's child named COMM has run >= 2 clock ticks (past the start
+# barrier, which polls for 1 ms only, then sleeps): its pid in KID
+side_busy() {
+	local c comm st
+	KID=
+	for c in $(children "$1"); do
+		{ read -r comm <"/proc/$c/comm" && read -r st <"/proc/$c/stat"; } 2>/dev/null || continue
+		[ "$comm" = "$2" ] || continue
+		st=${st##*) }
+		[ "$(awk '{ print $12 + $13 }' <<<"$st")" -ge 2 ] && KID=$c
+	done
+	[ -n "$KID" ]
+}
+
+# case_killed_side LOCK WHO: SIGKILL the writer or the reader of a long process-mode run.
+# The reader is stopped first (SIGSTOP), so the run cannot end before the kill whatever
+# the machine's speed; the writer is killed while the stopped reader still reads (then
+# SIGCONT: it must notice the dead writer, even in a seqlock read the writer left odd).
+# Exit 1, exactly one line naming the dead side, no child and nothing in /dev/shm left.
+case_killed_side() {
+	local lock=$1 who=$2 pid reader writer before
+	before=$(our_shm)
+	bg_start pid "$T/kout" "$T/kerr" "$IPCLAB" ipc shm --mode process --lock "$lock" --named \
+		--iterations 100000000 --timeout 60 --quiet
+	if ! poll_until 20 side_busy "$pid" ipclab-shm-r; then
+		fail "the reader of $pid never got going: $(paste -sd'|' "$T/kerr")"
+		return
+	fi
+	reader=$KID
+	if ! poll_until 20 side_busy "$pid" ipclab-shm-w; then
+		fail "the writer of $pid never got going: $(paste -sd'|' "$T/kerr")"
+		return
+	fi
+	writer=$KID
+	kill -STOP "$reader"
+	running "$reader" || { fail "the reader ended before it was stopped (--iterations too small?)"; return; }
+	if [ "$who" = writer ]; then
+		kill -KILL "$writer"
+		poll_until 10 exited "$writer" || fail "the writer survived SIGKILL"
+		kill -CONT "$reader"
+	else
+		kill -KILL "$reader"
+	fi
+	wait_exit "$pid" 30
+	[ "$RC" = 1 ] || fail "exit $RC after the $who was killed, want 1 ($(paste -sd'|' "$T/kerr"))"
+	if ! { [ "$(lines "$T/kerr")" -eq 1 ] &&
+		grep -q "FAIL: the $who (ipclab-shm-${who:0:1}) was killed by signal 9 (SIGKILL)" "$T/kerr"; }; then
+		fail "want one line naming the killed $who: $(paste -sd'|' "$T/kerr")"
+	fi
+	for k in $reader $writer; do
+		exited "$k" || fail "side $k still exists (state $(proc_state "$k"))"
+	done
+	[ "$(our_shm)" = "$before" ] || fail "left in /dev/shm: $(our_shm)"
+	rm -f "$T/kout" "$T/kerr"
+}
+
 # case_named_full: --named on a full /dev/shm (a 1-page tmpfs, filled, in a private mount
 # namespace): exit 3 and one line naming it, nothing left; not SIGBUS (exit 135)
 case_named_full() {
@@ -181,6 +238,11 @@ for mode in process thread; do
 	run_case "ipc_shm_none_${mode}_named" case_none "$mode" True
 	run_case "ipc_shm_none_${mode}_one_cpu" case_none "$mode" False 0
 	run_case "ipc_shm_named_unlinked_${mode}" case_named_unlinked "$mode"
+done
+for lock in none mutex seqlock; do
+	for who in writer reader; do
+		run_case "ipc_shm_${lock}_killed_$who" case_killed_side "$lock" "$who"
+	done
 done
 run_case ipc_shm_named_full case_named_full
 run_case ipc_shm_words_2 case_words 2

@@ -103,24 +103,27 @@ case_inject() {
 	jcheck "$T/out" "d['exit_code'] == 1" "d['results']['points'][0]['verification']['$word'] == 1"
 }
 
-# case_kill_receiver T: SIGKILL the receiver of a long process-mode run once the sender
-# says it is streaming: exit 1 within 2 s, the failure reported, nothing left behind
+# case_kill_receiver T: SIGKILL the receiver of a long process-mode run once it is busy
+# receiving: exit 1 within 2 s, exactly one line saying where the sender saw it go and
+# how it ended, nothing left behind
 case_kill_receiver() {
 	local t=$1 pid recv t0 ms left
 	bg_start pid "$T/kout" "$T/kerr" "$IPCLAB" ipc throughput --transport "$t" --mode process --size 64 \
-		--count 100000000 --warmup 0 --timeout 60
-	if ! poll_until 20 grep -s -q 'receiver pid ' "$T/kerr"; then
-		fail "the run never started streaming: $(head -n 2 "$T/kerr" | paste -sd' ' -)"
+		--count 100000000 --warmup 0 --timeout 60 --quiet
+	if ! poll_until 20 mid_run "$pid" || [ -z "$RESP" ]; then
+		fail "the receiver of $pid never got going: $(head -n 2 "$T/kerr" | paste -sd' ' -)"
 		return
 	fi
-	recv=$(sed -n 's/.*receiver pid \([0-9][0-9]*\).*/\1/p' "$T/kerr" | head -n 1)
+	recv=$RESP
 	t0=${EPOCHREALTIME/./}
 	kill -KILL "$recv"
 	wait_exit "$pid" 5
 	ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
 	[ "$RC" = 1 ] || fail "exit $RC after the receiver was killed, want 1 ($(tail -n 2 "$T/kerr" | paste -sd' ' -))"
 	[ "$ms" -le 2000 ] || fail "noticed the dead receiver after $ms ms, want <= 2000"
-	grep -q -E 'went away|killed by signal 9' "$T/kerr" || fail "no dead-peer message: $(tail -n 2 "$T/kerr")"
+	grep -q -E 'FAIL: send of message [0-9]+: the receiver went away: it was killed by signal 9 \(SIGKILL\)$' "$T/kerr" ||
+		fail "no dead-peer message: $(tail -n 2 "$T/kerr")"
+	[ "$(lines "$T/kerr")" -eq 1 ] || fail "one failure, one line: $(paste -sd'|' "$T/kerr")"
 	[ -z "$(proc_state "$recv")" ] || fail "receiver $recv still exists (state $(proc_state "$recv"))"
 	left=$(compgen -G "/dev/shm/*-$pid-*") && fail "left in /dev/shm: $left"
 	left=$(compgen -G "/tmp/ipclab-*-$pid-*") && fail "left in /tmp: $left"
