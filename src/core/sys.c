@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -187,6 +188,17 @@ int il_read_full(int fd, void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int il_allowed_cpus(int cpu[], int n)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return -errno;
+	for (int i = 0, k = 0; i < CPU_SETSIZE && k < n; i++)
+		if (CPU_ISSET(i, &set))
+			cpu[k++] = i;
+	return CPU_COUNT(&set);
 }
 
 ssize_t il_read_file(const char *path, char *buf, size_t len)

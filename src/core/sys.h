@@ -24,6 +24,11 @@ static inline void il_cpu_relax(void)
 #endif
 }
 
+/* The first n CPUs the caller may run on (its sched_getaffinity mask), lowest first, in
+ * cpu[0..min(n, allowed) - 1]; the rest of cpu[] is left alone. Returns how many CPUs
+ * the mask allows in all (may be more than n), or -errno. */
+int il_allowed_cpus(int cpu[], int n);
+
 /* ---- processes */
 
 /* waitpid(2), retried on EINTR. The pid, 0 (WNOHANG: still running), or -errno. */

@@ -52,25 +52,6 @@ static const struct il_opt shm_opts[] = {
 	{ 0 },
 };
 
-/* The first two CPUs we may run on, for writer and reader (-1 when only one). */
-static void default_cpus(int cpu[2])
-{
-	cpu_set_t set;
-	cpu[0] = cpu[1] = -1;
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		return;
-	int found = 0, first = -1;
-	for (int i = 0; i < CPU_SETSIZE && found < 2; i++)
-		if (CPU_ISSET(i, &set)) {
-			if (found++ == 0)
-				first = i;
-			else {
-				cpu[0] = first;
-				cpu[1] = i;
-			}
-		}
-}
-
 /* The memory both sides share (a mapping, and the name while it exists). */
 struct area_mem {
 	struct il_shm_area *sh;
@@ -234,26 +215,22 @@ static void shm_results(struct il_ctx *x, const struct shm_cfg *sc, const struct
 	il_jset(r, "memory", json_pack("{ss ss? ss?}", "kind", m->name[0] ? "posix-shm" : "anonymous", "name",
 				       m->name[0] ? m->name : NULL, "unlinked", m->name[0] ? "once both sides mapped it" : NULL));
 	il_jset(r, "checks", checks);
-	if (sc->lock == IL_SHM_NONE && sh->torn) {
-		char why[96];
-		(void)snprintf(why, sizeof(why), "%" PRIu64 " torn reads of %" PRIu64, sh->torn, sh->reads);
-		il_jset(r, "effect", json_pack("{sb ss}", "shown", 1, "why", why));
-	}
+	if (sc->lock == IL_SHM_NONE && sh->torn)
+		il_jset(r, "effect", json_pack("{sb so}", "shown", 1, "why",
+					       json_sprintf("%" PRIu64 " torn reads of %" PRIu64, sh->torn, sh->reads)));
 }
 
-/* --lock none without a torn read shows nothing: say why, exit 4. */
+/* --lock none without a torn read shows nothing: say why (once, here), exit 4. */
 static int inconclusive(struct il_ctx *x, const struct il_shm_area *sh)
 {
-	char why[160];
-	if (sh->overlap_ns == 0)
-		(void)snprintf(why, sizeof(why), "the writer never wrote while the reader read (%s)",
-			       sh->cpu_writer == sh->cpu_reader ? "both ran on one CPU" : "one of them was never running");
-	else
-		(void)snprintf(why, sizeof(why), "the loops overlapped only %" PRIu64 " ns of %" PRIu64 " ns",
-			       sh->overlap_ns, sh->r_end - sh->r_start);
-	il_jset(x->results, "inconclusive", json_string(why));
-	il_jset(x->results, "effect", json_pack("{sb ss}", "shown", 0, "why", why));
-	il_err("inconclusive: no torn read: %s", why);
+	json_t *why = sh->overlap_ns == 0
+		? json_sprintf("the writer never wrote while the reader read (%s)",
+			       sh->cpu_writer == sh->cpu_reader ? "both ran on one CPU" : "one of them was never running")
+		: json_sprintf("the loops overlapped only %" PRIu64 " ns of %" PRIu64 " ns", sh->overlap_ns,
+			       sh->r_end - sh->r_start);
+	il_err("inconclusive: no torn read: %s", json_string_value(why));
+	il_jset(x->results, "inconclusive", json_incref(why));
+	il_jset(x->results, "effect", json_pack("{sb so}", "shown", 0, "why", why));
 	return IL_UNSUP;
 }
 
@@ -262,8 +239,8 @@ static int shm_measure(struct il_ctx *x, void *cfg)
 	const struct shm_cfg *sc = cfg;
 	const struct il_common *c = &x->c;
 	int cpu[2] = { c->cpu[0], c->cpu[1] };
-	if (cpu[0] < 0)
-		default_cpus(cpu);
+	if (cpu[0] < 0 && il_allowed_cpus(cpu, 2) < 2) /* writer and reader: the first two we may use */
+		cpu[0] = cpu[1] = -1;
 	struct area_mem m = { .handle = -1 };
 	int rc = IL_OK;
 	if (sc->named) {

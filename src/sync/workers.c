@@ -9,7 +9,6 @@
 #include "../core/sys.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -141,20 +140,16 @@ void sw_free(struct sw_team *t)
 
 enum sw_policy sw_place(const struct il_common *c, unsigned n, int *cpu, unsigned *allowed)
 {
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	*allowed = sched_getaffinity(0, sizeof(set), &set) == 0 ? (unsigned)CPU_COUNT(&set) : 0;
+	int got = il_allowed_cpus(cpu, (int)n);
+	*allowed = got > 0 ? (unsigned)got : 0;
 	if (c->cpu[0] >= 0) {
 		for (unsigned i = 0; i < n; i++)
 			cpu[i] = c->cpu[i % IL_MAX_PEERS];
 		return SW_OPTION;
 	}
 	bool spread = *allowed >= n;
-	for (unsigned i = 0, k = 0; i < n; i++) {
-		while (spread && !CPU_ISSET(k, &set))
-			k++;
-		cpu[i] = spread ? (int)k++ : -1;
-	}
+	for (unsigned i = 0; !spread && i < n; i++)
+		cpu[i] = -1;
 	return spread ? SW_SPREAD : SW_UNPINNED;
 }
 

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,12 +72,8 @@ int tk_thread_count(void)
 
 int tk_first_allowed_cpu(void)
 {
-	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof(set), &set) == 0)
-		for (int i = 0; i < CPU_SETSIZE; i++)
-			if (CPU_ISSET(i, &set))
-				return i;
-	return 0;
+	int cpu;
+	return il_allowed_cpus(&cpu, 1) > 0 ? cpu : 0;
 }
 
 int tk_count_children(void)

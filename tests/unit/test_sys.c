@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,6 +222,34 @@ static void sys_read_file(void **state)
 	assert_int_equal(strlen(buf), 3);
 }
 
+/* sys_allowed_cpus: the mask's CPUs lowest first, at most n of them written, the count
+ * of all returned; under a one-CPU mask (the highest allowed CPU) that CPU alone. */
+static void sys_allowed_cpus(void **state)
+{
+	(void)state;
+	cpu_set_t mask;
+	assert_int_equal(sched_getaffinity(0, sizeof(mask), &mask), 0);
+	int want[CPU_SETSIZE], k = 0;
+	for (int i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &mask))
+			want[k++] = i;
+	int cpu[3] = { -7, -7, -7 };
+	assert_int_equal(il_allowed_cpus(cpu, 2), k);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(cpu[i], i < 2 && i < k ? want[i] : -7);
+	assert_int_equal(il_allowed_cpus(cpu, 0), k);
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(want[k - 1], &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	cpu[0] = cpu[1] = -7;
+	int got = il_allowed_cpus(cpu, 2);
+	assert_int_equal(sched_setaffinity(0, sizeof(mask), &mask), 0);
+	assert_int_equal(got, 1);
+	assert_int_equal(cpu[0], want[k - 1]);
+	assert_int_equal(cpu[1], -7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,6 +264,7 @@ int main(void)
 		cmocka_unit_test(sys_signal_names),
 		cmocka_unit_test(sys_full_io_retries),
 		cmocka_unit_test(sys_read_file),
+		cmocka_unit_test(sys_allowed_cpus),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
