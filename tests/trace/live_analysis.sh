@@ -8,7 +8,8 @@
 # (ipclab-trace destroys the session); its result equals the offline analysis of the
 # relay daemon's stored copy of the session, member for member, counts exact, and its
 # final summary is the offline summary. An unknown session and an unreachable relay are
-# exit 3 and one line; a URL that is not a session's, exit 2 and one line. Nothing is left
+# exit 3 and one line; a URL that is not a session's, exit 2 and one line; a relay daemon
+# killed while the reader follows a run, exit 1 and one line (the stream was lost). Nothing is left
 # (relay daemon, babeltrace2 reader). No assertion on how many rolling lines a second
 # gives: that is timing.
 # Needs root (namespaces), LTTng (lttng-relayd) and babeltrace2 with the ipclab plugin.
@@ -46,47 +47,58 @@ attached() {
 		grep -A1 'client-count: [1-9]' | grep -q "session-name: $SESSION\$"
 }
 
-record() {
-	local missing
-	missing=$(for t in lttng babeltrace2; do command -v "$t" >/dev/null 2>&1 || echo "$t"; done)
-	[ -z "$missing" ] || { fail "not installed (scripts/deps installs them): $missing"; return 1; }
-	[ -f "$PLUGIN_DIR/babeltrace-plugin-ipclab.so" ] || { fail "no plugin at $PLUGIN_DIR"; return 1; }
+# start_live TAG CMD...: our relay daemon, a live traced run of CMD held at the FIFO
+# T/TAG.go (ipclab-trace --relayd --live), ipclab-analyze --live attached to its session
+# (PIDs in RELAYD, TRACED, READER; the reader's output in T/TAG.out, T/TAG.err,
+# T/TAG.json). The caller releases the FIFO.
+start_live() {
+	local tag=$1
+	shift
 	bg_start RELAYD "$T/relayd.out" "$T/relayd.err" lttng-relayd -C "tcp://127.0.0.1:$PC" -D "tcp://127.0.0.1:$PD" \
 		-L "tcp://127.0.0.1:$PL" -o "$T/relay"
 	poll_until 30 all_listening || {
 		fail "lttng-relayd did not listen: $(head -c 300 "$T/relayd.err")"
 		return 1
 	}
-	mkfifo "$T/go"
+	mkfifo "$T/$tag.go"
+	rm -f "$T/held"
 	# shellcheck disable=SC2016 # expanded by the traced bash
 	bg_start TRACED "$T/trace.out" "$T/trace.err" "$TRACE" --relayd "$URL" --live --provider "$PROVIDER" -- \
-		bash -c ': >"$0/held"; read -r _ <"$0/go"
-			"$1" ipc latency --iterations "$2" --mode thread --cpu 0 --json="$0/lat.json" --quiet &&
-			"$1" signal latency --iterations "$3" --json="$0/sig.json" --quiet &&
-			"$1" sync handoff --iterations "$3" --json="$0/hand.json" --quiet' "$T" "$IPCLAB" "$N" "$NSIG"
+		bash -c ': >"$0/held"; read -r _ <"$1"; shift 2; "$@"' "$T" "$T/$tag.go" -- "$@"
 	poll_until 120 held || {
 		fail "the traced command never started: $(head -c 300 "$T/trace.err")"
 		return 1
 	}
 	announced || {
 		fail "ipclab-trace did not say which session it streams: $(head -c 300 "$T/trace.err")"
-		release "$T/go"
+		release "$T/$tag.go"
 		return 1
 	}
-	echo "# session $SESSION of host $HOST"
+	echo "# $tag: session $SESSION of host $HOST"
+	bg_start READER "$T/$tag.out" "$T/$tag.err" "$ANALYZE" --live "$LIVE/host/$HOST/$SESSION" \
+		--plugin-path "$PLUGIN_DIR" --json "$T/$tag.json"
+	poll_until 60 attached || {
+		fail "ipclab-analyze --live did not attach: $(head -c 300 "$T/$tag.err")"
+		release "$T/$tag.go"
+		return 1
+	}
+}
+
+record() {
+	local missing
+	missing=$(for t in lttng babeltrace2; do command -v "$t" >/dev/null 2>&1 || echo "$t"; done)
+	[ -z "$missing" ] || { fail "not installed (scripts/deps installs them): $missing"; return 1; }
+	[ -f "$PLUGIN_DIR/babeltrace-plugin-ipclab.so" ] || { fail "no plugin at $PLUGIN_DIR"; return 1; }
+	# shellcheck disable=SC2016 # expanded by the traced bash
+	start_live live bash -c '"$1" ipc latency --iterations "$2" --mode thread --cpu 0 --json="$0/lat.json" --quiet &&
+		"$1" signal latency --iterations "$3" --json="$0/sig.json" --quiet &&
+		"$1" sync handoff --iterations "$3" --json="$0/hand.json" --quiet' "$T" "$IPCLAB" "$N" "$NSIG" || return 1
 	# a session the relay does not serve: exit 3, one line naming it
 	run "$ANALYZE" --live "$LIVE/host/$HOST/nosuchsession" --plugin-path "$PLUGIN_DIR"
 	expect_rc 3 "ipclab-analyze --live (unknown session)"
 	{ [ "$(lines "$T/err")" -eq 1 ] && grep -q "no live session nosuchsession of host $HOST at $LIVE" "$T/err"; } ||
 		fail "unknown session: want one line naming it, got: $(head -c 300 "$T/err")"
-	bg_start READER "$T/live.out" "$T/live.err" "$ANALYZE" --live "$LIVE/host/$HOST/$SESSION" \
-		--plugin-path "$PLUGIN_DIR" --json "$T/live.json"
-	if ! poll_until 60 attached; then
-		fail "ipclab-analyze --live did not attach: $(head -c 300 "$T/live.err")"
-		release "$T/go"
-		return 1
-	fi
-	release "$T/go"
+	release "$T/live.go"
 	wait_exit "$TRACED" 300
 	[ "$RC" = 0 ] || fail "the traced run: exit $RC: $(tail -n 3 "$T/trace.err" | paste -sd'|')"
 	wait_exit "$READER" 120
@@ -105,6 +117,24 @@ record() {
 	run "$ANALYZE" --plugin-path "$PLUGIN_DIR" "$dir" --json "$T/offline.json"
 	expect_rc 0 "ipclab-analyze on the relay daemon's trace" || return 1
 	cp "$T/out" "$T/offline.out"
+	rm -rf "$T/relay"
+}
+
+# the relay daemon dies while the reader follows a held run: the reader ends with exit 1
+# and one line saying the live stream was lost; then the run (exit 1: its stream is lost)
+case_relay_killed() {
+	start_live lost "$IPCLAB" ipc latency --iterations "$N" --quiet || return
+	kill -KILL "$RELAYD"
+	wait_exit "$RELAYD" 20
+	wait_exit "$READER" 120
+	[ "$RC" = 1 ] || fail "ipclab-analyze --live: exit $RC after the relay died, want 1: $(head -c 300 "$T/lost.err")"
+	{ [ "$(lines "$T/lost.err")" -eq 1 ] && grep -q "the live stream was lost" "$T/lost.err"; } ||
+		fail "want one line 'the live stream was lost', got: $(head -c 300 "$T/lost.err")"
+	release "$T/lost.go"
+	wait_exit "$TRACED" 120
+	[ "$RC" = 1 ] || fail "the traced run: exit $RC, want 1 (stream lost)"
+	rm -rf "$T/relay"
+	return 0
 }
 
 # the live result is the offline one, member for member, and it is complete
@@ -173,7 +203,7 @@ case_unreachable() {
 }
 
 if [ "$(id -u)" -ne 0 ] || [ "${TL_IN_NS:-}" != 2 ] || ! command -v lttng-relayd >/dev/null 2>&1; then
-	for c in record equal counts output nothing_left unreachable; do
+	for c in record equal counts output relay_killed nothing_left unreachable; do
 		skip_case "live_analysis_$c" "needs root, a private network namespace and lttng-relayd"
 	done
 	finish
@@ -188,6 +218,7 @@ else
 		notok_case "live_analysis_$c" "no live session was analysed"
 	done
 fi
+run_case live_analysis_relay_killed case_relay_killed
 run_case live_analysis_nothing_left case_nothing_left
 run_case live_analysis_unreachable case_unreachable
 finish
