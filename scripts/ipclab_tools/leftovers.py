@@ -17,7 +17,7 @@ LTTng daemons: a traced run starts its own session and consumer daemons and must
 its descendants (adopt_orphans), so a daemon a run left behind is reparented to it, not to
 init, and daemons(root) lists only the descendants of root; the daemons of other programs
 on a shared machine (another engineer's traced tests) are not ours. A daemon that ended
-after its run is an adopted zombie until reap_daemons() collects it; zombies are not listed."""
+after its run is an adopted zombie until reap_orphans() collects it; zombies are not listed."""
 
 import ctypes
 import os
@@ -121,16 +121,17 @@ def daemons(root=None):
     return out
 
 
-def reap_daemons():
-    """Collects the adopted LTTng daemons that have ended (zombie children of this
-    process); never another child (those are subprocess's to wait for)."""
-    me = os.getpid()
-    for pid in os.listdir("/proc"):
-        if pid.isdigit() and comm_of(pid) in DAEMONS and stat_of(pid) == ("Z", me):
-            try:
-                os.waitpid(int(pid), os.WNOHANG)
-            except ChildProcessError:
-                pass
+def reap_orphans():
+    """Collects every ended child of this process: with adopt_orphans() the orphans of our
+    runs (an LTTng daemon, a reference tool's forked child) end as our zombies. Call it only
+    when no subprocess of ours is running or unwaited (its status would be taken here)."""
+    while True:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
 
 
 def new_since(before, after):
@@ -145,7 +146,6 @@ def still_there(entry):
         return os.path.lexists(entry)
     m = DAEMON_RE.match(entry)
     if m:
-        reap_daemons()
         st = stat_of(m.group(2))
         return (comm_of(m.group(2)) == m.group(1) and st is not None and st[0] != "Z"
                 and descends_from(m.group(2), os.getpid()))

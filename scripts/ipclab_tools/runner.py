@@ -172,6 +172,7 @@ class Runner:
             if sampler:
                 sampler.stop()
             self.child = None
+            leftovers.reap_orphans()  # the command is waited for: any other ended child is an adopted orphan
         return (124 if timed_out else 128 - rc if rc < 0 else rc), timed_out
 
     def _kill_group(self, sig):
@@ -284,10 +285,8 @@ class Runner:
         check around it, status from its exit code and JSON, the record; returns the status."""
         self.command_line(rid, variant, argv)
         mine = os.getpid()
-        leftovers.reap_daemons()
         before = leftovers.snapshot() | (leftovers.daemons(mine) if variant == "traced" else set())
         rc, timed_out = self.execute(argv, log + ".out", log + ".err")
-        leftovers.reap_daemons()
         after = leftovers.snapshot() | (leftovers.daemons(mine) if variant == "traced" else set())
         rec["leftovers"] = leftovers.new_since(before, after)
         rec["stdout"], rec["stderr"] = log + ".out", log + ".err"

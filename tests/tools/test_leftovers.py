@@ -43,7 +43,7 @@ class Leftovers(unittest.TestCase):
 
     def test_only_our_daemons(self):
         """A process named lttng-sessiond that is our child is ours; for another root it is
-        not; once it ended it is not listed (zombie), and reap_daemons collects it."""
+        not; once it ended it is not listed (zombie), and reap_orphans collects it."""
         with tempfile.TemporaryDirectory() as d:
             fake = os.path.join(d, "lttng-sessiond")
             shutil.copy(shutil.which("sleep"), fake)
@@ -62,7 +62,8 @@ class Leftovers(unittest.TestCase):
             while leftovers.stat_of(p.pid) not in (None, ("Z", os.getpid())):
                 os.sched_yield()  # the kill is asynchronous: wait for the state it leads to
             self.assertNotIn(entry, leftovers.daemons(os.getpid()))
-            self.assertFalse(leftovers.still_there(entry))  # and it reaps it
+            self.assertFalse(leftovers.still_there(entry))
+            leftovers.reap_orphans()
             self.assertIsNone(leftovers.stat_of(p.pid))
 
 
