@@ -59,15 +59,19 @@ def stream_part(ctx, pg):
              % ("" if err is None or "No such file" in str(err) else ": " + esc(err)), "note")
         return
     summ = doc.get("summary") or {}
+    spread = (summ.get("untraced") or {}).get("rtt_mean_range_ns") or [None, None]
+    noise = (spread[1] - spread[0]) / 2 if num(spread[0]) and num(spread[1]) else None  # per message
     rows, body, cls = [], [], []
     for key, label in STREAM_MODES:
         s = summ.get(key) or {}
         rows.append(dict(s, mode=key))
         lost = (s.get("discarded_events") or 0) + (s.get("lost_packets") or 0)
+        cost = s.get("cost_per_message_ns")
+        below = num(cost) and num(noise) and abs(cost) < noise
         body.append([esc(label), n(s.get("launches"), str), n(s.get("rtt_mean_ns"), fmt_us),
                      n(s.get("rtt_p50_ns"), fmt_us), n(s.get("events"), fmt_g), n(s.get("events_per_s"), fmt_g),
                      n(s.get("discarded_events"), fmt_g), n(s.get("lost_packets"), fmt_g),
-                     n(s.get("cost_per_message_ns"), lambda v: "<b>%s</b>" % fmt_ns(v, 0)),
+                     ("<b>%s</b>" % fmt_ns(cost, 0), "n flag" if below else "n") if num(cost) else ("–", "n"),
                      n(s.get("delta_rtt_p50_ns"), lambda v: fmt_ns(v, 0)),
                      n(s.get("cost_per_event_ns"), lambda v: fmt_ns(v, 0))])
         cls.append("warn" if lost else None)
@@ -82,12 +86,14 @@ def stream_part(ctx, pg):
     pg.p("<code>%s</code>, launched %s times in each mode in rotating order (medians over launches; the relay "
          "daemon on 127.0.0.1, started and stopped by <code>bench/stream-cost</code>). Cost per message = (traced − "
          "untraced round-trip mean) / 2 messages per round trip; per event, divided by the events each round trip "
-         "recorded. The relay's events are counted in its own copy of the trace; discarded events and lost packets "
-         "are LTTng's counts for each session.%s"
-         % (esc(doc.get("experiment")), esc(doc.get("launches")),
-            " Streamed / local round-trip mean: <b>%s</b>: the consumer daemon sends the sub-buffers over TCP "
-            "instead of writing them to a file, on the same CPUs as the experiment." % fmt_x(over) if num(over)
-            else ""), "note")
+         "recorded. A cost smaller than the spread of the untraced launches' round-trip means, per message (%s ns "
+         "here; red), cannot be told from drift: the recording itself happens in the traced process either way (the "
+         "tracepoint writes to the shared-memory ring buffer); local or streamed only changes where the consumer "
+         "daemon sends full sub-buffers, a file or a TCP socket, off the measured path unless it competes for the "
+         "CPU. The relay's events are counted in its own copy of the trace; discarded events and lost packets are "
+         "LTTng's counts for each session (any is flagged).%s"
+         % (esc(doc.get("experiment")), esc(doc.get("launches")), fmt_ns(noise, 0) if num(noise) else "–",
+            " Streamed / local round-trip mean: <b>%s</b>." % fmt_x(over) if num(over) else ""), "note")
 
 
 def tracing_section(ctx, pg):
