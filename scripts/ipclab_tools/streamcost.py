@@ -97,7 +97,9 @@ def launch(mode, ipclab, exp, work, tag, relay_url):
         cmd = [os.path.join(paths.SCRIPTS, "ipclab-trace"), "--relayd", relay_url, "--name", tag, "--quiet",
                "--"] + cmd
     try:
-        p = subprocess.run(cmd, cwd=tdir if mode == "relay" else work, stdin=subprocess.DEVNULL,
+        # IPCLAB_RELAYD (RELAYD=URL make bench) would make every traced launch stream there too
+        env = {k: v for k, v in os.environ.items() if k != "IPCLAB_RELAYD"}
+        p = subprocess.run(cmd, cwd=tdir if mode == "relay" else work, env=env, stdin=subprocess.DEVNULL,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=RUN_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
         raise Failure("%s launch %s timed out after %d s" % (mode, tag, RUN_TIMEOUT)) from None
