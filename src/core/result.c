@@ -186,6 +186,22 @@ double il_jnum(const json_t *obj, const char *key)
 	return json_number_value(json_object_get(obj, key));
 }
 
+json_int_t il_jint(const json_t *obj, const char *key)
+{
+	return json_integer_value(json_object_get(obj, key));
+}
+
+const char *il_jstr(const json_t *obj, const char *key, const char *none)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+	return s ? s : none;
+}
+
+bool il_jtrue(const json_t *obj, const char *key)
+{
+	return json_is_true(json_object_get(obj, key));
+}
+
 int il_repeats_init(struct il_repeats *r, uint64_t repeats)
 {
 	r->n = 0;

@@ -70,8 +70,18 @@ void il_print_summary_row(const char *label, const struct il_hist *h);
 /* The same row from a summary object il_json_summary() made (for print(), which renders
  * x->results only); a missing field prints as 0. */
 void il_print_summary_json(const char *label, const json_t *summary);
-/* A number of a results object (integer or real; 0 when missing), for print(). */
+/* Readers of a results object, for print() (which renders x->results only): obj[key]
+ * of one type, or a default when obj is not an object, the key is missing or its value
+ * has another type. obj may be NULL, so nested reads chain:
+ * il_jint(json_object_get(r, "rtt"), "p50"). */
+/* A number (integer or real); 0 otherwise. */
 double il_jnum(const json_t *obj, const char *key);
+/* An integer; 0 otherwise (a real is not read as an integer). */
+json_int_t il_jint(const json_t *obj, const char *key);
+/* A string (owned by obj); none otherwise. */
+const char *il_jstr(const json_t *obj, const char *key, const char *none);
+/* True only for JSON true. */
+bool il_jtrue(const json_t *obj, const char *key);
 
 /* One latency across --repeat runs: each repeat's p50 and mean (of its own histogram)
  * and their spread, reported as results.repeat_rel_stddev_p50 / _mean by every

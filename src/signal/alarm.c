@@ -266,8 +266,8 @@ static void lateness_row(const char *label, const json_t *t)
 	static const char *const keys[] = { "count", "min", "mean", "stddev", "p50", "p90", "p99", "p999", "max" };
 	printf("%-22s", label);
 	for (int i = 0; i < 9; i++)
-		printf(i == 0 ? " %7.0f" : " %8.0f", json_number_value(json_object_get(s, keys[i])));
-	printf(" %8" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(t, "overruns")));
+		printf(i == 0 ? " %7.0f" : " %8.0f", il_jnum(s, keys[i]));
+	printf(" %8" JSON_INTEGER_FORMAT "\n", il_jint(t, "overruns"));
 }
 
 static void alarm_print(const struct il_ctx *x, const void *cfg)
@@ -275,13 +275,13 @@ static void alarm_print(const struct il_ctx *x, const void *cfg)
 	const struct alarm_cfg *l = cfg;
 	const json_t *r = x->results;
 	printf("signal alarm: checks (each in a forked child)%s\n",
-	       json_is_true(json_object_get(r, "traced")) ? ", traced" : "");
+	       il_jtrue(r, "traced") ? ", traced" : "");
 	const char *name;
 	json_t *v;
 	json_object_foreach(json_object_get(r, "checks"), name, v) {
 		char *act = json_dumps(json_object_get(v, "actual"), JSON_ENCODE_ANY);
-		printf("  %-28s %s  %s -> %s\n", name, json_is_true(json_object_get(v, "pass")) ? "PASS" : "FAIL",
-		       json_string_value(json_object_get(v, "what")), act ? act : "?");
+		printf("  %-28s %s  %s -> %s\n", name, il_jtrue(v, "pass") ? "PASS" : "FAIL",
+		       il_jstr(v, "what", "?"), act ? act : "?");
 		free(act);
 	}
 	const json_t *late = json_object_get(r, "lateness");
@@ -289,7 +289,7 @@ static void alarm_print(const struct il_ctx *x, const void *cfg)
 		return;
 	printf("timer lateness: period %" PRIu64 " us, %" PRIu64 " ticks each, CPU %s, timer slack %" JSON_INTEGER_FORMAT
 	       " ns\n", l->period_us, l->ticks, x->c.cpu[0] < 0 ? "unpinned" : "pinned",
-	       json_integer_value(json_object_get(r, "timer_slack_ns")));
+	       il_jint(r, "timer_slack_ns"));
 	printf("%-22s %7s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n", "lateness ns", "count", "min", "mean", "stddev",
 	       "p50", "p90", "p99", "p99.9", "max", "overruns");
 	for (int k = 0; k < N_TIMERS; k++)

@@ -175,25 +175,19 @@ int bus_verdict(struct il_ctx *x, const struct bus *b, const struct bus_outcome 
 	return rc;
 }
 
-static const char *jstr(const json_t *o, const char *key, const char *none)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : none;
-}
-
 /* One key's row. */
 static void key_row(const json_t *k)
 {
-	const bool got = strcmp(jstr(k, "received_by", "nobody"), "nobody") != 0;
-	const char *sent = jstr(k, "signal_sent", NULL), *line = jstr(k, "line", NULL);
+	const bool got = strcmp(il_jstr(k, "received_by", "nobody"), "nobody") != 0;
+	const char *sent = il_jstr(k, "signal_sent", NULL), *line = il_jstr(k, "line", NULL);
 	const json_t *lat = json_object_get(k, "latency_ns");
 	char us[32] = "-";
 	if (json_is_integer(lat))
 		(void)snprintf(us, sizeof(us), "%.1f", (double)json_integer_value(lat) / 1000.0);
-	printf("%3d  %-4s  %-9s  %-7s  %-9s  %-10s  %12s  %s\n", (int)json_integer_value(json_object_get(k, "index")) + 1,
-	       got ? jstr(k, "key", "?") : "?", got ? jstr(k, "received_by", "-") : "-",
-	       sent && !strncmp(sent, "SIG", 3) ? sent + 3 : "-", jstr(k, "sent_to", "-"), jstr(k, "printed_by", "-"), us,
-	       line ? line : json_is_true(json_object_get(k, "ignored")) ? "(ignored)" : "(none)");
+	printf("%3d  %-4s  %-9s  %-7s  %-9s  %-10s  %12s  %s\n", (int)il_jint(k, "index") + 1,
+	       got ? il_jstr(k, "key", "?") : "?", got ? il_jstr(k, "received_by", "-") : "-",
+	       sent && !strncmp(sent, "SIG", 3) ? sent + 3 : "-", il_jstr(k, "sent_to", "-"), il_jstr(k, "printed_by", "-"),
+	       us, line ? line : il_jtrue(k, "ignored") ? "(ignored)" : "(none)");
 }
 
 void bus_print(const struct il_ctx *x, const void *cfg)
@@ -205,18 +199,16 @@ void bus_print(const struct il_ctx *x, const void *cfg)
 	if (!c)
 		return; /* the ride never started (the failure is on stderr) */
 	printf("signal bus: %s%s, lang %s, process group %d%s\n", script ? "script " : "interactive",
-	       script ? jstr(p, "script", "") : "", jstr(p, "lang", "?"),
-	       (int)json_integer_value(json_object_get(r, "process_group")),
-	       json_is_true(json_object_get(r, "traced")) ? ", traced" : "");
+	       script ? il_jstr(p, "script", "") : "", il_jstr(p, "lang", "?"), (int)il_jint(r, "process_group"),
+	       il_jtrue(r, "traced") ? ", traced" : "");
 	printf("%3s  %-4s  %-9s  %-7s  %-9s  %-10s  %12s  %s\n", "#", "key", "caught by", "sends", "to", "printed by",
 	       "key->line us", "line");
 	size_t i;
 	json_t *k;
 	json_array_foreach(json_object_get(r, "keys"), i, k)
 		key_row(k);
-	const bool first = json_is_true(json_object_get(r, "conductor_exited_first"));
-	printf("conductor %d %s%s; driver %d %s\n", (int)json_integer_value(json_object_get(c, "pid")),
-	       jstr(c, "how", "?"), first ? ", got off first" : ", did NOT get off first",
-	       (int)json_integer_value(json_object_get(d, "pid")), jstr(d, "how", "?"));
+	const bool first = il_jtrue(r, "conductor_exited_first");
+	printf("conductor %d %s%s; driver %d %s\n", (int)il_jint(c, "pid"), il_jstr(c, "how", "?"),
+	       first ? ", got off first" : ", did NOT get off first", (int)il_jint(d, "pid"), il_jstr(d, "how", "?"));
 	(void)fflush(stdout);
 }

@@ -10,9 +10,10 @@
  * the first one's siginfo survives) and queues every real-time one, while the real uid's
  * count of pending signals stays within the target's RLIMIT_SIGPENDING (beyond it,
  * sigqueue fails with EAGAIN): the receiver's own limit, lowered for the run so that it
- * never takes more than half of the room its uid has left (run_limit()). Then SIGRTMIN+2, SIGRTMIN+1, SIGRTMIN and SIGUSR1 are
- * queued in that order: Linux delivers standard signals first, then real-time ones
- * lowest number first (kernel/signal.c next_signal()). Every signal is sent while the
+ * never takes more than half of the room its uid has left (run_limit()). Then
+ * SIGRTMIN+2, SIGRTMIN+1, SIGRTMIN and SIGUSR1 are queued in that order: Linux delivers
+ * standard signals first, then real-time ones lowest number first (kernel/signal.c
+ * next_signal()). Every signal is sent while the
  * receiver blocks it, so the effect shows on every run: nothing depends on timing
  * (results.effect; with --count 1 nothing can coalesce: exit 4, one line).
  * The verdict, the result and the table are in coalesce_result.c. */
@@ -336,9 +337,8 @@ static int coal_measure(struct il_ctx *x, void *cfg)
 	} else if (failed) {
 		il_fail("%d check%s failed", failed, failed > 1 ? "s" : "");
 		rc = IL_FAIL;
-	} else if (!json_is_true(json_object_get(json_object_get(x->results, "effect"), "shown"))) {
-		il_err("the effect did not show: %s",
-		       json_string_value(json_object_get(json_object_get(x->results, "effect"), "why")));
+	} else if (!il_jtrue(json_object_get(x->results, "effect"), "shown")) {
+		il_err("the effect did not show: %s", il_jstr(json_object_get(x->results, "effect"), "why", "?"));
 		rc = IL_UNSUP;
 	}
 out:

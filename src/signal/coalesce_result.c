@@ -219,22 +219,17 @@ int coal_judge(struct il_ctx *x, const struct coal_run *r)
 	return failed;
 }
 
-static json_int_t jint(const json_t *o, const char *key)
-{
-	return json_integer_value(json_object_get(o, key));
-}
-
 static const char *pass(const json_t *o)
 {
-	return json_is_true(json_object_get(o, "pass")) ? "PASS" : "FAIL";
+	return il_jtrue(o, "pass") ? "PASS" : "FAIL";
 }
 
 /* One signal's counts and its verdict, up to the comment that follows it. */
 static void count_row(const char *kind, const char *name, const json_t *o)
 {
 	printf("%-10s %-10s %9" JSON_INTEGER_FORMAT " %9" JSON_INTEGER_FORMAT " %9" JSON_INTEGER_FORMAT " %9"
-	       JSON_INTEGER_FORMAT " %9" JSON_INTEGER_FORMAT "  %s: ", kind, name, jint(o, "sent"), jint(o, "accepted"),
-	       jint(o, "eagain"), jint(o, "delivered"), jint(o, "lost"), pass(o));
+	       JSON_INTEGER_FORMAT " %9" JSON_INTEGER_FORMAT "  %s: ", kind, name, il_jint(o, "sent"),
+	       il_jint(o, "accepted"), il_jint(o, "eagain"), il_jint(o, "delivered"), il_jint(o, "lost"), pass(o));
 }
 
 /* "a b c" from a JSON array of strings. */
@@ -256,30 +251,30 @@ void coal_print(const struct il_ctx *x, const void *cfg)
 		return; /* measure ended before the verdict (the failure is on stderr) */
 	printf("signal coalesce: %s mode, %" PRIu64 " of each, sent by %s, taken by %s%s\n",
 	       x->c.mode == IL_MODE_THREAD ? "thread" : "process", k->count, sig_send_call(x->c.mode, true),
-	       cmethod_names[k->method], json_is_true(json_object_get(r, "traced")) ? ", traced" : "");
+	       cmethod_names[k->method], il_jtrue(r, "traced") ? ", traced" : "");
 	printf("%-10s %-10s %9s %9s %9s %9s %9s  %s\n", "", "signal", "sent", "accepted", "eagain", "delivered", "lost",
 	       "check");
 	count_row("standard", "SIGUSR1", std);
 	const json_t *sp = json_object_get(std, "survivor_payload");
-	if (json_is_integer(sp) && !json_is_true(json_object_get(std, "survivor_info_lost")))
+	if (json_is_integer(sp) && !il_jtrue(std, "survivor_info_lost"))
 		printf("coalesced, survivor payload %" JSON_INTEGER_FORMAT " (%s)\n", json_integer_value(sp),
 		       json_integer_value(sp) == 0 ? "the first" : "not the first");
 	else
 		printf("coalesced, survivor payload lost with its siginfo\n");
 	count_row("real-time", "SIGRTMIN", rt);
-	printf("queued, %s, %s\n", json_is_true(json_object_get(rt, "in_order")) ? "in order" : "OUT OF ORDER",
-	       json_is_true(json_object_get(rt, "payloads_ok")) && json_is_true(json_object_get(rt, "siginfo_ok")) ?
+	printf("queued, %s, %s\n", il_jtrue(rt, "in_order") ? "in order" : "OUT OF ORDER",
+	       il_jtrue(rt, "payloads_ok") && il_jtrue(rt, "siginfo_ok") ?
 	       "payloads intact" : "PAYLOADS WRONG");
 	const json_t *L = json_object_get(lim, "rlimit_sigpending"), *P = json_object_get(lim, "uid_pending_before");
 	const json_t *I = json_object_get(lim, "inherited");
 	char from[48] = "";
-	if (json_is_true(json_object_get(lim, "lowered")))
+	if (il_jtrue(lim, "lowered"))
 		(void)snprintf(from, sizeof(from), " (lowered for the run from %ld)",
 			       json_is_integer(I) ? (long)json_integer_value(I) : -1);
 	printf("RLIMIT_SIGPENDING %ld%s, uid's pending signals before: %ld  %s\n",
 	       json_is_integer(L) ? (long)json_integer_value(L) : -1, from,
 	       json_is_integer(P) ? (long)json_integer_value(P) : -1, pass(lim));
-	printf("std before rt: first taken %s  %s\n", json_string_value(json_object_get(sf, "actual")), pass(sf));
+	printf("std before rt: first taken %s  %s\n", il_jstr(sf, "actual", "?"), pass(sf));
 	printf("order: queued");
 	print_names(json_object_get(ord, "queued"));
 	printf(" -> delivered");

@@ -202,24 +202,19 @@ static int lat_measure(struct il_ctx *x, void *cfg)
 	return rc;
 }
 
-static const char *jstr(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "?";
-}
-
 static void lat_print(const struct il_ctx *x, const void *cfg)
 {
 	const struct lat_cfg *l = cfg;
 	const struct il_common *c = &x->c;
 	const json_t *p = x->params, *r = x->results;
-	printf("signal latency: %s, %s signals (%s/%s by %s), %s mode, %s", jstr(p, "method"), signal_kinds[l->kind],
-	       jstr(p, "ping_signal"), jstr(p, "pong_signal"), jstr(p, "send_call"),
+	printf("signal latency: %s, %s signals (%s/%s by %s), %s mode, %s", il_jstr(p, "method", "?"),
+	       signal_kinds[l->kind], il_jstr(p, "ping_signal", "?"), il_jstr(p, "pong_signal", "?"),
+	       il_jstr(p, "send_call", "?"),
 	       c->mode == IL_MODE_THREAD ? "thread" : "process", il_placement_text(c));
 	if (c->cpu[0] >= 0)
 		printf(" (%d,%d)", c->cpu[0], c->cpu[1]);
 	printf(", %" PRIu64 " iterations x %" PRIu64 " repeats (+%" PRIu64 " warm-up)%s\n", c->iterations, c->repeat,
-	       c->warmup, json_is_true(json_object_get(r, "traced")) ? ", traced" : "");
+	       c->warmup, il_jtrue(r, "traced") ? ", traced" : "");
 	if (l->loop == LOOP_SIGWAITTEST)
 		printf("loop: rt-tests sigwaittest's (mask set every iteration, sigwait, the responder sleeps %" PRIu64
 		       " us before answering); the tool's one-way is A->B\n", l->interval_us);
@@ -229,9 +224,8 @@ static void lat_print(const struct il_ctx *x, const void *cfg)
 	il_print_summary_json("one-way A->B", json_object_get(r, "oneway_ab"));
 	il_print_summary_json("one-way B->A", json_object_get(r, "oneway_ba"));
 	printf("clock read %" JSON_INTEGER_FORMAT " ns; repeat-to-repeat rel. stddev: p50 %.1f %%, mean %.1f %%\n",
-	       json_integer_value(json_object_get(r, "clock_read_ns")),
-	       100 * json_number_value(json_object_get(r, "repeat_rel_stddev_p50")),
-	       100 * json_number_value(json_object_get(r, "repeat_rel_stddev_mean")));
+	       il_jint(r, "clock_read_ns"), 100 * il_jnum(r, "repeat_rel_stddev_p50"),
+	       100 * il_jnum(r, "repeat_rel_stddev_mean"));
 }
 
 const struct il_experiment il_exp_signal_latency = {

@@ -209,17 +209,6 @@ static int list_measure(struct il_ctx *x, void *cfg)
 	return rc;
 }
 
-static json_int_t res_int(const json_t *o, const char *key)
-{
-	return json_integer_value(json_object_get(o, key));
-}
-
-static const char *res_str(const json_t *o, const char *key)
-{
-	const char *v = json_string_value(json_object_get(o, key));
-	return v ? v : "?";
-}
-
 /* The "kill -l"-like table, from the results. */
 static void list_print(const struct il_ctx *x, const void *cfg)
 {
@@ -229,15 +218,15 @@ static void list_print(const struct il_ctx *x, const void *cfg)
 	json_t *o;
 	json_array_foreach(json_object_get(r, "signals"), i, o) {
 		char catch_s[48] = "yes";
-		if (!json_is_true(json_object_get(o, "catchable")))
-			(void)snprintf(catch_s, sizeof(catch_s), "no (%s%s)", res_str(o, "catch_error"),
-				       json_is_true(json_object_get(o, "kernel_catchable")) ? "; kernel: yes" : "");
-		printf("%3d  %-10s  %-9s  %-24s  %s\n", (int)res_int(o, "number"), res_str(o, "name"),
-		       res_str(o, "default_action"), catch_s, res_str(o, "description"));
+		if (!il_jtrue(o, "catchable"))
+			(void)snprintf(catch_s, sizeof(catch_s), "no (%s%s)", il_jstr(o, "catch_error", "?"),
+				       il_jtrue(o, "kernel_catchable") ? "; kernel: yes" : "");
+		printf("%3d  %-10s  %-9s  %-24s  %s\n", (int)il_jint(o, "number"), il_jstr(o, "name", "?"),
+		       il_jstr(o, "default_action", "?"), catch_s, il_jstr(o, "description", "?"));
 	}
 	printf("real-time: SIGRTMIN %d .. SIGRTMAX %d (glibc keeps %d..%d); %d of %d catchable\n",
-	       (int)res_int(r, "sigrtmin"), (int)res_int(r, "sigrtmax"), (int)res_int(r, "kernel_sigrtmin"),
-	       (int)res_int(r, "sigrtmin") - 1, (int)res_int(r, "catchable_count"), (int)res_int(r, "count"));
+	       (int)il_jint(r, "sigrtmin"), (int)il_jint(r, "sigrtmax"), (int)il_jint(r, "kernel_sigrtmin"),
+	       (int)il_jint(r, "sigrtmin") - 1, (int)il_jint(r, "catchable_count"), (int)il_jint(r, "count"));
 }
 
 const struct il_experiment il_exp_signal_list = {

@@ -276,28 +276,26 @@ static void sigchld_print(const struct il_ctx *x, const void *cfg)
 	const struct sigchld_cfg *k = cfg;
 	const json_t *r = x->results;
 	const json_t *lat = json_object_get(r, "reap_latency");
-#define RI(key) json_integer_value(json_object_get(r, key))
-#define LI(key) json_integer_value(json_object_get(lat, key))
 	printf("signal sigchld: policy %s, %" JSON_INTEGER_FORMAT " children%s\n", policy_names[k->policy],
-	       RI("children_spawned"), json_is_true(json_object_get(r, "traced")) ? ", traced" : "");
+	       il_jint(r, "children_spawned"), il_jtrue(r, "traced") ? ", traced" : "");
 	printf("  zombies seen max %" JSON_INTEGER_FORMAT " (%" JSON_INTEGER_FORMAT " when all had exited), left after %"
-	       JSON_INTEGER_FORMAT "\n", RI("zombies_seen_max"), RI("zombies_when_all_exited"), RI("zombies_after"));
+	       JSON_INTEGER_FORMAT "\n", il_jint(r, "zombies_seen_max"), il_jint(r, "zombies_when_all_exited"),
+	       il_jint(r, "zombies_after"));
 	if (k->policy == POL_DEFAULT)
 		printf("  reaped %" JSON_INTEGER_FORMAT " by waitpid, after all %" JSON_INTEGER_FORMAT " were zombies\n",
-		       RI("reaped_by_waitpid"), RI("zombies_before_reaping"));
+		       il_jint(r, "reaped_by_waitpid"), il_jint(r, "zombies_before_reaping"));
 	else if (k->policy == POL_IGNORE)
-		printf("  reaped 0 by us, %" JSON_INTEGER_FORMAT " by the kernel; waitpid(-1) %s\n", RI("reaped_by_kernel"),
-		       json_is_true(json_object_get(r, "waitpid_echild")) ? "failed with ECHILD" : "did NOT fail with ECHILD");
+		printf("  reaped 0 by us, %" JSON_INTEGER_FORMAT " by the kernel; waitpid(-1) %s\n",
+		       il_jint(r, "reaped_by_kernel"),
+		       il_jtrue(r, "waitpid_echild") ? "failed with ECHILD" : "did NOT fail with ECHILD");
 	else
 		printf("  reaped %" JSON_INTEGER_FORMAT " in %" JSON_INTEGER_FORMAT " handler calls (%" JSON_INTEGER_FORMAT
-		       " empty): %" JSON_INTEGER_FORMAT " SIGCHLD coalesced\n", RI("reaped_by_waitpid"), RI("handler_calls"),
-		       RI("handler_empty_calls"), RI("sigchld_coalesced"));
+		       " empty): %" JSON_INTEGER_FORMAT " SIGCHLD coalesced\n", il_jint(r, "reaped_by_waitpid"),
+		       il_jint(r, "handler_calls"), il_jint(r, "handler_empty_calls"), il_jint(r, "sigchld_coalesced"));
 	printf("  reap latency ns (%s): count %" JSON_INTEGER_FORMAT " min %" JSON_INTEGER_FORMAT " mean %.0f p50 %"
 	       JSON_INTEGER_FORMAT " p99 %" JSON_INTEGER_FORMAT " max %" JSON_INTEGER_FORMAT "\n",
-	       json_string_value(json_object_get(r, "reap_latency_basis")), LI("count"), LI("min"),
-	       json_number_value(json_object_get(lat, "mean")), LI("p50"), LI("p99"), LI("max"));
-#undef RI
-#undef LI
+	       il_jstr(r, "reap_latency_basis", "?"), il_jint(lat, "count"), il_jint(lat, "min"), il_jnum(lat, "mean"),
+	       il_jint(lat, "p50"), il_jint(lat, "p99"), il_jint(lat, "max"));
 }
 
 const struct il_experiment il_exp_signal_sigchld = {

@@ -156,8 +156,7 @@ int sigchld_verdict(struct il_ctx *x, const struct sigchld_run *r, int policy, u
 	if (!ok)
 		return IL_FAIL;
 	if (ran && !shown) {
-		il_err("the effect did not show: %s",
-		       json_string_value(json_object_get(json_object_get(res, "effect"), "why")));
+		il_err("the effect did not show: %s", il_jstr(json_object_get(res, "effect"), "why", "?"));
 		return IL_UNSUP;
 	}
 	return IL_OK;

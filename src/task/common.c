@@ -71,27 +71,6 @@ void tk_log_rc(int rc, const char *fmt, ...)
 		il_err("%s", msg);
 }
 
-json_int_t tk_jint(const json_t *o, const char *k)
-{
-	return json_integer_value(json_object_get(o, k));
-}
-
-json_int_t tk_jint2(const json_t *o, const char *k, const char *k2)
-{
-	return json_integer_value(json_object_get(json_object_get(o, k), k2));
-}
-
-double tk_jnum(const json_t *o, const char *k)
-{
-	return json_number_value(json_object_get(o, k));
-}
-
-const char *tk_jstr(const json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "?";
-}
-
 double tk_slope(const double *x, const double *y, size_t n)
 {
 	if (n < 2)

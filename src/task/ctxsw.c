@@ -387,14 +387,15 @@ static void ctxsw_print(const struct il_ctx *x, const void *cfgv)
 	const json_t *r = x->results, *pt;
 	(void)cfgv;
 	printf("task ctxsw: %s mode, CPU %d, %" PRIu64 " round trips x %" PRIu64 " repeats (+%" PRIu64 " warm-up)%s\n",
-	       c->mode == IL_MODE_THREAD ? "thread" : "process", (int)tk_jint(r, "cpu"), c->iterations, c->repeat,
-	       c->warmup, json_is_true(json_object_get(r, "traced")) ? ", traced" : "");
+	       c->mode == IL_MODE_THREAD ? "thread" : "process", (int)il_jint(r, "cpu"), c->iterations, c->repeat,
+	       c->warmup, il_jtrue(r, "traced") ? ", traced" : "");
 	printf("%8s %10s %10s %11s %11s %9s\n", "ws_KiB", "ctxsw_ns", "mean_ns", "round_p50", "overhd_p50", "rsd_%");
 	size_t i;
 	json_array_foreach(json_object_get(r, "points"), i, pt)
 		printf("%8" JSON_INTEGER_FORMAT " %10.0f %10.0f %11" JSON_INTEGER_FORMAT " %11" JSON_INTEGER_FORMAT " %9.1f\n",
-		       tk_jint(pt, "working_set_kb"), tk_jnum(pt, "ctxsw_ns"), tk_jnum(pt, "ctxsw_mean_ns"),
-		       tk_jint2(pt, "round_trip", "p50"), tk_jint2(pt, "overhead", "p50"), 100 * tk_jnum(pt, "repeat_rel_stddev"));
+		       il_jint(pt, "working_set_kb"), il_jnum(pt, "ctxsw_ns"), il_jnum(pt, "ctxsw_mean_ns"),
+		       il_jint(json_object_get(pt, "round_trip"), "p50"), il_jint(json_object_get(pt, "overhead"), "p50"),
+		       100 * il_jnum(pt, "repeat_rel_stddev"));
 }
 
 static const struct il_opt ctxsw_opts[] = {

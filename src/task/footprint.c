@@ -308,15 +308,15 @@ static void footprint_print(const struct il_ctx *x, const void *cfgv)
 		const json_t *p = json_object_get(pt, "process"), *t = json_object_get(pt, "thread");
 		printf("%6" JSON_INTEGER_FORMAT " %10" JSON_INTEGER_FORMAT " %10" JSON_INTEGER_FORMAT " %10" JSON_INTEGER_FORMAT
 		       " %8" JSON_INTEGER_FORMAT "   %10" JSON_INTEGER_FORMAT " %10" JSON_INTEGER_FORMAT " %10" JSON_INTEGER_FORMAT
-		       " %8" JSON_INTEGER_FORMAT "\n", tk_jint(pt, "tasks"), tk_jint(p, "rss_kb"), tk_jint(p, "pss_kb"),
-		       tk_jint(p, "private_kb"), tk_jint(p, "pte_kb"), tk_jint(t, "rss_kb"), tk_jint(t, "pss_kb"),
-		       tk_jint(t, "private_kb"), tk_jint(t, "pte_kb"));
+		       " %8" JSON_INTEGER_FORMAT "\n", il_jint(pt, "tasks"), il_jint(p, "rss_kb"), il_jint(p, "pss_kb"),
+		       il_jint(p, "private_kb"), il_jint(p, "pte_kb"), il_jint(t, "rss_kb"), il_jint(t, "pss_kb"),
+		       il_jint(t, "private_kb"), il_jint(t, "pte_kb"));
 	}
 	const json_t *sp = json_object_get(sl, "process"), *st = json_object_get(sl, "thread");
 	printf("per extra task (slope, KiB): process Rss %.1f Pss %.1f private %.1f PTE %.1f; "
-	       "thread Rss %.1f Pss %.1f private %.1f PTE %.1f\n", tk_jnum(sp, "rss_kb"), tk_jnum(sp, "pss_kb"),
-	       tk_jnum(sp, "private_kb"), tk_jnum(sp, "pte_kb"), tk_jnum(st, "rss_kb"), tk_jnum(st, "pss_kb"),
-	       tk_jnum(st, "private_kb"), tk_jnum(st, "pte_kb"));
+	       "thread Rss %.1f Pss %.1f private %.1f PTE %.1f\n", il_jnum(sp, "rss_kb"), il_jnum(sp, "pss_kb"),
+	       il_jnum(sp, "private_kb"), il_jnum(sp, "pte_kb"), il_jnum(st, "rss_kb"), il_jnum(st, "pss_kb"),
+	       il_jnum(st, "private_kb"), il_jnum(st, "pte_kb"));
 }
 
 static const struct tk_footprint_cfg footprint_defaults = { .max = 64 };

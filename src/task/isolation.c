@@ -225,14 +225,14 @@ static void isolation_print(const struct il_ctx *x, const void *cfg)
 {
 	(void)cfg;
 	const json_t *checks = json_object_get(x->results, "checks"), *ck;
-	printf("task isolation: %" JSON_INTEGER_FORMAT " of %zu checks passed\n", tk_jint(x->results, "checks_passed"),
+	printf("task isolation: %" JSON_INTEGER_FORMAT " of %zu checks passed\n", il_jint(x->results, "checks_passed"),
 	       json_array_size(checks));
 	size_t i;
 	json_array_foreach(checks, i, ck) {
 		char *e = json_dumps(json_object_get(ck, "expected"), JSON_ENCODE_ANY | JSON_COMPACT);
 		char *a = json_dumps(json_object_get(ck, "actual"), JSON_ENCODE_ANY | JSON_COMPACT);
-		printf("  %-4s %-42s expected %-20s actual %s\n", json_is_true(json_object_get(ck, "pass")) ? "ok" : "FAIL",
-		       tk_jstr(ck, "name"), e ? e : "?", a ? a : "?");
+		printf("  %-4s %-42s expected %-20s actual %s\n", il_jtrue(ck, "pass") ? "ok" : "FAIL",
+		       il_jstr(ck, "name", "?"), e ? e : "?", a ? a : "?");
 		free(e);
 		free(a);
 	}

@@ -334,14 +334,14 @@ static void lifecycle_print(const struct il_ctx *x, const void *cfgv)
 {
 	(void)cfgv;
 	const json_t *r = x->results, *s;
-	printf("task lifecycle: %" JSON_INTEGER_FORMAT " of %zu steps as expected\n", tk_jint(r, "passed"),
+	printf("task lifecycle: %" JSON_INTEGER_FORMAT " of %zu steps as expected\n", il_jint(r, "passed"),
 	       json_array_size(json_object_get(r, "steps")));
 	size_t i;
 	json_array_foreach(json_object_get(r, "steps"), i, s) {
-		const char *note = json_string_value(json_object_get(s, "note"));
-		printf("%3" JSON_INTEGER_FORMAT " %-7s %-58s %-44s %-44s %s", tk_jint(s, "n"), tk_jstr(s, "kind"),
-		       tk_jstr(s, "op"), tk_jstr(s, "expected"), tk_jstr(s, "actual"),
-		       json_is_true(json_object_get(s, "pass")) ? "ok" : "FAIL");
+		const char *note = il_jstr(s, "note", NULL);
+		printf("%3" JSON_INTEGER_FORMAT " %-7s %-58s %-44s %-44s %s", il_jint(s, "n"), il_jstr(s, "kind", "?"),
+		       il_jstr(s, "op", "?"), il_jstr(s, "expected", "?"), il_jstr(s, "actual", "?"),
+		       il_jtrue(s, "pass") ? "ok" : "FAIL");
 		if (note)
 			printf("  (%s)", note);
 		putchar('\n');

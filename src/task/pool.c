@@ -91,8 +91,8 @@ static json_t *crossover_json(const json_t *points, int k)
 	json_t *meas = json_null();
 	for (size_t i = 0; i < N_SWEEP; i++) {
 		const json_t *ks = json_object_get(json_array_get(points, i), "kinds");
-		double tp = tk_jnum(json_object_get(ks, tk_kind_names[k]), "tasks_per_s");
-		double ts = tk_jnum(json_object_get(ks, "spawn-per-task"), "tasks_per_s");
+		double tp = il_jnum(json_object_get(ks, tk_kind_names[k]), "tasks_per_s");
+		double ts = il_jnum(json_object_get(ks, "spawn-per-task"), "tasks_per_s");
 		if (tp > 0 && ts >= CROSS_FRACTION * tp) {
 			json_decref(meas);
 			meas = json_integer((json_int_t)sweep_us[i]);
@@ -100,8 +100,8 @@ static json_t *crossover_json(const json_t *points, int k)
 		}
 	}
 	const json_t *k0 = json_object_get(json_array_get(points, 0), "kinds");
-	double op = tk_jnum(json_object_get(k0, tk_kind_names[k]), "overhead_us_per_task");
-	double os = tk_jnum(json_object_get(k0, "spawn-per-task"), "overhead_us_per_task");
+	double op = il_jnum(json_object_get(k0, tk_kind_names[k]), "overhead_us_per_task");
+	double os = il_jnum(json_object_get(k0, "spawn-per-task"), "overhead_us_per_task");
 	double model = (1.0 / (1.0 - CROSS_FRACTION) - 1.0) * os - op / (1.0 - CROSS_FRACTION);
 	return json_pack("{so sf sf sf}", "measured_task_us", meas, "model_task_us", model < 0 ? 0 : model,
 			 "overhead_us_pool", op, "overhead_us_spawn", os);
@@ -188,14 +188,14 @@ static int pool_params(struct il_ctx *x, void *cfgv)
 static void print_kind(uint64_t u, const char *kind, const json_t *o)
 {
 	char ideal[24] = "-", eff[24] = "-";
-	if (tk_jnum(o, "tasks_per_s") <= 0)
+	if (il_jnum(o, "tasks_per_s") <= 0)
 		return;
 	if (u) {
-		(void)snprintf(ideal, sizeof(ideal), "%.0f", tk_jnum(o, "ideal_tasks_per_s"));
-		(void)snprintf(eff, sizeof(eff), "%.1f", 100 * tk_jnum(o, "efficiency"));
+		(void)snprintf(ideal, sizeof(ideal), "%.0f", il_jnum(o, "ideal_tasks_per_s"));
+		(void)snprintf(eff, sizeof(eff), "%.1f", 100 * il_jnum(o, "efficiency"));
 	}
-	printf("%8" PRIu64 " %-15s %12.0f %12s %10s %12.1f %9" JSON_INTEGER_FORMAT "\n", u, kind, tk_jnum(o, "tasks_per_s"),
-	       ideal, eff, tk_jnum(o, "overhead_us_per_task"), tk_jint(o, "verified"));
+	printf("%8" PRIu64 " %-15s %12.0f %12s %10s %12.1f %9" JSON_INTEGER_FORMAT "\n", u, kind, il_jnum(o, "tasks_per_s"),
+	       ideal, eff, il_jnum(o, "overhead_us_per_task"), il_jint(o, "verified"));
 }
 
 static void print_crossover(const json_t *cross, int k)
@@ -209,7 +209,7 @@ static void print_crossover(const json_t *cross, int k)
 		(void)snprintf(m, sizeof(m), "beyond %" PRIu64, sweep_us[N_SWEEP - 1]);
 	printf("crossover vs the %s pool (spawn-per-task >= %.0f %% of its tasks/s): measured %s us, model %.0f us "
 	       "(per-task overhead %.1f us pooled, %.1f us spawned)\n", tk_kind_names[k], 100 * CROSS_FRACTION, m,
-	       tk_jnum(c, "model_task_us"), tk_jnum(c, "overhead_us_pool"), tk_jnum(c, "overhead_us_spawn"));
+	       il_jnum(c, "model_task_us"), il_jnum(c, "overhead_us_pool"), il_jnum(c, "overhead_us_spawn"));
 }
 
 static void pool_print(const struct il_ctx *x, const void *cfgv)
@@ -217,7 +217,7 @@ static void pool_print(const struct il_ctx *x, const void *cfgv)
 	const struct pool_cfg *cfg = cfgv;
 	const json_t *r = x->results;
 	printf("task pool: %" PRIu64 " tasks, %" PRIu64 " workers%s%s\n", cfg->tasks, cfg->workers,
-	       cfg->corrupt ? ", one corrupted result" : "", json_is_true(json_object_get(r, "traced")) ? ", traced" : "");
+	       cfg->corrupt ? ", one corrupted result" : "", il_jtrue(r, "traced") ? ", traced" : "");
 	printf("%8s %-15s %12s %12s %10s %12s %9s\n", "task_us", "kind", "tasks/s", "ideal/s", "effic_%", "ovh_us/task",
 	       "verified");
 	if (!cfg->sweep) {
@@ -228,7 +228,7 @@ static void pool_print(const struct il_ctx *x, const void *cfgv)
 	size_t i;
 	json_array_foreach(json_object_get(r, "points"), i, pt)
 		for (int k = 0; k < K_N; k++)
-			print_kind((uint64_t)tk_jint(pt, "task_us"), tk_kind_names[k],
+			print_kind((uint64_t)il_jint(pt, "task_us"), tk_kind_names[k],
 				   json_object_get(json_object_get(pt, "kinds"), tk_kind_names[k]));
 	const json_t *cross = json_object_get(r, "crossover");
 	if (cross) {

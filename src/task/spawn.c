@@ -49,8 +49,8 @@ static json_t *measure_variant(const struct tk_loop_cfg *cfg, const struct tk_re
 /* The count checks of one variant: every task spawned was started, exited 0, reaped. */
 static bool variant_checks(json_t *checks, const char *prefix, const json_t *v, uint64_t want)
 {
-	json_int_t sp = tk_jint(v, "spawned"), st = tk_jint(v, "started");
-	json_int_t ex = tk_jint(v, "exited_ok"), re = tk_jint(v, "reaped");
+	json_int_t sp = il_jint(v, "spawned"), st = il_jint(v, "started");
+	json_int_t ex = il_jint(v, "exited_ok"), re = il_jint(v, "reaped");
 	char name[96];
 	bool ok = true;
 	if (want) {
@@ -168,9 +168,9 @@ static double smallest_p50(const json_t *points, const char *method, const char 
 	json_t *pt, *a;
 	json_array_foreach(points, i, pt) {
 		json_array_foreach(json_object_get(pt, "variants"), j, a) {
-			if (strcmp(tk_jstr(a, "method"), method) || strcmp(tk_jstr(a, "backing"), backing))
+			if (strcmp(il_jstr(a, "method", "?"), method) || strcmp(il_jstr(a, "backing", "?"), backing))
 				continue;
-			double p50 = (double)tk_jint2(a, "to_reaped", "p50");
+			double p50 = (double)il_jint(json_object_get(a, "to_reaped"), "p50");
 			if (p50 > 0 && (lo == 0 || p50 < lo))
 				lo = p50;
 		}
@@ -186,11 +186,11 @@ static json_t *growth_json(const json_t *points)
 	json_t *growth = json_object(), *b;
 	size_t k;
 	json_array_foreach(json_object_get(json_array_get(points, json_array_size(points) - 1), "variants"), k, b) {
-		const char *bm = tk_jstr(b, "method"), *bb = tk_jstr(b, "backing");
+		const char *bm = il_jstr(b, "method", "?"), *bb = il_jstr(b, "backing", "?");
 		double lo = smallest_p50(points, bm, bb);
 		char key[64];
 		(void)snprintf(key, sizeof(key), "%s_%s", bm, bb);
-		il_jset(growth, key, json_real(lo > 0 ? (double)tk_jint2(b, "to_reaped", "p50") / lo : 0));
+		il_jset(growth, key, json_real(lo > 0 ? (double)il_jint(json_object_get(b, "to_reaped"), "p50") / lo : 0));
 	}
 	return growth;
 }
@@ -278,8 +278,8 @@ static int spawn_params(struct il_ctx *x, void *cfgv)
 static void hrow(const char *label, const json_t *s)
 {
 	printf("  %-10s %8" JSON_INTEGER_FORMAT " %9" JSON_INTEGER_FORMAT " %9" JSON_INTEGER_FORMAT " %9" JSON_INTEGER_FORMAT
-	       " %9" JSON_INTEGER_FORMAT " %10" JSON_INTEGER_FORMAT " %10.0f\n", label, tk_jint(s, "count"), tk_jint(s, "min"),
-	       tk_jint(s, "p50"), tk_jint(s, "p90"), tk_jint(s, "p99"), tk_jint(s, "max"), tk_jnum(s, "mean"));
+	       " %9" JSON_INTEGER_FORMAT " %10" JSON_INTEGER_FORMAT " %10.0f\n", label, il_jint(s, "count"), il_jint(s, "min"),
+	       il_jint(s, "p50"), il_jint(s, "p90"), il_jint(s, "p99"), il_jint(s, "max"), il_jnum(s, "mean"));
 }
 
 static void print_single(const struct il_ctx *x, const struct tk_spawn_cfg *cfg)
@@ -290,11 +290,11 @@ static void print_single(const struct il_ctx *x, const struct tk_spawn_cfg *cfg)
 	bool ps = cfg->method == TK_POSIX_SPAWN;
 	printf("task spawn: %s%s%s, %" PRIu64 " iterations (+%" PRIu64 " warm-up), touched %" PRIu64 " MiB (%s), "
 	       "parent RSS %.1f MiB%s\n", tk_method_names[cfg->method], ps ? " exec " : "", ps ? exec_names[cfg->exec] : "",
-	       x->c.iterations, x->c.warmup, cfg->touch_mb, tk_jstr(r, "backing"),
-	       (double)tk_jint(r, "parent_rss_kb") / 1024.0, json_is_true(json_object_get(r, "traced")) ? ", traced" : "");
+	       x->c.iterations, x->c.warmup, cfg->touch_mb, il_jstr(r, "backing", "?"),
+	       (double)il_jint(r, "parent_rss_kb") / 1024.0, il_jtrue(r, "traced") ? ", traced" : "");
 	printf("  spawned %" JSON_INTEGER_FORMAT ", started %" JSON_INTEGER_FORMAT ", exited 0 %" JSON_INTEGER_FORMAT
-	       ", reaped %" JSON_INTEGER_FORMAT "\n", tk_jint(r, "spawned"), tk_jint(r, "started"), tk_jint(r, "exited_ok"),
-	       tk_jint(r, "reaped"));
+	       ", reaped %" JSON_INTEGER_FORMAT "\n", il_jint(r, "spawned"), il_jint(r, "started"), il_jint(r, "exited_ok"),
+	       il_jint(r, "reaped"));
 	printf("  %-10s %8s %9s %9s %9s %9s %10s %10s\n", "ns", "count", "min", "p50", "p90", "p99", "max", "mean");
 	hrow("to return", json_object_get(r, "to_return"));
 	hrow("to start", json_object_get(r, "to_start"));
@@ -313,18 +313,19 @@ static void print_sweep(const struct il_ctx *x, const struct tk_spawn_cfg *cfg)
 	json_array_foreach(json_object_get(r, "points"), i, pt) {
 		json_array_foreach(json_object_get(pt, "variants"), j, v) {
 			char label[48];
-			(void)snprintf(label, sizeof(label), "%s/%s", tk_jstr(v, "method"), tk_jstr(v, "backing"));
+			(void)snprintf(label, sizeof(label), "%s/%s", il_jstr(v, "method", "?"), il_jstr(v, "backing", "?"));
 			printf("%8" JSON_INTEGER_FORMAT "  %-24s %6" JSON_INTEGER_FORMAT " %9.1f %11" JSON_INTEGER_FORMAT
-			       " %11" JSON_INTEGER_FORMAT " %11" JSON_INTEGER_FORMAT "\n", tk_jint(v, "touch_mb"), label,
-			       tk_jint(v, "measured"), (double)tk_jint(v, "parent_rss_kb") / 1024.0,
-			       tk_jint2(v, "to_start", "p50"), tk_jint2(v, "to_reaped", "p50"), tk_jint2(v, "to_reaped", "p99"));
+			       " %11" JSON_INTEGER_FORMAT " %11" JSON_INTEGER_FORMAT "\n", il_jint(v, "touch_mb"), label,
+			       il_jint(v, "measured"), (double)il_jint(v, "parent_rss_kb") / 1024.0,
+			       il_jint(json_object_get(v, "to_start"), "p50"), il_jint(json_object_get(v, "to_reaped"), "p50"),
+			       il_jint(json_object_get(v, "to_reaped"), "p99"));
 		}
 	}
 	const json_t *growth = json_object_get(r, "reaped_p50_growth"), *points = json_object_get(r, "points");
 	if (!growth)
 		return;
 	printf("creation-to-reaped median at %" JSON_INTEGER_FORMAT " MiB over the smallest median of the sweep:",
-	       tk_jint(json_array_get(points, json_array_size(points) - 1), "touch_mb"));
+	       il_jint(json_array_get(points, json_array_size(points) - 1), "touch_mb"));
 	const char *k;
 	json_object_foreach((json_t *)growth, k, v)
 		printf(" %s x%.1f", k, json_real_value(v));

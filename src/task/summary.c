@@ -71,17 +71,19 @@ static int part_spawn(struct sum *s)
 		if (rc != IL_OK)
 			break;
 		char name[64];
-		json_int_t reaped = tk_jint(r[k], "reaped");
+		json_int_t reaped = il_jint(r[k], "reaped");
 		(void)snprintf(name, sizeof(name), "spawn_%s_reaped_all", tk_method_names[methods[k]]);
 		if (!tk_check(s->checks, name, json_integer(SPAWN_ITER + SPAWN_WARM), json_integer(reaped),
-			      reaped == SPAWN_ITER + SPAWN_WARM && tk_jint(r[k], "started") == reaped))
+			      reaped == SPAWN_ITER + SPAWN_WARM && il_jint(r[k], "started") == reaped))
 			rc = IL_FAIL;
 	}
 	if (rc == IL_OK) {
-		sum_rows(s, row("creation to start, p50", "ns", json_integer(tk_jint2(r[0], "to_start", "p50")),
-				      json_integer(tk_jint2(r[1], "to_start", "p50"))));
-		sum_rows(s, row("creation to reaped, p50", "ns", json_integer(tk_jint2(r[0], "to_reaped", "p50")),
-				      json_integer(tk_jint2(r[1], "to_reaped", "p50"))));
+		sum_rows(s, row("creation to start, p50", "ns",
+				json_integer(il_jint(json_object_get(r[0], "to_start"), "p50")),
+				json_integer(il_jint(json_object_get(r[1], "to_start"), "p50"))));
+		sum_rows(s, row("creation to reaped, p50", "ns",
+				json_integer(il_jint(json_object_get(r[0], "to_reaped"), "p50")),
+				json_integer(il_jint(json_object_get(r[1], "to_reaped"), "p50"))));
 		il_jset(s->details, "spawn", json_pack("{so so}", "fork", pick(r[0], keys), "pthread", pick(r[1], keys)));
 	}
 	json_decref(r[0]);
@@ -108,7 +110,7 @@ static int part_ctxsw(struct sum *s)
 		c.mode = m;
 		rc = il_experiment_call(s->x, &il_exp_task_ctxsw, &c, &cfg, &r);
 		if (rc == IL_OK) {
-			v[m] = tk_jnum(r, "ctxsw_ns");
+			v[m] = il_jnum(r, "ctxsw_ns");
 			il_jset(cx, m == IL_MODE_THREAD ? "thread" : "process", pick(r, keys));
 		}
 		json_decref(r);
@@ -130,12 +132,12 @@ static int part_footprint(struct sum *s)
 		static const char *const keys[] = { "pss_kb", "rss_kb", "pte_kb", NULL };
 		const json_t *sl = json_object_get(r, "slope_kb_per_task"), *p = json_object_get(sl, "process"),
 			     *t = json_object_get(sl, "thread");
-		sum_rows(s, row("memory per extra idle task, Pss", "KiB", json_real(tk_jnum(p, "pss_kb")),
-				      json_real(tk_jnum(t, "pss_kb"))));
-		sum_rows(s, row("memory per extra idle task, Rss", "KiB", json_real(tk_jnum(p, "rss_kb")),
-				      json_real(tk_jnum(t, "rss_kb"))));
-		sum_rows(s, row("page tables per extra idle task", "KiB", json_real(tk_jnum(p, "pte_kb")),
-				      json_real(tk_jnum(t, "pte_kb"))));
+		sum_rows(s, row("memory per extra idle task, Pss", "KiB", json_real(il_jnum(p, "pss_kb")),
+				      json_real(il_jnum(t, "pss_kb"))));
+		sum_rows(s, row("memory per extra idle task, Rss", "KiB", json_real(il_jnum(p, "rss_kb")),
+				      json_real(il_jnum(t, "rss_kb"))));
+		sum_rows(s, row("page tables per extra idle task", "KiB", json_real(il_jnum(p, "pte_kb")),
+				      json_real(il_jnum(t, "pte_kb"))));
 		il_jset(s->details, "footprint", json_pack("{si so so}", "max", FP_MAX, "process", pick(p, keys), "thread",
 							   pick(t, keys)));
 	}
@@ -152,10 +154,11 @@ static int part_isolation(struct sum *s)
 	if (rc == IL_OK || rc == IL_FAIL) { /* it ran: its checks say what held */
 		const json_t *o = json_object_get(r, "outcomes");
 		char a[96], b[96];
-		(void)snprintf(a, sizeof(a), "worker %s, parent survives", tk_jstr(json_object_get(o, "process_crash"), "worker"));
-		(void)snprintf(b, sizeof(b), "whole process %s", tk_jstr(json_object_get(o, "thread_crash"), "process"));
+		(void)snprintf(a, sizeof(a), "worker %s, parent survives",
+			       il_jstr(json_object_get(o, "process_crash"), "worker", "?"));
+		(void)snprintf(b, sizeof(b), "whole process %s", il_jstr(json_object_get(o, "thread_crash"), "process", "?"));
 		sum_rows(s, row("one worker crashes (NULL write)", "outcome", json_string(a), json_string(b)));
-		json_int_t failed = tk_jint(r, "checks_failed");
+		json_int_t failed = il_jint(r, "checks_failed");
 		(void)tk_check(s->checks, "isolation_all_checks_pass", json_integer(0), json_integer(failed), failed == 0);
 	}
 	il_jset(s->details, "isolation", json_pack("{sO sO}", "checks", json_object_get(r, "checks"), "outcomes",
@@ -182,8 +185,9 @@ static int part_ipc(struct sum *s)
 		rc = il_experiment_call(s->x, &il_exp_ipc_latency, &c, &cfg, &r[m]);
 	}
 	if (rc == IL_OK) {
-		sum_rows(s, row("pipe round trip (ipc latency), p50", "ns", json_integer(tk_jint2(r[0], "rtt", "p50")),
-				      json_integer(tk_jint2(r[1], "rtt", "p50"))));
+		sum_rows(s, row("pipe round trip (ipc latency), p50", "ns",
+				json_integer(il_jint(json_object_get(r[0], "rtt"), "p50")),
+				json_integer(il_jint(json_object_get(r[1], "rtt"), "p50"))));
 		il_jset(s->details, "ipc_latency", json_pack("{s{sO} s{sO}}", "process", "rtt", json_object_get(r[0], "rtt"),
 							     "thread", "rtt", json_object_get(r[1], "rtt")));
 	}
@@ -224,22 +228,22 @@ static void summary_print(const struct il_ctx *x, const void *cfg)
 {
 	(void)cfg;
 	const json_t *r;
-	printf("task summary: process vs thread%s\n", json_is_true(json_object_get(x->results, "traced")) ? " (traced)" : "");
+	printf("task summary: process vs thread%s\n", il_jtrue(x->results, "traced") ? " (traced)" : "");
 	printf("  %-38s %-7s %28s %28s %8s\n", "metric", "unit", "process", "thread", "proc/thr");
 	size_t i;
 	json_array_foreach(json_object_get(x->results, "rows"), i, r) {
 		const json_t *p = json_object_get(r, "process"), *q = json_object_get(r, "process_over_thread");
 		if (json_is_string(p)) {
-			printf("  %-38s %-7s\n      process: %s\n      thread:  %s\n", tk_jstr(r, "metric"), tk_jstr(r, "unit"),
-			       json_string_value(p), tk_jstr(r, "thread"));
+			printf("  %-38s %-7s\n      process: %s\n      thread:  %s\n", il_jstr(r, "metric", "?"), il_jstr(r, "unit", "?"),
+			       json_string_value(p), il_jstr(r, "thread", "?"));
 			continue;
 		}
 		char pv[64], tv[64], rv[16] = "";
 		(void)snprintf(pv, sizeof(pv), "%.0f", json_number_value(p));
-		(void)snprintf(tv, sizeof(tv), "%.0f", tk_jnum(r, "thread"));
+		(void)snprintf(tv, sizeof(tv), "%.0f", il_jnum(r, "thread"));
 		if (json_is_number(q))
 			(void)snprintf(rv, sizeof(rv), "%.1fx", json_number_value(q));
-		printf("  %-38s %-7s %28s %28s %8s\n", tk_jstr(r, "metric"), tk_jstr(r, "unit"), pv, tv, rv);
+		printf("  %-38s %-7s %28s %28s %8s\n", il_jstr(r, "metric", "?"), il_jstr(r, "unit", "?"), pv, tv, rv);
 	}
 }
 

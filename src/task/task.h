@@ -58,12 +58,6 @@ void tk_log_rc(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 double tk_slope(const double *x, const double *y, size_t n);
 /* A histogram on the heap (they are ~18 KiB), initialised; NULL on ENOMEM. */
 struct il_hist *tk_hist_new(uint64_t max_ns);
-/* Readers of a results object for the human tables: o[k] (o[k][k2] for the 2-key forms);
- * 0, 0.0 or "?" when missing. */
-json_int_t tk_jint(const json_t *o, const char *k);
-json_int_t tk_jint2(const json_t *o, const char *k, const char *k2);
-double tk_jnum(const json_t *o, const char *k);
-const char *tk_jstr(const json_t *o, const char *k);
 
 /* ---------------------------------------------------------------- the experiments' configs
  * For composition (task summary): il_experiment_call(x, &il_exp_task_spawn, &common,
