@@ -45,7 +45,7 @@ static const struct il_opt alarm_opts[] = {
 	{ 0 },
 };
 
-int alarm_run_child(int cpu, int (*fn)(void *), struct alarm_child *a, int *wstatus)
+int alarm_run_child(int cpu, int (*fn)(void *), struct alarm_child *a, int *wstatus, const char *what)
 {
 	struct il_peer p;
 	int rc = il_spawn(&p, IL_MODE_PROCESS, cpu, fn, a);
@@ -60,7 +60,7 @@ int alarm_run_child(int cpu, int (*fn)(void *), struct alarm_child *a, int *wsta
 		return IL_OK;
 	}
 	if (how[0])
-		il_fail("the child was %s", how);
+		il_fail("%s (pid %d) was %s", what, (int)p.pid, how);
 	return rc;
 }
 
@@ -161,7 +161,7 @@ static void add_check(json_t *checks, int *failed, const char *name, const char 
 static int check_alarm(int cpu, struct alarm_child *a, json_t *checks, int *failed)
 {
 	const struct alarm_shared *sh = a->sh;
-	int rc = alarm_run_child(cpu, child_alarm, a, NULL);
+	int rc = alarm_run_child(cpu, child_alarm, a, NULL, "the alarm() child");
 	if (rc != IL_OK)
 		return rc;
 	add_check(checks, failed, "alarm_first", "alarm(10) with no alarm set returns 0",
@@ -184,7 +184,7 @@ static int check_default(struct il_ctx *x, int cpu, struct alarm_child *a, json_
 	int st = 0;
 	char b[128];
 	uint64_t t0 = il_now_ns();
-	int rc = alarm_run_child(cpu, child_default, a, &st);
+	int rc = alarm_run_child(cpu, child_default, a, &st, "the SIGALRM default-action child");
 	if (rc != IL_OK)
 		return rc;
 	il_jset(x->results, "sigalrm_death_ns", json_integer((json_int_t)(il_now_ns() - t0)));
@@ -201,7 +201,7 @@ static int check_pause(int cpu, struct alarm_child *a, json_t *checks, int *fail
 	for (int restart = 0; restart < 2; restart++) {
 		memset(a->sh, 0, sizeof(*a->sh));
 		a->restart = restart;
-		int rc = alarm_run_child(cpu, child_pause, a, NULL);
+		int rc = alarm_run_child(cpu, child_pause, a, NULL, "the pause() child");
 		if (rc != IL_OK)
 			return rc;
 		char got[64];

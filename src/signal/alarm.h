@@ -38,9 +38,10 @@ struct alarm_child {
 };
 
 /* Runs fn(a) in a forked child pinned to cpu (-1: not), waits for it. With wstatus: its
- * raw wait status, IL_OK. Without: the child's exit code, or IL_FAIL after one line if it
- * was killed. An exit code (logged) when it could not be run. */
-int alarm_run_child(int cpu, int (*fn)(void *), struct alarm_child *a, int *wstatus);
+ * raw wait status, IL_OK. Without: the child's exit code, or IL_FAIL after one line
+ * naming the child (what: "the pause() child") if it was killed. An exit code (logged)
+ * when it could not be run. */
+int alarm_run_child(int cpu, int (*fn)(void *), struct alarm_child *a, int *wstatus, const char *what);
 
 /* The lateness part: every timer kind in its own child; fills results.lateness and
  * results.timer_slack_ns, registers the histograms for --hist. An exit code, logged. */

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -232,7 +233,9 @@ int alarm_lateness(struct il_ctx *x, int cpu, uint64_t period_ns, uint64_t ticks
 		a.kind = k;
 		il_info("lateness: %s, %" PRIu64 " x %" PRIu64 " us", alarm_timer_names[k], ticks, period_ns / 1000);
 		lttng_ust_tracepoint(ipclab_run, run_begin, x->experiment, alarm_timer_names[k], IL_MODE_PROCESS, 0, ticks, 0);
-		rc = alarm_run_child(cpu, child_lateness, &a, NULL);
+		char what[64];
+		(void)snprintf(what, sizeof(what), "the %s lateness child", alarm_timer_names[k]);
+		rc = alarm_run_child(cpu, child_lateness, &a, NULL, what);
 		lttng_ust_tracepoint(ipclab_run, run_end, x->experiment, alarm_timer_names[k], 0, rc);
 		if (rc != IL_OK)
 			break;

@@ -242,11 +242,11 @@ static int exchange(struct il_ctx *x, const struct coal_cfg *k, struct crun *r, 
 	lttng_ust_tracepoint(ipclab_run, run_begin, x->experiment, cmethod_names[k->method], r->mode, 0, k->count, 0);
 	int rc = il_spawn(&peer, r->mode, -1, receiver, r);
 	if (rc == IL_OK) {
-		rc = send_phases(sh, k->count, accepted, n);
+		rc = send_phases(sh, k->count, accepted, n); /* IL_FAIL: the barrier said the receiver ended */
 		char how[128];
 		int jrc = il_join(&peer, how, sizeof(how));
 		lttng_ust_tracepoint(ipclab_run, run_end, x->experiment, cmethod_names[k->method], 0, jrc);
-		if (*how)
+		if (*how && rc == IL_OK) /* one failure, one line */
 			il_fail("the receiver was %s", how);
 		if (jrc != IL_OK || *how)
 			rc = jrc != IL_OK ? jrc : IL_FAIL; /* the receiver said why */

@@ -55,8 +55,11 @@ static const struct il_opt sigchld_opts[] = {
 	{ 0 },
 };
 
-/* What the handler touches: fixed arrays allocated before it is installed. */
+/* What the handler touches: fixed arrays allocated before it is installed. A child is
+ * known by the pid fork() returned (child_pids), not by what it wrote in its slot: one
+ * killed before it could write is still ours. */
 static struct sigchld_slot *slots;
+static const pid_t *child_pids;
 static uint32_t nslots;
 static uint64_t *t_reaped;
 static int *wstatus;
@@ -66,7 +69,7 @@ static volatile sig_atomic_t reaped, calls, empty_calls, unknown;
 static void record_reap(pid_t pid, int st, uint64_t t)
 {
 	for (uint32_t i = 0; i < nslots; i++)
-		if (slots[i].pid == pid) {
+		if (child_pids[i] == pid) {
 			t_reaped[i] = t;
 			wstatus[i] = st;
 			reaped++;
@@ -119,10 +122,15 @@ static void set_policy(int policy, struct sigaction *old, sigset_t *oldmask)
 /* Forks the children; each stamps its exit time and exits at once, holding the pipe's
  * write end until then. An exit code (logged); r->spawned counts the forked ones. The
  * children never trace: forked without the tracer's fork hooks (il_fork_untraced), a
- * traced run does not wait for each child's registration with the session daemon. */
+ * traced run does not wait for each child's registration with the session daemon.
+ * Testing aid: IPCLAB_TEST_SIGCHLD_KILL=K makes child K (1-based) die by SIGKILL before
+ * its stamp, as a kill -9 from outside would (a child lives microseconds: a test could
+ * not hit one from outside every time). */
 static int fork_children(struct sigchld_run *r, uint32_t n)
 {
 	uint32_t every = n / 8 ? n / 8 : 1;
+	const char *tk = getenv("IPCLAB_TEST_SIGCHLD_KILL");
+	const unsigned long kill_k = tk ? strtoul(tk, NULL, 10) : 0;
 	(void)fflush(NULL);
 	r->t_start = il_now_ns();
 	for (uint32_t i = 0; i < n; i++) {
@@ -133,6 +141,8 @@ static int fork_children(struct sigchld_run *r, uint32_t n)
 			return il_exit_for_errno(e);
 		}
 		if (p == 0) {
+			if (i + 1 == kill_k)
+				(void)raise(SIGKILL);
 			slots[i].pid = getpid();
 			slots[i].t_exit = il_now_ns();
 			_exit(0);
@@ -204,6 +214,10 @@ static void reap_latency(struct sigchld_run *r, int policy)
 			il_hist_add(&r->latency, tr - te);
 		if (policy != POL_IGNORE && wstatus[i] >= 0 && WIFEXITED(wstatus[i]) && WEXITSTATUS(wstatus[i]) == 0)
 			r->statuses_ok++;
+		if (policy != POL_IGNORE && wstatus[i] >= 0 && WIFSIGNALED(wstatus[i]) && !r->killed++) {
+			r->killed_first = i;
+			r->killed_status = wstatus[i];
+		}
 	}
 }
 
@@ -251,6 +265,7 @@ static int sigchld_measure(struct il_ctx *x, void *cfg)
 	} else {
 		for (uint32_t i = 0; i < n; i++)
 			wstatus[i] = -1;
+		child_pids = r->pids;
 		r->ss.proc_ok = true;
 		r->echild = -1;
 		rc = run_children(r, k->policy, n);
@@ -260,6 +275,7 @@ static int sigchld_measure(struct il_ctx *x, void *cfg)
 	}
 	il_shared_free(slots, n * sizeof(*slots));
 	slots = NULL;
+	child_pids = NULL;
 	nslots = 0;
 	free(t_reaped);
 	free(wstatus);

@@ -33,6 +33,9 @@ unsigned sigchld_sample(struct sigchld_samples *s);
 struct sigchld_run {
 	pid_t *pids;
 	uint32_t spawned, reaped, calls, empty_calls, unknown, statuses_ok;
+	uint32_t killed;        /* children that ended by a signal (someone killed them) */
+	uint32_t killed_first;  /* the first of them (index), and its wait status */
+	int killed_status;
 	struct sigchld_samples ss;
 	unsigned z_all_exited, z_zombified, z_after, left;
 	int echild;             /* ignore: waitpid(-1) failed with ECHILD (1), not (0), -1 not tried */

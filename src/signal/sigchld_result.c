@@ -66,7 +66,13 @@ static bool judge(const struct sigchld_run *r, int policy, json_t *checks)
 	if (policy != POL_IGNORE) {
 		bool a = check(checks, "all_reaped", r->reaped == n), b = check(checks, "all_exited_0", r->statuses_ok == n);
 		if (!a || !b) {
-			il_fail("%u children, %u reaped, %u exited with status 0", n, r->reaped, r->statuses_ok);
+			char how[96];
+			if (r->killed) /* the cause: what the kill changed downstream is not news */
+				il_fail("child %u of %u (pid %d) was %s before it could exit (%u killed in all)",
+					r->killed_first + 1, n, (int)r->pids[r->killed_first],
+					il_wait_status_text(r->killed_status, how, sizeof(how)), r->killed);
+			else
+				il_fail("%u children, %u reaped, %u exited with status 0", n, r->reaped, r->statuses_ok);
 			ok = false;
 		}
 	}
@@ -144,6 +150,7 @@ int sigchld_verdict(struct il_ctx *x, const struct sigchld_run *r, int policy, u
 	il_jset(res, "sigchld_coalesced", int_if(handler, (json_int_t)r->spawned - r->calls));
 	il_jset(res, "waitpid_echild", ignore ? json_boolean(r->echild == 1) : json_null());
 	il_jset(res, "exit_status_0", int_if(!ignore, r->statuses_ok));
+	il_jset(res, "children_killed", int_if(!ignore, r->killed));
 	il_jset(res, "reap_latency", il_json_summary(&r->latency));
 	il_jset(res, "reap_latency_basis", json_string(ignore ? "waitpid(-1) failed with ECHILD: the kernel had released every child"
 				: handler ? "the handler's waitpid() returned the child (SIGCHLD blocked until every child had exited)"

@@ -6,6 +6,8 @@
 # Usage: tests/integration/signal_alarm.sh BUILD_DIR
 # shellcheck source=tests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+# shellcheck source=tests/integration/signal_peer.bash
+. "$(dirname "${BASH_SOURCE[0]}")/signal_peer.bash"
 
 CHECKS="['alarm_first', 'alarm_replace', 'alarm_is_itimer_real', 'alarm_cancel', 'alarm_cancelled', 'sigalrm_default_terminates', 'pause_eintr', 'pause_eintr_sa_restart']"
 TIMERS="['itimer_real', 'posix_sigev_signal', 'posix_sigev_thread_id', 'clock_nanosleep_abs']"
@@ -69,6 +71,14 @@ case_bad_input() {
 	expect_usage "$IPCLAB" signal alarm --iterations 3
 }
 
+# case_timer_child SIG: a lateness child killed (KILL: the parent says which, exit 1) or
+# stopped (STOP: the watchdog ends the run, exit 1) mid-run; one line, the child reaped
+case_timer_child() {
+	local want='watchdog expired'
+	[ "$1" = KILL ] && want='FAIL: the [a-z_]+ lateness child \(pid @PID@\) was killed by signal 9'
+	peer_ended "$1" ipclab-sigtimer "$want" "$IPCLAB" signal alarm --ticks 500 --period-us 1000 --timeout 7 --quiet
+}
+
 case_valgrind() {
 	if ! command -v valgrind >/dev/null 2>&1; then
 		skip "valgrind not installed"
@@ -89,5 +99,7 @@ run_case signal_alarm_one_tick case_json 5000 1
 run_case signal_alarm_pinned case_json 1000 50 --cpu 0
 run_case signal_alarm_human_hist case_human_hist
 run_case signal_alarm_bad_input case_bad_input
+run_case signal_alarm_timer_child_killed case_timer_child KILL
+run_case signal_alarm_timer_child_stopped_watchdog case_timer_child STOP
 run_case signal_alarm_valgrind case_valgrind
 finish

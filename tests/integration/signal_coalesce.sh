@@ -9,6 +9,8 @@
 # Usage: tests/integration/signal_coalesce.sh BUILD_DIR
 # shellcheck source=tests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+# shellcheck source=tests/integration/signal_peer.bash
+. "$(dirname "${BASH_SOURCE[0]}")/signal_peer.bash"
 
 # checks every run satisfies
 COMMON=(
@@ -105,10 +107,20 @@ case_bad_input() {
 		grep -q -- '--count' "$T/err" || fail "--count '$v': message does not name the option"
 	done
 	expect_usage "$IPCLAB" signal coalesce --limit 0
+	expect_usage "$IPCLAB" signal coalesce --count $'1\n2' # the value escaped: one line
 	expect_usage "$IPCLAB" signal coalesce --method sigwaitinfo
 	grep -q 'sigtimedwait|handler' "$T/err" || fail "--method: choices not listed: $(cat "$T/err")"
 	expect_usage "$IPCLAB" signal coalesce --mode both
 	expect_usage "$IPCLAB" signal coalesce --iterations 5
+}
+
+# case_receiver SIG TIMEOUT: the receiver killed mid-run (KILL: the sender finds it dead
+# at its next barrier) or stopped (STOP: only the watchdog can end the run): exit 1,
+# exactly one line saying which, the receiver reaped
+case_receiver() {
+	local want='watchdog expired'
+	[ "$1" = KILL ] && want='peer process @PID@ ended|the receiver was killed by signal 9'
+	peer_ended "$1" ipclab-sigrecv "$want" "$IPCLAB" signal coalesce --count 1000000 --timeout "$2" --quiet
 }
 
 # no leak and no invalid access, both modes (children exit through _exit)
@@ -140,5 +152,7 @@ done
 run_case signal_coalesce_above_rlimit case_above_rlimit
 run_case signal_coalesce_human case_human
 run_case signal_coalesce_bad_input case_bad_input
+run_case signal_coalesce_receiver_killed case_receiver KILL 60
+run_case signal_coalesce_receiver_stopped_watchdog case_receiver STOP 2
 run_case signal_coalesce_valgrind case_valgrind
 finish

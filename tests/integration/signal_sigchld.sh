@@ -81,6 +81,27 @@ case_bad_options() {
 	expect_usage "$IPCLAB" signal sigchld --iterations 5
 }
 
+# case_killed_child POLICY: child 3 dies by SIGKILL before it can exit (the testing aid
+# IPCLAB_TEST_SIGCHLD_KILL=3: the status a kill -9 from outside gives; a child lives
+# microseconds, too short to hit from outside on every run): exit 1 and one line naming
+# it, counted, nothing left. With SIGCHLD ignored the kernel reaps it unseen: exit 0.
+case_killed_child() {
+	local pol=$1
+	run env IPCLAB_TEST_SIGCHLD_KILL=3 "$IPCLAB" signal sigchld --policy "$pol" --children 10 --timeout 60 --json
+	if [ "$pol" = ignore ]; then
+		expect_rc 0 "signal sigchld --policy ignore, child 3 killed" || return
+		[ ! -s "$T/err" ] || fail "stderr: $(paste -sd'|' "$T/err")"
+		return
+	fi
+	expect_rc 1 "signal sigchld --policy $pol, child 3 killed" || return
+	grep -q -E '^ipclab: signal sigchld: FAIL: child 3 of 10 \(pid [0-9]+\) was killed by signal 9 \(SIGKILL\)' "$T/err" ||
+		fail "no line names the killed child: $(paste -sd'|' "$T/err")"
+	[ "$(lines "$T/err")" -eq 1 ] || fail "one failure, one line: $(paste -sd'|' "$T/err")"
+	jcheck "$T/out" "d['exit_code'] == 1" "d['results']['children_killed'] == 1" \
+		"d['results']['reaped_by_waitpid'] == 10 and d['results']['exit_status_0'] == 9" \
+		"d['results']['children_left'] in (0, None)"
+}
+
 # no leak (valgrind, when installed); the children are not followed (they only _exit)
 case_valgrind() {
 	if ! command -v valgrind >/dev/null 2>&1; then
@@ -107,5 +128,8 @@ done
 run_case signal_sigchld_handler_1 case_handler_one
 run_case signal_sigchld_human case_human
 run_case signal_sigchld_bad_options case_bad_options
+for pol in default ignore handler; do
+	run_case "signal_sigchld_${pol}_killed_child" case_killed_child "$pol"
+done
 run_case signal_sigchld_valgrind case_valgrind
 finish

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "core/log.h"
 #include "signal/alarm.h"
 #include "core/sys.h"
 
@@ -37,12 +38,14 @@ static void signal_alarm_child(void **state)
 	(void)state;
 	int st = -1;
 	char b[96];
-	assert_int_equal(alarm_run_child(-1, child_exit7, NULL, &st), 0);
+	assert_int_equal(alarm_run_child(-1, child_exit7, NULL, &st, "the test child"), 0);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 7);
 	assert_string_equal(il_wait_status_text(st, b, sizeof(b)), "exited with status 7");
-	assert_int_equal(alarm_run_child(-1, child_raise, NULL, &st), 0);
+	assert_int_equal(alarm_run_child(-1, child_raise, NULL, &st, "the test child"), 0);
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGUSR2);
 	assert_non_null(strstr(il_wait_status_text(st, b, sizeof(b)), "killed by signal"));
+	/* without a status wanted, a killed child is a failed run (its one line names it) */
+	assert_int_equal(alarm_run_child(-1, child_raise, NULL, NULL, "the test child"), IL_FAIL);
 }
 
 /* signal_alarm_tsched_counted: lateness against start + k*period; counted overruns
