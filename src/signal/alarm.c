@@ -254,6 +254,12 @@ static int alarm_measure(struct il_ctx *x, void *cfg)
 	if (rc == IL_OK)
 		rc = alarm_lateness(x, cpu, l->period_us * 1000, l->ticks);
 	il_jset(x->results, "checks_failed", json_integer(failed));
+	/* results.effect: every semantic check and every timer's lateness are this run's own
+	 * observations; a broken one is a failed run (exit 1, its line said), never "not shown". */
+	const bool shown = rc == IL_OK && !failed;
+	il_jset(x->results, "effect", json_pack("{sb ss}", "shown", shown, "why", shown ?
+		"alarm() replaced and cancelled, SIGALRM's default action killed, pause() returned EINTR, "
+		"every timer's lateness measured" : "a check failed or the run could not finish (see checks)"));
 	/* sig_receive events: 2 pause children (>= 1 each, handler) + ticks per signal timer. */
 	il_jset(x->results, "trace_events", json_pack("{sI}", "sig_receive_timers", (json_int_t)(3 * l->ticks)));
 	return rc == IL_OK && failed ? IL_FAIL : rc;

@@ -172,6 +172,12 @@ int bus_verdict(struct il_ctx *x, const struct bus *b, const struct bus_outcome 
 	il_jset(x->results, "conductor_pid", json_integer(b->conductor));
 	ends_results(x, b, o, dhow);
 	il_jset(x->results, "conductor_exited_first", json_boolean(first));
+	/* results.effect: the ride is this run's own observation; anything missing is a
+	 * failed run (exit 1, its line said), never "not shown" */
+	const bool shown = rc == IL_OK; /* judge(): the conductor got off first, every key's line */
+	il_jset(x->results, "effect", json_pack("{sb so}", "shown", shown, "why", shown ?
+		json_sprintf("%u keys, each caught by its role and turned into its line; the conductor got off before "
+			     "the driver", b->keys) : json_string("the ride did not go as the course says (exit 1: see stderr)")));
 	return rc;
 }
 

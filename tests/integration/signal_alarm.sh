@@ -20,6 +20,7 @@ case_json() {
 	expect_rc 0 "signal alarm --period-us $p --ticks $k $*" || return
 	jcheck "$T/out" "${ENVELOPE[@]}" \
 		'd["experiment"] == "signal alarm" and d["exit_code"] == 0' \
+		'd["results"]["effect"]["shown"] is True and d["results"]["effect"]["why"]' \
 		"d['params']['period_us'] == $p and d['params']['ticks'] == $k" \
 		"sorted(d['results']['checks']) == sorted($CHECKS)" \
 		'all(c["pass"] is True for c in d["results"]["checks"].values())' \

@@ -30,6 +30,7 @@ case_pty() {
 	[ "$rc" -eq 0 ] || fail "pty_bus.py --lang $1 --keys $2 (exit $rc): $out"
 	[ "$rc" -ne 0 ] || jcheck "$T/pty.json" "${ENVELOPE[@]}" \
 		'd["params"]["mode"] == "interactive" and d["params"]["script"] is None' \
+		'd["results"]["effect"]["shown"] is True' \
 		'all(k["t_key_sent_ns"] is None for k in d["results"]["keys"])'
 }
 
@@ -84,6 +85,7 @@ case_script_json() {
 	[ "$got" = "${EN[0]}|${EN[1]}|${EN[0]}|${EN[2]}" ] || fail "stderr lines: $got"
 	jcheck "$T/out" "${ENVELOPE[@]}" \
 		'd["experiment"] == "signal bus" and d["exit_code"] == 0' \
+		'd["results"]["effect"] == {"shown": True, "why": "4 keys, each caught by its role and turned into its line; the conductor got off before the driver"}' \
 		'd["params"] == {"lang": "en", "script": "INT,QUIT,INT,TSTP", "mode": "script", "timeout_s": 30}' \
 		'[k["key"] for k in d["results"]["keys"]] == ["INT", "QUIT", "INT", "TSTP"]' \
 		'[k["key_signal"] for k in d["results"]["keys"]] == ["SIGINT", "SIGQUIT", "SIGINT", "SIGTSTP"]' \
