@@ -106,6 +106,14 @@ TABLE_CLASSES = {
         "column-descriptions": [col("Stage", "string")] + dist_cols("Duration") + [
             col("Count", "number", "tasks")],
     },
+    "timed-intervals": {
+        "title": "Intervals the experiment timed itself: its own latency, and what tracing adds to each",
+        "column-descriptions": [
+            col("Analysis", "string"), col("Subject", "string"), col("Intervals", "number"),
+        ] + dist_cols("Experiment's own") + [
+            col("Tracing offset median", "duration"), col("Tracing offset p99", "duration"),
+            col("Intervals seen twice", "number")],
+    },
     "bus-states": {
         "title": "Bus driver and conductor: time per state",
         "column-descriptions": [
@@ -154,6 +162,17 @@ def dist(s):
 
 
 DIRECTION = {0: "initiator to responder", 1: "responder to initiator"}
+
+
+def timed(d):
+    """(analysis, subject, entry) of every result entry that carries the experiment's own
+    view of its intervals (experiment, tracing_offset: src/analyze/README.md)."""
+    for x in d["messages"]["by_direction"]:
+        yield "message", "%s, %s" % (x["transport"], DIRECTION.get(x["direction"], str(x["direction"]))), x
+    for x in d["signals"]["by_signo"]:
+        yield "signal", "signal %s" % x["signo"], x
+    for x in d["locks"]["locks"]:
+        yield "lock", "lock %s (%s)" % (x["lock"], x["kind"]), x
 
 
 def tables(d, begin, end, limit):
@@ -207,6 +226,12 @@ def tables(d, begin, end, limit):
         for name, key in (("spawn to start", "spawn_to_start"), ("start to exit", "start_to_exit"),
                           ("exit to reaped", "exit_to_reaped"), ("spawn to reaped", "spawn_to_reaped"))
         if t[key]["count"]])
+    table("timed-intervals", [
+        [text(what), text(subject), number(x["experiment"]["count"])] + dist(x["experiment"]) +
+        [dur(x["tracing_offset"]["p50"]) if x["tracing_offset"]["count"] else {"class": "unknown"},
+         dur(x["tracing_offset"]["p99"]) if x["tracing_offset"]["count"] else {"class": "unknown"},
+         number(x["tracing_offset"]["count"])]
+        for what, subject, x in timed(d) if (x.get("experiment") or {}).get("count")])
     table("bus-states", [
         [text(x["role"]), text(x["state"]), number(x["count"]), dur(x["total_ns"])] + dist(x["duration"])
         for x in d["bus"]["states"]])

@@ -159,7 +159,7 @@ case_results() {
 	out=$(lami_check "$T/meta.json" "$T/res.json")
 	[ -z "$out" ] || fail "$(paste -sd';' <<<"$out" | cut -c1-1000)"
 	jcheck "$T/res.json" \
-		'sorted(t["class"] for t in d["results"]) == sorted(["summary", "msg-latency", "msg-channels", "sig-latency", "lock-stats", "lock-threads", "races", "task-stages", "bus-states"])' \
+		'sorted(t["class"] for t in d["results"]) == sorted(["summary", "msg-latency", "msg-channels", "sig-latency", "lock-stats", "lock-threads", "races", "task-stages", "bus-states", "timed-intervals"])' \
 		'(lambda t: [c["value"] for c in t["data"][0][1:5]] == [63, 63, 0, 0])(next(t for t in d["results"] if t["class"] == "summary"))' \
 		'(lambda t: [(r[2]["value"], r[3]["value"], r[4]["value"], r[5]["value"], r[9]["value"]) for r in t["data"]] == [(4, 1, 0, 1000, 1300), (4, 0, 1, 500, 500)])(next(t for t in d["results"] if t["class"] == "msg-latency"))' \
 		'(lambda t: [(r[1]["value"], r[2]["value"], r[3]["value"], r[4]["value"], round(r[5]["value"], 6)) for r in t["data"]] == [(3, 2, 1, 1, 0.333333)])(next(t for t in d["results"] if t["class"] == "races"))' \
@@ -180,7 +180,7 @@ case_range_limit() {
 	[ -z "$out" ] || fail "$(paste -sd';' <<<"$out" | cut -c1-1000)"
 	jcheck "$T/res.json" \
 		'all(t["time-range"]["begin"]["value"] == 1700000000000300000 and t["time-range"]["end"]["value"] == 1700000000000399999 for t in d["results"])' \
-		'sorted(t["class"] for t in d["results"]) == ["lock-stats", "lock-threads", "summary"]' \
+		'sorted(t["class"] for t in d["results"]) == ["lock-stats", "lock-threads", "summary", "timed-intervals"]' \
 		'all(len(t["data"]) <= 1 for t in d["results"])' \
 		'next(t for t in d["results"] if t["class"] == "summary")["data"][0][1]["value"] == 9'
 	run "$LAMI" "$T/good" --limit unlimited

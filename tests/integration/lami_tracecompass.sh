@@ -50,7 +50,7 @@ case_version_metadata() {
 		[ "$(cat "$T/out")" = 1.0 ] || fail "--mi-version: '$(head -c 40 "$T/out")'"
 	fi
 	run "$LAMI" --metadata
-	ok_phase "--metadata" && jcheck "$T/out" 'd["mi-version"] == {"major": 1, "minor": 0}' 'len(d["table-classes"]) == 9'
+	ok_phase "--metadata" && jcheck "$T/out" 'd["mi-version"] == {"major": 1, "minor": 0}' 'len(d["table-classes"]) == 10'
 }
 
 case_compatibility() {
@@ -79,7 +79,7 @@ case_results() {
 		fail "no progress lines: $(head -c 100 "$T/out")"
 	fi
 	grep -v '^[01] ' "$T/out" >"$T/res.json"
-	jcheck "$T/res.json" 'len(d["results"]) == 9' || return
+	jcheck "$T/res.json" 'len(d["results"]) == 10' || return
 	run "$LAMI" "$T/link"
 	ok_phase "results on a symlink" || return
 	cmp -s "$T/out" "$T/res.json" || fail "the symlink gave other tables"
@@ -90,9 +90,9 @@ case_ranges() {
 	need_trace || return
 	run "$LAMI" "$T/good" --begin $((B + 300000)) --end $((B + 399999))
 	ok_phase "--begin --end" && jcheck "$T/out" \
-		'sorted(t["class"] for t in d["results"]) == ["lock-stats", "lock-threads", "summary"]'
+		'sorted(t["class"] for t in d["results"]) == ["lock-stats", "lock-threads", "summary", "timed-intervals"]'
 	run "$LAMI" "$T/good" --begin $((B + 900000000)) --end $((B + 900000001))
-	ok_phase "an empty range" && jcheck "$T/out" 'len(d["results"]) == 9' \
+	ok_phase "an empty range" && jcheck "$T/out" 'len(d["results"]) == 10' \
 		'all(len(t["data"]) == 0 for t in d["results"] if t["class"] != "summary")' \
 		'[c["value"] for c in next(t for t in d["results"] if t["class"] == "summary")["data"][0][1:3]] == [0, 0]' \
 		"all(t[\"time-range\"][\"begin\"][\"value\"] == $((B + 900000000)) for t in d[\"results\"])"

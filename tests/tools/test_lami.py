@@ -73,6 +73,25 @@ class Tables(unittest.TestCase):
         self.assertEqual(t[1]["data"][0][0], {"class": "process", "tid": 7})
         self.assertEqual([x["class"] for x in lami.tables(d, None, None, 0)], ["summary"])  # --limit 0
 
+    def test_timed_intervals(self):
+        """The experiment's own view of its intervals and the tracing offset, one row per
+        entry that has one (an entry without stamped intervals has none)."""
+        def summ(count, p50, p99):
+            return {"count": count, "min": p50 - 1, "p50": p50, "mean": p50 + 0.4, "p99": p99, "max": p99 + 1,
+                    "stddev": 2.6}
+        common = {"acquires": 1, "wait": {}, "hold": {}}
+        lock = dict(common, lock=1, kind="mutex", experiment=summ(200, 2224, 3184), tracing_offset=summ(199, 131, 171))
+        unstamped = dict(common, lock=2, kind="spin", experiment=summ(0, 1, 1), tracing_offset=summ(0, 1, 1))
+        sig = {"signo": 10, "sends": 50, "receives": 50, "matched": 50, "unmatched_sends": 0, "unmatched_receives": 0,
+               "latency": {}, "experiment": summ(50, 3000, 4000), "tracing_offset": {"count": 0}}
+        d = dict(EMPTY, events={"total": 3, "ipclab": 3}, locks={"locks": [lock, unstamped], "threads": []},
+                 signals={"by_signo": [sig]})
+        rows = next(x for x in lami.tables(d, None, None, None) if x["class"] == "timed-intervals")["data"]
+        self.assertEqual(len(rows[0]), len(lami.TABLE_CLASSES["timed-intervals"]["column-descriptions"]))
+        self.assertEqual([[c.get("value") for c in r[:5]] + [c.get("value") for c in r[-3:]] for r in rows],
+                         [["signal", "signal 10", 50, 2999, 3000, None, None, 0],
+                          ["lock", "lock 1 (mutex)", 200, 2223, 2224, 131, 171, 199]])
+
     def test_cells(self):
         self.assertEqual(lami.dist(None), [{"class": "unknown"}] * 6)
         self.assertEqual(lami.trange(5, 3)["end"]["value"], 5)
