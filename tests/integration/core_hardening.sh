@@ -51,14 +51,19 @@ case_fatal_signal() {
 # names they use carry 16 random hex digits after the pid.
 case_names_unpredictable() {
 	local pid
+	# the build stays reachable under /mnt when the repository itself is under /tmp (CI
+	# clones there): the tmpfs on /tmp would hide it. ipc shm with --lock mutex: the
+	# names are the point here, not torn reads (--lock none may be inconclusive: exit 4)
 	cat >"$T/ns.sh" <<-EOF
+		{ mkdir -p /mnt && mount -t tmpfs -o mode=0755 tmpfs /mnt && mkdir /mnt/build &&
+			mount --bind "$TL_BUILD" /mnt/build; } || exit 10
 		mount -t tmpfs -o mode=1777 tmpfs /dev/shm && mount -t tmpfs -o mode=1777 tmpfs /tmp || exit 10
 		setpriv --reuid=nobody --regid=nogroup --clear-groups bash -c '
 			for p in \$(seq 1 400); do for n in 0 1 2 3; do
 				: >/dev/shm/ipclab-shm-\$p-\$n; : >/tmp/ipclab-flock-\$p-\$n
 			done; done' || exit 10
-		"$IPCLAB" ipc shm --named --iterations 1000 --json=/dev/null --quiet >/dev/null || exit 11
-		"$IPCLAB" sync race --sync flock --increments 1000 --json=/dev/null --quiet >/dev/null || exit 12
+		/mnt/build/bin/ipclab ipc shm --named --lock mutex --iterations 1000 --json=/dev/null --quiet >/dev/null || exit 11
+		/mnt/build/bin/ipclab sync race --sync flock --increments 1000 --json=/dev/null --quiet >/dev/null || exit 12
 	EOF
 	run unshare --pid --fork --mount-proc bash "$T/ns.sh"
 	expect_rc 0 "runs beside pre-made names (10: mounts, 11: ipc shm, 12: sync race)" || return
