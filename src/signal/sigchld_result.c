@@ -5,8 +5,23 @@
 #include "../core/sys.h"
 
 #include <dirent.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+/* True if child PID is a zombie its parent can still collect. /proc shows 'Z' for an
+ * instant even when SIGCHLD is ignored: the kernel's exit path marks the task a zombie,
+ * then, still under the task-list lock, dead (autoreap). waitid() takes that lock, so
+ * its answer is final: a zombie that will stay one until it is waited for. WNOWAIT
+ * leaves it a zombie. */
+static bool waitable_zombie(pid_t pid)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
+}
 
 int sigchld_count(unsigned *zombies, unsigned *total)
 {
@@ -23,7 +38,7 @@ int sigchld_count(unsigned *zombies, unsigned *total)
 		if (*end || pid <= 0 || il_proc_stat((pid_t)pid, &st) < 0 || st.ppid != self)
 			continue; /* not a process, gone meanwhile, or not ours */
 		(*total)++;
-		if (st.state == 'Z')
+		if (st.state == 'Z' && waitable_zombie((pid_t)pid))
 			(*zombies)++;
 	}
 	(void)closedir(d);
