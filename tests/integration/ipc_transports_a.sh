@@ -79,20 +79,23 @@ host_limits() {
 }
 
 # no_leftovers: named objects of ipclab runs that are gone (dead PID in the name):
-# POSIX queues and FIFO directories (lib.sh's snapshot covers /dev/shm, SysV, zombies)
+# POSIX queues and FIFO directories (lib.sh's snapshot covers /dev/shm, SysV, zombies).
+# /tmp is shared with concurrent runs: an object listed while its creator lived may be
+# removed by that creator as it exits, so it is a leftover only if it is still there
+# once its creator is known to be gone.
 no_leftovers() {
 	local f name
 	if [ -n "$MQDIR" ]; then
 		for f in "$MQDIR"/ipclab-*; do
 			[ -e "$f" ] || continue
 			name=${f##*/}
-			foreign "$name" || fail "left behind: mq:$name"
+			foreign "$name" || [ ! -e "$f" ] || fail "left behind: mq:$name"
 		done
 	fi
 	for f in /tmp/ipclab-fifo-*; do
 		[ -e "$f" ] || continue
 		name=${f##*/}
-		foreign "$name" || fail "left behind: fifo directory $f"
+		foreign "$name" || [ ! -e "$f" ] || fail "left behind: fifo directory $f"
 	done
 }
 
