@@ -65,7 +65,6 @@ ASAN_RT=$(ldd "$IPCLAB" 2>/dev/null | awk '$1 ~ /^libasan\.so/ && $3 ~ /^\// { p
 T=$(mktemp -d "${TMPDIR:-/tmp}/ipclab-test.XXXXXX") || exit 2
 TL_PIDS=()      # background processes this script started
 TL_FG=          # the command `run` is waiting for
-TL_RUN_PGIDS=() # process groups of this case's `run` commands (timeout makes one each)
 TL_PASS=0
 TL_SKIP=0
 TL_FAIL=0
@@ -136,7 +135,6 @@ run_case() {
 	shift
 	TL_ERR=
 	TL_SKIPPED=
-	TL_RUN_PGIDS=()
 	snapshot >"$T/snap.before"
 	"$@"
 	reap_ours
@@ -170,23 +168,27 @@ finish() {
 
 # ---------------------------------------------------------------- leftovers
 
-# our_pgid PGID: true for our process group and those of this case's `run` commands
-our_pgid() {
-	local g
-	[ "$1" = "$TL_PGID" ] && return 0
-	for g in "${TL_RUN_PGIDS[@]}"; do
-		[ "$1" = "$g" ] && return 0
-	done
-	return 1
+# Which processes are ours: those that carry this script's mark (TL_MARK) in their
+# environment. Process groups cannot tell: scripts started from one shell (two suites run
+# side by side, a CI step) share theirs, and a finished command's group number is reused.
+
+# marked_pids: the PIDs of the processes that carry our mark, one per line
+marked_pids() {
+	# grep exits 2 for the processes that ended while it read: not an error here
+	grep -l -s -z -x -F -- "$TL_MARK" /proc/[0-9]*/environ 2>/dev/null | sed 's|^/proc/||; s|/.*||'
 }
 
-# pid_alive_elsewhere PID: true if PID runs and is not one of ours (not in our process groups)
+# ours_pid PID: true if PID carries our mark (a zombie has no environment left: false)
+ours_pid() {
+	grep -q -s -z -x -F -- "$TL_MARK" "/proc/$1/environ" 2>/dev/null
+}
+
+# pid_alive_elsewhere PID: true if PID runs and is not one of ours (no mark)
 pid_alive_elsewhere() {
-	local st state pgid
+	local st
 	{ read -r st <"/proc/$1/stat"; } 2>/dev/null || return 1
-	# fields after "comm)": state ppid pgrp ...
-	read -r state _ pgid _ <<<"${st##*) }"
-	[ "$state" != Z ] && ! our_pgid "$pgid"
+	st=${st##*) } # fields after "comm)": state ppid pgrp ...
+	[ "${st%% *}" != Z ] && ! ours_pid "$1"
 }
 
 # foreign NAME: true if NAME embeds "-PID-" of a live process outside this test (another
@@ -276,9 +278,7 @@ ours_by_tree() {
 # outside our tree (a daemonised child, an orphan)
 stray_list() {
 	local f pid comm
-	grep -l -s -z -x -F -- "$TL_MARK" /proc/[0-9]*/environ 2>/dev/null | while read -r f; do
-		pid=${f#/proc/}
-		pid=${pid%%/*}
+	marked_pids | while read -r pid; do
 		[ "$(proc_state "$pid")" != Z ] || continue
 		ours_by_tree "$pid" && continue
 		comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
@@ -297,11 +297,13 @@ strays() {
 }
 
 # procs_left: zombies whose parent is this shell or one of our ipclab processes, and any
-# ipclab process or LTTng daemon (a trace runner's private one) still running in our
-# process groups. (An orphan zombie, reparented to
-# init, is dead and only waits for init to reap it: not counted.)
+# ipclab process or LTTng daemon (a trace runner's private one) of ours still running.
+# (An orphan zombie, reparented to init, is dead and only waits for init to reap it: not
+# counted.)
 procs_left() {
-	local f st pid comm ppid pgid state pst pcomm ppgid
+	local f st pid comm ppid state pst pcomm
+	local -A mine=()
+	for pid in $(marked_pids); do mine[$pid]=1; done
 	for f in /proc/[0-9]*/stat; do
 		{ read -r st <"$f"; } 2>/dev/null || continue
 		pid=${st%% *}
@@ -309,19 +311,16 @@ procs_left() {
 		comm=${st#*(}
 		comm=${comm%)*}
 		st=${st##*) }
-		read -r state ppid pgid _ <<<"$st"
+		read -r state ppid _ <<<"$st"
 		if [ "$state" = Z ]; then
 			if [ "$ppid" = $$ ]; then
 				echo "zombie:$pid($comm)"
-			elif [ "$ppid" != 1 ] && { read -r pst <"/proc/$ppid/stat"; } 2>/dev/null; then
+			elif [ -n "${mine[$ppid]:-}" ] && { read -r pst <"/proc/$ppid/stat"; } 2>/dev/null; then
 				pcomm=${pst#*(}
 				pcomm=${pcomm%)*}
-				read -r _ _ ppgid _ <<<"${pst##*) }"
-				if [[ $pcomm == ipclab* ]] && our_pgid "$ppgid"; then
-					echo "zombie:$pid($comm)"
-				fi
+				[[ $pcomm != ipclab* ]] || echo "zombie:$pid($comm)"
 			fi
-		elif [[ $comm == ipclab* || $comm == lttng-* ]] && our_pgid "$pgid"; then
+		elif [[ $comm == ipclab* || $comm == lttng-* ]] && [ -n "${mine[$pid]:-}" ]; then
 			echo "process:$pid($comm)"
 		fi
 	done
@@ -444,7 +443,6 @@ run() {
 	# at once (which stops it) instead of after the command
 	timeout -k 5 "$RUN_TIMEOUT" "$@" >"$T/out" 2>"$T/err" </dev/null &
 	TL_FG=$!
-	TL_RUN_PGIDS+=("$TL_FG")
 	wait "$TL_FG" || RC=$?
 	TL_FG=
 	[ "$RC" -ne 124 ] || fail "'$*' timed out after ${RUN_TIMEOUT}s"
@@ -525,21 +523,24 @@ expect_usage() {
 	return 0
 }
 
-# init_orphans: ipclab processes of this test (in our process groups) whose parent is
-# PID 1, ipclab zombies, and any process of this test that left its tree (strays: a
-# daemon a traced command started, whatever its name), one per line. Other users' runs
-# on the machine are not ours.
+# init_orphans: ipclab zombies whose parent is ours, and any process of this test that
+# left its tree (strays: an orphan reparented to init or a subreaper, a daemon a traced
+# command started, whatever its name), one per line. Other users' runs on the machine
+# are not ours.
 init_orphans() {
-	local f st opid comm state ppid pgid
+	local f st opid comm state ppid
+	local -A mine=()
+	for opid in $(marked_pids); do mine[$opid]=1; done
 	for f in /proc/[0-9]*/stat; do
 		{ read -r st <"$f"; } 2>/dev/null || continue
 		opid=${st%% *}
 		comm=${st#*(}
 		comm=${comm%)*}
 		[[ $comm == ipclab* ]] || continue
-		read -r state ppid pgid _ <<<"${st##*) }"
-		our_pgid "$pgid" || continue
-		if [ "$ppid" = 1 ] || [ "$state" = Z ]; then echo "$opid($comm,$state,ppid=$ppid)"; fi
+		read -r state ppid _ <<<"${st##*) }"
+		if [ "$state" = Z ] && { [ "$ppid" = $$ ] || [ -n "${mine[$ppid]:-}" ]; }; then
+			echo "$opid($comm,$state,ppid=$ppid)"
+		fi
 	done | sort
 	strays
 }

@@ -3,7 +3,8 @@
 # and /dev/mqueue (so its leftover checks see only its own objects; a mount that fails is
 # a failed case, never a comment line), and a process a case leaves running outside the
 # script's process tree (a daemon that forked away into its own session) is reported
-# as left behind, whatever its name.
+# as left behind, whatever its name; processes are ours by the script's mark in their
+# environment, not by process group (suites run side by side share one).
 # Usage: tests/integration/harness.sh BUILD_DIR
 # shellcheck source=tests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -51,6 +52,34 @@ case_stray_seen() {
 	[ -z "$left" ] || fail "strays after the daemon died: $left"
 }
 
+# an ipclab process in our process group that another test script started (two suites
+# run side by side from one shell share the group) is not ours; the same program started
+# by us is
+case_ours_by_mark() {
+	local theirs mine
+	cp "$(command -v sleep)" "$T/ipclab-fake"
+	bg_start theirs /dev/null /dev/null env "IPCLAB_TEST_RUN=another-script" "$T/ipclab-fake" 300
+	bg_start mine /dev/null /dev/null "$T/ipclab-fake" 300
+	# the environment checked is the program's once it has exec'd (its comm is then the
+	# program's; before, it is the forked shell's, ours)
+	tl_execd() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = ipclab-fake ]; }
+	if ! poll_until 10 tl_execd "$theirs" || ! poll_until 10 tl_execd "$mine"; then
+		fail "the fakes did not start"
+		return
+	fi
+	ours_pid "$mine" || fail "our process $mine does not carry our mark"
+	ours_pid "$theirs" && fail "another script's process $theirs counts as ours"
+	procs_left | grep -q -x "process:$theirs(ipclab-fake)" && fail "procs_left lists another script's process"
+	procs_left | grep -q -x "process:$mine(ipclab-fake)" || fail "procs_left misses our process $mine"
+	pid_alive_elsewhere "$theirs" || fail "another script's process $theirs is not 'elsewhere'"
+	pid_alive_elsewhere "$mine" && fail "our process $mine is 'elsewhere'"
+	kill -KILL "$theirs" "$mine"
+	wait_exit "$theirs" 10
+	wait_exit "$mine" 10
+	return 0
+}
+
 run_case harness_private_mounts case_private_mounts
+run_case harness_ours_by_mark case_ours_by_mark
 run_case harness_stray_seen case_stray_seen
 finish
