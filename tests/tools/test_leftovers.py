@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
 
 from ipclab_tools import leftovers
@@ -50,6 +51,11 @@ class Leftovers(unittest.TestCase):
             p = subprocess.Popen([fake, "600"])
             other = subprocess.Popen([shutil.which("sleep"), "600"])
             try:
+                # Popen returns once the child has released our memory in exec, before exec
+                # gives it its new name: wait (bounded) until /proc shows that name
+                deadline = time.monotonic() + 60
+                while leftovers.comm_of(p.pid) != "lttng-sessiond" and time.monotonic() < deadline:
+                    os.sched_yield()
                 entry = "LTTng daemon lttng-sessiond pid %d" % p.pid
                 self.assertIn(entry, leftovers.daemons(os.getpid()))
                 self.assertNotIn(entry, leftovers.daemons(other.pid))
