@@ -37,21 +37,22 @@ const char *il_placement_key(const struct il_common *c)
 	return c->cpu[0] < 0 ? "unpinned" : c->cpu[0] == c->cpu[1] ? "same-cpu" : "cross-cpu";
 }
 
-int il_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+/* The leading decimal digits of s (s must start with one): the value in *v, the rest of s
+ * in *end. -1 with errno (EINVAL: no digit first, ERANGE: above unsigned long long). */
+static int parse_digits(const char *s, unsigned long long *v, char **end)
 {
 	if (!s || !*s || *s < '0' || *s > '9') {
 		errno = EINVAL;
 		return -1;
 	}
-	char *end;
 	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		return -1;
-	if (*end) {
-		errno = EINVAL;
-		return -1;
-	}
+	*v = strtoull(s, end, 10);
+	return errno == ERANGE ? -1 : 0;
+}
+
+/* v into *out if it lies in [min, max], else -1 with ERANGE. */
+static int in_range(unsigned long long v, uint64_t min, uint64_t max, uint64_t *out)
+{
 	if (v < min || v > max) {
 		errno = ERANGE;
 		return -1;
@@ -60,16 +61,24 @@ int il_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-int il_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+int il_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-	if (!s || !*s || *s < '0' || *s > '9') {
+	char *end;
+	unsigned long long v;
+	if (parse_digits(s, &v, &end) < 0)
+		return -1;
+	if (*end) {
 		errno = EINVAL;
 		return -1;
 	}
+	return in_range(v, min, max, out);
+}
+
+int il_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
 	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
+	unsigned long long v;
+	if (parse_digits(s, &v, &end) < 0)
 		return -1;
 	unsigned shift = 0;
 	if (*end) {
@@ -94,12 +103,7 @@ int il_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 		}
 		v <<= shift;
 	}
-	if (v < min || v > max) {
-		errno = ERANGE;
-		return -1;
-	}
-	*out = v;
-	return 0;
+	return in_range(v, min, max, out);
 }
 
 int il_parse_cpus(const char *s, int cpu[IL_MAX_PEERS])

@@ -136,6 +136,17 @@ static void *crashing_thread(void *arg)
 	return NULL;
 }
 
+/* Reaps a crash scenario's child and checks (as `name`) that SIGSEGV killed it; its wait
+ * status in *st. True if it did. */
+static bool check_crashed(struct iso *c, const char *name, pid_t pid, int *st)
+{
+	pid_t r = iso_wait(pid, st);
+	iso_done_sacrificial(pid);
+	bool seg = r == pid && iso_killed_by(*st, SIGSEGV);
+	iso_check(c, name, iso_status(W_EXITCODE(0, SIGSEGV)), iso_status(*st), seg);
+	return seg;
+}
+
 /* A worker process crashes: it dies of SIGSEGV, we survive. */
 static int iso_process_crash(struct iso *c)
 {
@@ -149,10 +160,7 @@ static int iso_process_crash(struct iso *c)
 		return iso_sys_error("fork");
 	}
 	int st;
-	pid_t r = iso_wait(pid, &st);
-	iso_done_sacrificial(pid);
-	bool seg = r == pid && iso_killed_by(st, SIGSEGV);
-	iso_check(c, "process_crash_child_killed_by_sigsegv", iso_status(W_EXITCODE(0, SIGSEGV)), iso_status(st), seg);
+	bool seg = check_crashed(c, "process_crash_child_killed_by_sigsegv", pid, &st);
 	iso_check(c, "process_crash_parent_survives", json_true(), json_true(), true);
 	il_jset(c->outcomes, "process_crash", json_pack("{so sb ss}", "worker", iso_status(st), "parent_survived", 1,
 							"signal", seg ? "SIGSEGV" : "?"));
@@ -178,10 +186,7 @@ static int iso_thread_crash(struct iso *c)
 		return iso_sys_error("fork");
 	}
 	int st;
-	pid_t r = iso_wait(pid, &st);
-	iso_done_sacrificial(pid);
-	bool seg = r == pid && iso_killed_by(st, SIGSEGV);
-	iso_check(c, "thread_crash_process_killed_by_sigsegv", iso_status(W_EXITCODE(0, SIGSEGV)), iso_status(st), seg);
+	(void)check_crashed(c, "thread_crash_process_killed_by_sigsegv", pid, &st);
 	iso_check(c, "thread_crash_thread_ran", json_true(), json_boolean(sh->thread_started), sh->thread_started == 1);
 	iso_check(c, "thread_crash_main_thread_continued", json_false(), json_boolean(sh->main_after_join),
 	      sh->main_after_join == 0);

@@ -1,12 +1,54 @@
-/* sock.c - the ops the connected stream-socket transports share (unix-stream, tcp):
- * one connected socket per side, full-length send/recv loops (transport.h). */
-#include "transport.h"
+/* sock.c - what the socket transports share (sock.h): the "unsupported" probe, buffer
+ * options, and the ops of the connected socket pairs (unix-stream, tcp, unix-dgram):
+ * one connected socket per side, full-length send/recv loops. */
+#include "sock.h"
+#include "../../core/log.h"
 #include "../../core/opts.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+const char *il_sock_unsupported(int family, int type, const char *why)
+{
+	int fd = socket(family, type | SOCK_CLOEXEC, 0);
+	if (fd < 0 && (errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT || errno == ENOSYS))
+		return why;
+	if (fd >= 0)
+		(void)close(fd);
+	return NULL;
+}
+
+void il_sock_set_buf(int fd, int force_opt, int opt, int want)
+{
+	if (setsockopt(fd, SOL_SOCKET, force_opt, &want, sizeof(want)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, opt, &want, sizeof(want));
+}
+
+int il_sock_get_int(int fd, int opt)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+	(void)getsockopt(fd, SOL_SOCKET, opt, &v, &len);
+	return v;
+}
+
+int il_sock_pair_setup(struct il_link *l, int type)
+{
+	struct il_sock_pair *p = malloc(sizeof(*p));
+	if (!p) {
+		il_err("out of memory");
+		return IL_NORES;
+	}
+	l->priv = p;
+	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, p->sk) < 0) {
+		p->sk[0] = p->sk[1] = -1;
+		il_errno("socketpair(AF_UNIX, %s) failed", type == SOCK_DGRAM ? "SOCK_DGRAM" : "SOCK_STREAM");
+		return il_exit_for_errno(errno);
+	}
+	return 0;
+}
 
 int il_sock_attach(struct il_link *l, int side)
 {

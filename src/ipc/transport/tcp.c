@@ -1,7 +1,7 @@
 /* tcp.c - one TCP connection over loopback (127.0.0.1 only, ephemeral port), full duplex,
  * TCP_NODELAY so each message leaves at once (tcp(7)). Listen, connect and accept all
  * happen in setup, so both ends exist before the peer is spawned. */
-#include "transport.h"
+#include "sock.h"
 #include "../../core/log.h"
 #include "../../core/opts.h"
 
@@ -16,12 +16,7 @@
 
 static const char *tcp_unsupported(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 && (errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT || errno == ENOSYS))
-		return "IPv4 TCP sockets not available (CONFIG_INET)";
-	if (fd >= 0)
-		(void)close(fd);
-	return NULL;
+	return il_sock_unsupported(AF_INET, SOCK_STREAM, "IPv4 TCP sockets not available (CONFIG_INET)");
 }
 
 static int tcp_socket(void)

@@ -105,19 +105,6 @@ int il_msgget_error(void);
 long il_read_long(const char *path);
 const struct il_transport *const *il_transport_all(size_t *n);
 
-/* Ops shared by the connected stream-socket transports (unix-stream, tcp): l->priv is a
- * malloc'd struct il_sock_pair whose sk[side] is that side's connected socket. A forked
- * side drops the peer's socket (so the peer's death reads as end-of-stream); send/recv
- * are full-length loops where ECONNRESET (a close with unread data, RST) means EPIPE. */
-struct il_sock_pair {
-	int sk[2];
-};
-int il_sock_attach(struct il_link *l, int side);
-int il_sock_send(struct il_link *l, int side, const void *buf);
-int il_sock_recv(struct il_link *l, int side, void *buf);
-void il_sock_detach(struct il_link *l, int side);
-void il_sock_teardown(struct il_link *l);
-
 /* Helpers for fd-based transports: full-length read/write with EINTR retry and EOF as EPIPE. */
 int il_fd_write_all(int fd, const void *buf, size_t len);
 int il_fd_read_all(int fd, void *buf, size_t len);

@@ -20,7 +20,7 @@
  * datagram we sent after the peer's socket closed comes back as an ICMP port unreachable,
  * which the kernel reports on our next send or receive as ECONNREFUSED (udp(7)), often
  * before the watcher's wake: that is the same dead peer, EPIPE like every other way. */
-#include "transport.h"
+#include "sock.h"
 #include "../../core/log.h"
 #include "../../core/opts.h"
 #include "../../core/spawn.h"
@@ -60,27 +60,7 @@ struct udp_priv {
 
 static const char *udp_unsupported(void)
 {
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 && (errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT || errno == ENOSYS))
-		return "IPv4 UDP sockets not available (CONFIG_INET)";
-	if (fd >= 0)
-		(void)close(fd);
-	return NULL;
-}
-
-/* Asks for a buffer of want bytes: forced when privileged, else capped by the sysctl. */
-static void set_buf(int fd, int force_opt, int opt, int want)
-{
-	if (setsockopt(fd, SOL_SOCKET, force_opt, &want, sizeof(want)) < 0)
-		(void)setsockopt(fd, SOL_SOCKET, opt, &want, sizeof(want));
-}
-
-static int get_int(int fd, int opt)
-{
-	int v = 0;
-	socklen_t len = sizeof(v);
-	(void)getsockopt(fd, SOL_SOCKET, opt, &v, &len);
-	return v;
+	return il_sock_unsupported(AF_INET, SOCK_DGRAM, "IPv4 UDP sockets not available (CONFIG_INET)");
 }
 
 /* A socket bound to 127.0.0.1:0, buffers asked for, drops reported; its address in *a.
@@ -94,8 +74,8 @@ static int udp_socket(struct sockaddr_in *a)
 	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (fd < 0)
 		return -1;
-	set_buf(fd, SO_SNDBUFFORCE, SO_SNDBUF, UDP_BUF);
-	set_buf(fd, SO_RCVBUFFORCE, SO_RCVBUF, UDP_BUF);
+	il_sock_set_buf(fd, SO_SNDBUFFORCE, SO_SNDBUF, UDP_BUF);
+	il_sock_set_buf(fd, SO_RCVBUFFORCE, SO_RCVBUF, UDP_BUF);
 	if (setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on)) < 0 ||
 	    bind(fd, (struct sockaddr *)a, sizeof(*a)) < 0 || getsockname(fd, (struct sockaddr *)a, &len) < 0) {
 		int e = errno;
@@ -126,7 +106,7 @@ static int udp_setup(struct il_link *l)
 			il_errno("cannot connect the UDP sockets");
 			return il_exit_for_errno(errno);
 		}
-	int rcv = get_int(l->fd[0][0], SO_RCVBUF), rcv1 = get_int(l->fd[1][0], SO_RCVBUF);
+	int rcv = il_sock_get_int(l->fd[0][0], SO_RCVBUF), rcv1 = il_sock_get_int(l->fd[1][0], SO_RCVBUF);
 	rcv = rcv1 < rcv ? rcv1 : rcv;
 	uint64_t w = (uint64_t)rcv / 2 / (l->size + UDP_OVERHEAD);
 	p->window = w < 1 ? 1 : w > UDP_MAX_WINDOW ? UDP_MAX_WINDOW : (uint32_t)w;
@@ -278,8 +258,8 @@ static json_t *udp_facts(const struct il_link *l)
 {
 	const struct udp_priv *p = l->priv;
 	int fd = l->fd[0][0];
-	return json_pack("{si si sI sI}", "sndbuf", fd >= 0 ? get_int(fd, SO_SNDBUF) : -1, "rcvbuf",
-			 fd >= 0 ? get_int(fd, SO_RCVBUF) : -1, "window", (json_int_t)p->window, "kernel_drops",
+	return json_pack("{si si sI sI}", "sndbuf", fd >= 0 ? il_sock_get_int(fd, SO_SNDBUF) : -1, "rcvbuf",
+			 fd >= 0 ? il_sock_get_int(fd, SO_RCVBUF) : -1, "window", (json_int_t)p->window, "kernel_drops",
 			 (json_int_t)p->drops[0] + (json_int_t)p->drops[1]);
 }
 

@@ -9,11 +9,12 @@
  * on its peer. A detaching side sends a zero-length datagram (read as EPIPE); for a
  * killed peer, SO_RCVTIMEO/SO_SNDTIMEO of 50 ms bound each blocking call, and
  * il_link_peer_gone() is checked between waits. The fast path stays one blocking call. */
-#include "transport.h"
+#include "sock.h"
 #include "../../core/log.h"
 #include "../../core/opts.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -22,33 +23,9 @@
 
 #define DG_WAIT_US 50000 /* bound of one blocking wait before looking at the peer */
 
-struct ud_priv {
-	int sk[2];
-};
-
 static const char *ud_unsupported(void)
 {
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 && (errno == EAFNOSUPPORT || errno == ENOSYS))
-		return "AF_UNIX sockets not available (CONFIG_UNIX)";
-	if (fd >= 0)
-		(void)close(fd);
-	return NULL;
-}
-
-/* Asks for a buffer of want bytes: forced when privileged, else capped by the sysctl. */
-static void set_buf(int fd, int force_opt, int opt, int want)
-{
-	if (setsockopt(fd, SOL_SOCKET, force_opt, &want, sizeof(want)) < 0)
-		(void)setsockopt(fd, SOL_SOCKET, opt, &want, sizeof(want));
-}
-
-static int get_int(int fd, int opt)
-{
-	int v = 0;
-	socklen_t len = sizeof(v);
-	(void)getsockopt(fd, SOL_SOCKET, opt, &v, &len);
-	return v;
+	return il_sock_unsupported(AF_UNIX, SOCK_DGRAM, "AF_UNIX sockets not available (CONFIG_UNIX)");
 }
 
 /* Sends one size-byte datagram from a to b and reads it back, without blocking. */
@@ -69,24 +46,17 @@ static int probe(int a, int b, size_t size, char *buf)
 
 static int ud_setup(struct il_link *l)
 {
-	struct ud_priv *p = malloc(sizeof(*p));
-	if (!p) {
-		il_err("out of memory");
-		return IL_NORES;
-	}
-	l->priv = p;
-	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, p->sk) < 0) {
-		p->sk[0] = p->sk[1] = -1;
-		il_errno("socketpair(AF_UNIX, SOCK_DGRAM) failed");
-		return il_exit_for_errno(errno);
-	}
+	int rc = il_sock_pair_setup(l, SOCK_DGRAM);
+	if (rc)
+		return rc;
+	struct il_sock_pair *p = l->priv;
 	/* Room for one message plus skb overhead; the kernel doubles the value asked for. */
 	size_t want = l->size + 64 * 1024;
 	int w = want > (size_t)1 << 30 ? 1 << 30 : (int)want;
 	struct timeval tv = { 0, DG_WAIT_US };
 	for (int s = 0; s < 2; s++) {
-		set_buf(p->sk[s], SO_SNDBUFFORCE, SO_SNDBUF, w);
-		set_buf(p->sk[s], SO_RCVBUFFORCE, SO_RCVBUF, w);
+		il_sock_set_buf(p->sk[s], SO_SNDBUFFORCE, SO_SNDBUF, w);
+		il_sock_set_buf(p->sk[s], SO_RCVBUFFORCE, SO_RCVBUF, w);
 		if (setsockopt(p->sk[s], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
 		    setsockopt(p->sk[s], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
 			il_errno("setsockopt SO_RCVTIMEO/SO_SNDTIMEO failed");
@@ -98,12 +68,11 @@ static int ud_setup(struct il_link *l)
 		il_err("out of memory for a %zu-byte probe", l->size);
 		return IL_NORES;
 	}
-	int rc = 0;
 	for (int s = 0; s < 2 && !rc; s++) {
 		if (probe(p->sk[s], p->sk[1 - s], l->size, buf) < 0) {
 			int e = errno;
 			il_errno("a %zu-byte datagram is refused (SO_SNDBUF is %d bytes; unprivileged, it is "
-				 "capped by /proc/sys/net/core/wmem_max)", l->size, get_int(p->sk[s], SO_SNDBUF));
+				 "capped by /proc/sys/net/core/wmem_max)", l->size, il_sock_get_int(p->sk[s], SO_SNDBUF));
 			rc = il_exit_for_errno(e);
 			if (rc == IL_FAIL)
 				rc = IL_NORES;
@@ -113,18 +82,24 @@ static int ud_setup(struct il_link *l)
 	return rc;
 }
 
-static int ud_attach(struct il_link *l, int side)
+/* After a failed send or receive: true to call again (interrupted, or a bounded wait
+ * ended with the peer alive), false to fail with errno (EPIPE: the peer is gone). */
+static bool wait_again(struct il_link *l, int side)
 {
-	struct ud_priv *p = l->priv;
-	if (l->mode == IL_MODE_PROCESS)
-		il_fd_close(&p->sk[1 - side]);
-	return 0;
+	if (errno == EINTR)
+		return true;
+	if (errno != EAGAIN && errno != EWOULDBLOCK)
+		return false;
+	if (!il_link_peer_gone(l, side))
+		return true;
+	errno = EPIPE;
+	return false;
 }
 
 /* One datagram of exactly l->size bytes, waits bounded so a killed peer is noticed. */
 static int ud_send(struct il_link *l, int side, const void *buf)
 {
-	int fd = ((struct ud_priv *)l->priv)->sk[side];
+	int fd = ((struct il_sock_pair *)l->priv)->sk[side];
 	for (;;) {
 		ssize_t n = send(fd, buf, l->size, MSG_NOSIGNAL);
 		if (n == (ssize_t)l->size)
@@ -133,15 +108,8 @@ static int ud_send(struct il_link *l, int side, const void *buf)
 			errno = EMSGSIZE;
 			return -1;
 		}
-		if (errno == EINTR)
+		if (wait_again(l, side))
 			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			if (il_link_peer_gone(l, side)) {
-				errno = EPIPE;
-				return -1;
-			}
-			continue;
-		}
 		if (errno == ECONNREFUSED || errno == ECONNRESET || errno == ENOTCONN)
 			errno = EPIPE; /* the peer socket was closed */
 		return -1;
@@ -150,7 +118,7 @@ static int ud_send(struct il_link *l, int side, const void *buf)
 
 static int ud_recv(struct il_link *l, int side, void *buf)
 {
-	int fd = ((struct ud_priv *)l->priv)->sk[side];
+	int fd = ((struct il_sock_pair *)l->priv)->sk[side];
 	for (;;) {
 		ssize_t n = recv(fd, buf, l->size, MSG_TRUNC);
 		if (n == (ssize_t)l->size)
@@ -163,15 +131,8 @@ static int ud_recv(struct il_link *l, int side, void *buf)
 			errno = EMSGSIZE; /* a datagram of another size: not ours */
 			return -1;
 		}
-		if (errno == EINTR)
+		if (wait_again(l, side))
 			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			if (il_link_peer_gone(l, side)) {
-				errno = EPIPE;
-				return -1;
-			}
-			continue;
-		}
 		return -1;
 	}
 }
@@ -179,21 +140,10 @@ static int ud_recv(struct il_link *l, int side, void *buf)
 /* Says goodbye with a zero-length datagram (never blocks), then closes our socket. */
 static void ud_detach(struct il_link *l, int side)
 {
-	struct ud_priv *p = l->priv;
+	struct il_sock_pair *p = l->priv;
 	if (p->sk[side] >= 0)
 		(void)send(p->sk[side], "", 0, MSG_DONTWAIT | MSG_NOSIGNAL);
 	il_fd_close(&p->sk[side]);
-}
-
-static void ud_teardown(struct il_link *l)
-{
-	struct ud_priv *p = l->priv;
-	if (!p)
-		return;
-	il_fd_close(&p->sk[0]);
-	il_fd_close(&p->sk[1]);
-	free(p);
-	l->priv = NULL;
 }
 
 const struct il_transport il_transport_unix_dgram = {
@@ -201,9 +151,9 @@ const struct il_transport il_transport_unix_dgram = {
 	.summary = "AF_UNIX SOCK_DGRAM socketpair, one datagram per message",
 	.unsupported = ud_unsupported,
 	.setup = ud_setup,
-	.attach = ud_attach,
+	.attach = il_sock_attach,
 	.send = ud_send,
 	.recv = ud_recv,
 	.detach = ud_detach,
-	.teardown = ud_teardown,
+	.teardown = il_sock_teardown,
 };
