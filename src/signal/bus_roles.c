@@ -107,27 +107,56 @@ static void print_line(int line, struct bus_key *r, int role)
 		write_all(effect_wr, "L", 1);
 }
 
+/* A key's signal reached role `who` at t (signal-safe): takes the key's seq (in *seq),
+ * traces the receipt and records it; the key's record, NULL past IL_BUS_MAX_KEYS. */
+static struct bus_key *key_received(int sig, const siginfo_t *si, int who, uint64_t t, uint32_t *seq)
+{
+	*seq = __atomic_fetch_add(&B->keys, 1, __ATOMIC_ACQ_REL);
+	lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, *seq, si ? si->si_pid : 0, "handler", 0, 0);
+	struct bus_key *r = rec_at(*seq);
+	if (r) {
+		r->key_signo = sig;
+		r->t_recv = t;
+		r->receiver = who;
+	}
+	return r;
+}
+
+/* Forwards key seq as signal fwd to process `to`, its seq published in *slot first for
+ * the receiver's handler (signal-safe). */
+static void forward(struct bus_key *r, uint32_t seq, int fwd, uint32_t *slot, pid_t to)
+{
+	if (r)
+		r->fwd_signo = fwd;
+	__atomic_store_n(slot, seq, __ATOMIC_RELEASE);
+	lttng_ust_tracepoint(ipclab_sig, sig_send, fwd, seq, to);
+	if (r)
+		r->t_fwd = il_now_ns();
+	(void)kill(to, fwd);
+}
+
+/* A forwarded signal reached its role at t (signal-safe): the key's seq from *slot (its
+ * sender's forward()), traced and recorded; the key's record, NULL past IL_BUS_MAX_KEYS. */
+static struct bus_key *fwd_received(int sig, const siginfo_t *si, const uint32_t *slot, uint64_t t)
+{
+	uint32_t seq = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, seq, si ? si->si_pid : 0, "handler", 0, 0);
+	struct bus_key *r = rec_at(seq);
+	if (r)
+		r->t_fwd_recv = t;
+	return r;
+}
+
 /* Conductor: Ctrl-C / Ctrl-\ -> SIGUSR1 / SIGUSR2 to the driver. */
 static void conductor_on_key(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
 	int saved = errno;
 	uint64_t t = il_now_ns();
-	uint32_t seq = __atomic_fetch_add(&B->keys, 1, __ATOMIC_ACQ_REL);
-	lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, seq, si ? si->si_pid : 0, "handler", 0, 0);
+	uint32_t seq;
+	struct bus_key *r = key_received(sig, si, CONDUCTOR, t, &seq);
 	int fwd = sig == SIGINT ? SIGUSR1 : SIGUSR2;
-	struct bus_key *r = rec_at(seq);
-	if (r) {
-		r->key_signo = sig;
-		r->t_recv = t;
-		r->receiver = CONDUCTOR;
-		r->fwd_signo = fwd;
-	}
-	__atomic_store_n(&B->seq_to_driver[fwd == SIGUSR1 ? 0 : 1], seq, __ATOMIC_RELEASE);
-	lttng_ust_tracepoint(ipclab_sig, sig_send, fwd, seq, B->driver);
-	if (r)
-		r->t_fwd = il_now_ns();
-	(void)kill(B->driver, fwd);
+	forward(r, seq, fwd, &B->seq_to_driver[fwd == SIGUSR1 ? 0 : 1], B->driver);
 	errno = saved;
 }
 
@@ -137,11 +166,7 @@ static void conductor_on_usr1(int sig, siginfo_t *si, void *uc)
 	(void)uc;
 	int saved = errno;
 	uint64_t t = il_now_ns();
-	uint32_t seq = __atomic_load_n(&B->seq_to_conductor, __ATOMIC_ACQUIRE);
-	lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, seq, si ? si->si_pid : 0, "handler", 0, 0);
-	struct bus_key *r = rec_at(seq);
-	if (r)
-		r->t_fwd_recv = t;
+	struct bus_key *r = fwd_received(sig, si, &B->seq_to_conductor, t);
 	set_state(CONDUCTOR, ST_ANNOUNCING);
 	print_line(LINE_ARRIVE, r, CONDUCTOR);
 	leave = 1;
@@ -155,11 +180,7 @@ static void driver_on_usr(int sig, siginfo_t *si, void *uc)
 	int saved = errno;
 	uint64_t t = il_now_ns();
 	int k = sig == SIGUSR1 ? 0 : 1;
-	uint32_t seq = __atomic_load_n(&B->seq_to_driver[k], __ATOMIC_ACQUIRE);
-	lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, seq, si ? si->si_pid : 0, "handler", 0, 0);
-	struct bus_key *r = rec_at(seq);
-	if (r)
-		r->t_fwd_recv = t;
+	struct bus_key *r = fwd_received(sig, si, &B->seq_to_driver[k], t);
 	set_state(DRIVER, k == 0 ? ST_DRIVING : ST_SPEEDING);
 	print_line(k == 0 ? LINE_START : LINE_FAST, r, DRIVER);
 	errno = saved;
@@ -171,14 +192,8 @@ static void driver_on_tstp(int sig, siginfo_t *si, void *uc)
 	(void)uc;
 	int saved = errno;
 	uint64_t t = il_now_ns();
-	uint32_t seq = __atomic_fetch_add(&B->keys, 1, __ATOMIC_ACQ_REL);
-	lttng_ust_tracepoint(ipclab_sig, sig_receive, sig, seq, si ? si->si_pid : 0, "handler", 0, 0);
-	struct bus_key *r = rec_at(seq);
-	if (r) {
-		r->key_signo = sig;
-		r->t_recv = t;
-		r->receiver = DRIVER;
-	}
+	uint32_t seq;
+	struct bus_key *r = key_received(sig, si, DRIVER, t, &seq);
 	if (cur_state == ST_AT_STATION || cur_state == ST_OFF) {
 		if (r)
 			r->ignored = 1;
@@ -186,13 +201,7 @@ static void driver_on_tstp(int sig, siginfo_t *si, void *uc)
 		return;
 	}
 	set_state(DRIVER, ST_AT_STATION);
-	if (r)
-		r->fwd_signo = SIGUSR1;
-	__atomic_store_n(&B->seq_to_conductor, seq, __ATOMIC_RELEASE);
-	lttng_ust_tracepoint(ipclab_sig, sig_send, SIGUSR1, seq, B->conductor);
-	if (r)
-		r->t_fwd = il_now_ns();
-	(void)kill(B->conductor, SIGUSR1);
+	forward(r, seq, SIGUSR1, &B->seq_to_conductor, B->conductor);
 	errno = saved;
 }
 
