@@ -24,6 +24,7 @@ PLUGIN_DIR=$TL_BUILD/lib/babeltrace2/plugins
 PROVIDER=$TL_BUILD/lib/libipclab-tp.so
 PC=5342 PD=5343 PL=5344 # LTTng's default ports, ours alone in this network namespace
 RELAYD='' TRACED='' READER='' SESSION='' HOST=''
+STARTED=() # every PID start_live started, for case_nothing_left
 URL=net://127.0.0.1:$PC:$PD
 LIVE=net://127.0.0.1:$PL
 N=1000
@@ -84,7 +85,33 @@ start_live() {
 	}
 }
 
+# stop_live: end what start_live started and still runs, by PID: the reader, the traced
+# run (ipclab-trace tears its session down on SIGTERM), the relay daemon; idempotent,
+# so every exit path of a case calls it and no relay daemon is left on our ports
+stop_live() {
+	local p
+	for p in "$READER" "$TRACED" "$RELAYD"; do
+		if [ -z "$p" ] || ! running "$p"; then
+			continue
+		fi
+		kill -TERM "$p" 2>/dev/null
+		wait_exit "$p" 60 || fail "pid $p did not end within 60 s of SIGTERM (killed)"
+	done
+	STARTED+=("$READER" "$TRACED" "$RELAYD")
+	READER='' TRACED='' RELAYD=''
+}
+
+# record: a live run followed by the reader, then the offline analysis of the relay
+# daemon's copy; whatever the outcome, nothing of the live run is left running
 record() {
+	local rc
+	record_live
+	rc=$?
+	stop_live
+	return "$rc"
+}
+
+record_live() {
 	local missing
 	missing=$(for t in lttng babeltrace2; do command -v "$t" >/dev/null 2>&1 || echo "$t"; done)
 	[ -z "$missing" ] || { fail "not installed (scripts/deps installs them): $missing"; return 1; }
@@ -106,8 +133,7 @@ record() {
 		fail "ipclab-analyze --live: exit $RC when the session ended: $(tail -n 3 "$T/live.err" | paste -sd'|')"
 		return 1
 	}
-	kill -TERM "$RELAYD"
-	wait_exit "$RELAYD" 20
+	stop_live # the relay daemon's copy is whole once it has ended
 	local dir
 	dir=$(compgen -G "$T/relay/$HOST/$SESSION*") || dir=
 	[ -d "$dir" ] || {
@@ -123,7 +149,10 @@ record() {
 # the relay daemon dies while the reader follows a held run: the reader ends with exit 1
 # and one line saying the live stream was lost; then the run (exit 1: its stream is lost)
 case_relay_killed() {
-	start_live lost "$IPCLAB" ipc latency --iterations "$N" --quiet || return
+	start_live lost "$IPCLAB" ipc latency --iterations "$N" --quiet || {
+		stop_live
+		return
+	}
 	kill -KILL "$RELAYD"
 	wait_exit "$RELAYD" 20
 	wait_exit "$READER" 120
@@ -133,6 +162,7 @@ case_relay_killed() {
 	release "$T/lost.go"
 	wait_exit "$TRACED" 120
 	[ "$RC" = 1 ] || fail "the traced run: exit $RC, want 1 (stream lost)"
+	stop_live
 	rm -rf "$T/relay"
 	return 0
 }
@@ -182,7 +212,10 @@ case_output() {
 
 # the relay daemon and every reader are gone
 case_nothing_left() {
-	running "$RELAYD" && fail "lttng-relayd still runs: pid $RELAYD"
+	local p
+	for p in "${STARTED[@]}"; do
+		[ -z "$p" ] || ! running "$p" || fail "still running: pid $p ($(tr '\0' ' ' <"/proc/$p/cmdline" | cut -c1-80))"
+	done
 	[ -z "$(pgrep -f "source.ctf.lttng-live.*$LIVE" || true)" ] || fail "a babeltrace2 reader was left"
 	return 0
 }
