@@ -2,8 +2,8 @@
 # live_analysis.sh - scripts/ipclab-analyze --live URL on a run streamed live to a relay
 # daemon (scripts/ipclab-trace --relayd R --live), on the loopback of a network namespace
 # this script creates (so its fixed ports never meet anyone else's):
-# the wrapper attaches while the traced command is held (a FIFO: attached before any
-# event, exact, not timed), prints the sink's rolling summary lines while ipc latency,
+# the wrapper attaches while the traced command is held (a FIFO: attached, and through
+# its first read pass of the session's streams, before any event; exact, not timed), prints the sink's rolling summary lines while ipc latency,
 # signal latency and sync handoff run, and ends with exit 0 when the traced run ends
 # (ipclab-trace destroys the session); its result equals the offline analysis of the
 # relay daemon's stored copy of the session, member for member, counts exact, and its
@@ -80,6 +80,16 @@ start_live() {
 		--plugin-path "$PLUGIN_DIR" --json "$T/$tag.json"
 	poll_until 60 attached || {
 		fail "ipclab-analyze --live did not attach: $(head -c 300 "$T/$tag.err")"
+		release "$T/$tag.go"
+		return 1
+	}
+	# its first summary line: the sink's second consume call, so the reader has been
+	# through one read pass of the session's streams (ipclab-trace --live made them
+	# before it ran the command) while the session was open; a reader that had not yet
+	# asked for them when the session closes gets a hang-up and nothing (lttng-relayd
+	# 2.13, babeltrace2 2.0: README "Many machines")
+	poll_until 60 grep -q '^ipclab analysis: +' "$T/$tag.out" || {
+		fail "ipclab-analyze --live printed no summary line: $(head -c 300 "$T/$tag.err")"
 		release "$T/$tag.go"
 		return 1
 	}
