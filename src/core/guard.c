@@ -182,7 +182,7 @@ static void on_fatal_signal(int sig)
  * to use SIGALRM and the process's signals are not disturbed by it. */
 static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wd_cond;
-static bool wd_armed, wd_running;
+static bool wd_armed, wd_running, wd_started;
 static pthread_t wd_thread;
 static unsigned wd_timeout;
 
@@ -192,6 +192,8 @@ static void *watchdog_main(void *arg)
 	(void)clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += wd_timeout;
 	(void)pthread_mutex_lock(&wd_lock);
+	wd_started = true; /* past the thread's start-up: il_guard_install may return */
+	(void)pthread_cond_broadcast(&wd_cond);
 	int e = 0;
 	while (wd_armed && e != ETIMEDOUT)
 		e = pthread_cond_timedwait(&wd_cond, &wd_lock, &deadline);
@@ -244,8 +246,20 @@ void il_guard_install(unsigned timeout_s)
 	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
 	wd_running = pthread_create(&wd_thread, NULL, watchdog_main, NULL) == 0;
 	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!wd_running)
+	if (!wd_running) {
 		il_warn("cannot start the watchdog thread; --timeout is not enforced");
+		return;
+	}
+	/* Return only once the thread runs its own code, where it allocates nothing: a
+	 * thread's start-up allocates (AddressSanitizer's does, in pthread_getattr_np), and
+	 * a fork(2) by the main thread meanwhile copies an allocator lock held by a thread
+	 * that does not exist in the child, whose next allocation then waits for ever (seen:
+	 * ipc latency --mode process in the ASan build, the child's lifeline watcher stuck in
+	 * the allocator). glibc's malloc is fork-safe; AddressSanitizer's, in gcc 12, is not. */
+	(void)pthread_mutex_lock(&wd_lock);
+	while (!wd_started)
+		(void)pthread_cond_wait(&wd_cond, &wd_lock);
+	(void)pthread_mutex_unlock(&wd_lock);
 }
 
 void il_guard_disarm(void)
@@ -257,7 +271,7 @@ void il_guard_disarm(void)
 	(void)pthread_cond_signal(&wd_cond);
 	(void)pthread_mutex_unlock(&wd_lock);
 	(void)pthread_join(wd_thread, NULL);
-	wd_running = false;
+	wd_running = wd_started = false;
 }
 
 void il_guard_child(void)
@@ -265,7 +279,7 @@ void il_guard_child(void)
 	/* Forget the parent's peers and objects: they are not ours to remove. */
 	for (int i = 0; i < MAX_PEERS; i++)
 		peers[i] = 0;
-	wd_running = false; /* the watchdog thread was not forked with us */
+	wd_running = wd_started = false; /* the watchdog thread was not forked with us */
 	guard_pid = 0;
 	struct sigaction old;
 	for (size_t i = 0; i < N_GUARDED; i++)
