@@ -69,7 +69,11 @@ case_limit() {
 # --count above what the run may hold: the receiver takes at most half of the room its
 # uid has left under the soft RLIMIT_SIGPENDING it inherits (4000 here), so the uid's other
 # processes can still queue signals; beyond that, EAGAIN, counted. A --limit above that
-# share is lowered to it, with a warning.
+# share is lowered to it, with a warning. The count is per uid, machine-wide: the uid's
+# other processes (root's other tests, say) may drain or queue signals during the run, so
+# what this run got accepted is bounded by the limit it set, not by its share of the room
+# it saw at the start (a failure of the old "accepted <= run_share" check, seen once while
+# two other make check runs, with their own signal floods as root, ran beside it).
 case_above_rlimit() {
 	local lim=4000 n=5000 pre
 	# shellcheck disable=SC2016 # expanded by the inner bash
@@ -81,7 +85,8 @@ case_above_rlimit() {
 		"d['results']['limit']['lowered'] is True and d['results']['limit']['rlimit_sigpending'] < $lim" \
 		"d['results']['limit']['run_share'] == ($lim - d['results']['limit']['uid_pending_before']) // 2" \
 		"d['results']['limit']['rlimit_sigpending'] <= d['results']['limit']['uid_pending_before'] + d['results']['limit']['run_share']" \
-		"d['results']['rt']['eagain'] > 0 and d['results']['rt']['accepted'] <= d['results']['limit']['run_share']"
+		"d['results']['rt']['eagain'] > 0" \
+		"d['results']['rt']['accepted'] <= d['results']['limit']['rlimit_sigpending']"
 	run "${pre[@]}" "$IPCLAB" signal coalesce --count 100 --limit 900000 --timeout 60 --json
 	expect_rc 0 "signal coalesce --limit 900000 (RLIMIT_SIGPENDING $lim)" || return
 	jcheck "$T/out" "${COMMON[@]}" "d['results']['limit']['rlimit_sigpending'] < $lim" \
