@@ -33,9 +33,13 @@
  * yields on every poll: that bounds the damage when the scheduler puts both sides on one
  * CPU (unpinned) or the machine is oversubscribed, at the cost of a yield syscall when a
  * peer takes longer than the budget (~tens of microseconds) to answer. A dead peer is
- * looked for every IL_SPIN_CHECK_MASK + 1 polls. */
+ * looked for every IL_SPIN_CHECK_MASK + 1 polls while pausing, and every
+ * IL_SPIN_YIELD_CHECK_MASK + 1 while yielding: a yield can hand the CPU to a CPU hog for a
+ * whole time slice (milliseconds), and 65536 of them kept a sender beside `stress-ng --cpu
+ * 2` from noticing its killed receiver for more than 30 s. */
 #define IL_SPIN_BUDGET (1u << 14)
 #define IL_SPIN_CHECK_MASK 0xffffu
+#define IL_SPIN_YIELD_CHECK_MASK 0xfu
 
 /* x86 cores fetch cache lines in aligned 128-byte pairs (Intel's spatial prefetcher,
  * AMD's L2 adjacent-line prefetch): a line one side writes and the other polls must not
@@ -105,6 +109,12 @@ static inline void il_spin_once(uint64_t n, bool same_cpu)
 		(void)sched_yield();
 	else
 		il_cpu_relax();
+}
+
+/* Whether poll `n` of a busy wait (policy above) also looks for a dead peer. */
+static inline bool il_spin_check_due(uint64_t n, bool same_cpu)
+{
+	return (n & (same_cpu || n >= IL_SPIN_BUDGET ? IL_SPIN_YIELD_CHECK_MASK : IL_SPIN_CHECK_MASK)) == 0;
 }
 
 /* CLOCK_MONOTONIC now + IL_PEER_CHECK_NS, as an absolute deadline for *clockwait calls. */

@@ -137,7 +137,7 @@ static __attribute__((noinline)) int spin_until(struct il_link *l, int side, _At
 		il_spin_once(n, same_cpu);
 		if (atomic_load_explicit(w, memory_order_acquire) >= target)
 			return 0;
-		if ((n & IL_SPIN_CHECK_MASK) == 0 && il_link_peer_gone(l, side)) {
+		if (il_spin_check_due(n, same_cpu) && il_link_peer_gone(l, side)) {
 			/* The peer may have published just before it left: look once more. */
 			atomic_thread_fence(memory_order_acquire);
 			if (atomic_load_explicit(w, memory_order_acquire) >= target)
@@ -181,12 +181,12 @@ static int spin_send(struct il_link *l, int side, const void *buf)
 }
 
 /* One poll of a receive that found nothing yet (k polls so far): ring.h's policy, and a
- * look for a dead peer every IL_SPIN_CHECK_MASK + 1 polls (true: gone). */
+ * look for a dead peer when il_spin_check_due (true: gone). */
 static __attribute__((noinline)) bool poll_wait(struct il_link *l, int side, uint64_t k)
 {
 	const struct spin *p = l->priv;
 	il_spin_once(k, p->same_cpu);
-	return (k & IL_SPIN_CHECK_MASK) == 0 && il_link_peer_gone(l, side);
+	return il_spin_check_due(k, p->same_cpu) && il_link_peer_gone(l, side);
 }
 
 static int spin_recv(struct il_link *l, int side, void *buf)
