@@ -156,11 +156,29 @@ const char *il_signal_name(int sig, char *buf, size_t len)
 	return buf;
 }
 
+/* The message loops' read(2) and write(2) go through syscall(2), not glibc's read() and
+ * write(). Those are cancellation points: in a process that has ever had a second thread
+ * (every ipclab process has its watchdog thread, and a fork child keeps glibc 2.36's
+ * "multiple threads" flag), each call is wrapped in __pthread_enable_asynccancel /
+ * __pthread_disable_asynccancel, two atomic read-modify-writes: 8 per pipe round trip, about
+ * 200 of ipclab's 637 user-space instructions per round trip (callgrind), which perf bench
+ * sched pipe's single-threaded processes never run. ipclab cancels no thread, so nothing
+ * is lost. */
+static ssize_t raw_write(int fd, const void *buf, size_t len)
+{
+	return syscall(SYS_write, fd, buf, len);
+}
+
+static ssize_t raw_read(int fd, void *buf, size_t len)
+{
+	return syscall(SYS_read, fd, buf, len);
+}
+
 int il_write_full(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = raw_write(fd, p, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -176,7 +194,7 @@ int il_read_full(int fd, void *buf, size_t len)
 {
 	char *p = buf;
 	while (len) {
-		ssize_t n = read(fd, p, len);
+		ssize_t n = raw_read(fd, p, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
