@@ -156,10 +156,10 @@ const char *il_signal_name(int sig, char *buf, size_t len)
 	return buf;
 }
 
-/* The message loops' read(2) and write(2) go through syscall(2), not glibc's read() and
- * write(). Those are cancellation points: in a process that has ever had a second thread
- * (every ipclab process has its watchdog thread, and a fork child keeps glibc 2.36's
- * "multiple threads" flag), each call is wrapped in __pthread_enable_asynccancel /
+/* il_write_full and il_read_full (the message loops', and every other whole write or read)
+ * go through syscall(2), not glibc's write() and read(). Those are cancellation points: in
+ * a process that has ever had a second thread (an experiment's has its watchdog thread, and
+ * a fork child keeps glibc 2.36's "multiple threads" flag), each call is wrapped in __pthread_enable_asynccancel /
  * __pthread_disable_asynccancel, two atomic read-modify-writes: 8 per pipe round trip, about
  * 200 of ipclab's 637 user-space instructions per round trip (callgrind), which perf bench
  * sched pipe's single-threaded processes never run. ipclab cancels no thread, so nothing
